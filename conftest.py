@@ -1,0 +1,17 @@
+"""Shared pytest set-up: the doctest namespace and a non-interactive plot backend."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import servicemap as sm  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _doctest_namespace(doctest_namespace):
+    doctest_namespace.update({"sm": sm, "gpd": gpd, "pd": pd, "np": np})

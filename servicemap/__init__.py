@@ -1,0 +1,57 @@
+"""servicemap: services, pathways and catchments as one graph over geography.
+
+Examples
+--------
+>>> import servicemap as sm
+>>> smap = sm.datasets.bedfordshire()
+>>> smap.validate().ok
+True
+"""
+
+from servicemap import datasets
+from servicemap.errors import (
+    CRSError,
+    InputError,
+    Problem,
+    ReprojectionWarning,
+    ServiceMapError,
+    ServiceMapWarning,
+)
+from servicemap.hours import OpeningHours, parse_hours
+from servicemap.model import (
+    Area,
+    Catchment,
+    Organisation,
+    Partnership,
+    Pathway,
+    Service,
+    Site,
+)
+from servicemap.servicemap import ServiceMap, ValidationReport
+from servicemap.vocab import VOCABULARY, Vocabulary
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "VOCABULARY",
+    "Area",
+    "CRSError",
+    "Catchment",
+    "InputError",
+    "OpeningHours",
+    "Organisation",
+    "Partnership",
+    "Pathway",
+    "Problem",
+    "ReprojectionWarning",
+    "Service",
+    "ServiceMap",
+    "ServiceMapError",
+    "ServiceMapWarning",
+    "Site",
+    "ValidationReport",
+    "Vocabulary",
+    "__version__",
+    "datasets",
+    "parse_hours",
+]

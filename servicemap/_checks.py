@@ -1,0 +1,261 @@
+"""Checks across the records of a map, behind :meth:`ServiceMap.validate`.
+
+Each check returns :class:`~servicemap.errors.Problem` records and changes nothing.
+Checks whose cost grows with areas or sites use spatial indexes and arrays.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from servicemap.errors import Problem, did_you_mean
+
+if TYPE_CHECKING:
+    from servicemap.servicemap import ServiceMap
+
+#: A site further than this from every area is taken for a wrong location (metres).
+FAR_OUTSIDE = 50_000.0
+#: How many example rows a warning about many areas names.
+EXAMPLES = 5
+#: Upper and lower age of client groups that imply an age, for the age checks.
+_GROUP_AGES = {"children": (0, 12), "young_people": (11, 24), "adults": (18, None),
+               "older_people": (65, None)}
+
+
+def cross_record_problems(smap: ServiceMap) -> list[Problem]:
+    """Return every problem between the records of a map (errors and warnings)."""
+    return [
+        *_references(smap),
+        *_footprints(smap),
+        *_service_sites(smap),
+        *_sites_outside(smap),
+        *_pathways(smap),
+        *_ages(smap),
+        *_areas(smap),
+    ]
+
+
+def _missing_ref(table: str, row: str, field: str, value: str, target: str,
+                 known: set[str]) -> Problem:
+    return Problem(table, row, field, value,
+                   f"is not in table '{target}'.{did_you_mean(value, known)} "
+                   f"Add it to '{target}' or correct the id.", id=row)
+
+
+def _references(smap: ServiceMap) -> list[Problem]:
+    orgs = set(smap._organisations.index)
+    partnerships = set(smap._partnerships.index)
+    services = set(smap._services.index)
+    out = []
+    for sid, provider, commissioners in zip(
+            smap._services.index, smap._services["provider"],
+            smap._services["commissioners"], strict=True):
+        if provider not in orgs:
+            out.append(_missing_ref("services", sid, "provider", provider,
+                                    "organisations", orgs))
+        for c in commissioners:
+            if c not in orgs and c not in partnerships:
+                out.append(Problem(
+                    "services", sid, "commissioners", c,
+                    "is neither in table 'organisations' nor in 'partnerships'."
+                    f"{did_you_mean(c, orgs | partnerships)} Add it or correct the id.",
+                    id=sid))
+    for pid, members in smap._partnerships["members"].items():
+        for m in members:
+            if m not in orgs:
+                out.append(_missing_ref("partnerships", pid, "members", m,
+                                        "organisations", orgs))
+        if not members:
+            out.append(Problem("partnerships", pid, "members", None,
+                               "is empty: a partnership without members cannot be "
+                               "compared or merged. List its organisations.",
+                               severity="warning", id=pid))
+    for site_id, site_services in smap._sites["services"].items():
+        for s in site_services:
+            if s not in services:
+                out.append(_missing_ref("sites", site_id, "services", s, "services",
+                                        services))
+    return out
+
+
+def _footprints(smap: ServiceMap) -> list[Problem]:
+    codes = smap.footprint_codes()
+    out = []
+    for table, frame in (("services", smap._services),
+                         ("partnerships", smap._partnerships)):
+        for rid, footprint in frame["footprint"].items():
+            for code in footprint:
+                if code not in codes:
+                    levels = ", ".join(["area codes", *(
+                        f"{lv} codes" for lv in smap.parent_levels)])
+                    out.append(Problem(
+                        table, rid, "footprint", code,
+                        f"is not an area or a parent area of this map.{did_you_mean(code, codes)} "
+                        f"A footprint names {levels}.", id=rid))
+    return out
+
+
+def _service_sites(smap: ServiceMap) -> list[Problem]:
+    sites = smap._sites
+    exploded = sites["services"].explode().dropna()
+    has_site = set(exploded)
+    located = sites.geometry.notna() & ~sites.geometry.is_empty
+    has_located = set(sites.loc[located, "services"].explode().dropna())
+    out = []
+    for sid, reach in smap._services["reach"].items():
+        if reach == "none":
+            continue
+        if sid not in has_site:
+            out.append(Problem(
+                "services", sid, "reach", reach,
+                "needs a site to measure from, but no site in table 'sites' lists this "
+                "service. Add a site, or set reach to 'none' for an outreach, phone or "
+                "online service.", id=sid))
+        elif sid not in has_located:
+            out.append(Problem(
+                "services", sid, "reach", reach,
+                "needs a located site, but every site of this service is phone or "
+                "online. Give a site with easting and northing, or set reach to "
+                "'none'.", id=sid))
+    return out
+
+
+def _sites_outside(smap: ServiceMap) -> list[Problem]:
+    sites = smap._sites
+    located = sites.geometry.notna() & ~sites.geometry.is_empty
+    if not located.any() or smap._areas.empty:
+        return []
+    points = sites.geometry[located]
+    tree = smap._areas.sindex
+    inside = np.zeros(len(points), dtype=bool)
+    hit, _ = tree.query(points.values, predicate="intersects")
+    inside[hit] = True
+    if inside.all():
+        return []
+    outside = points[~inside]
+    (which, _), dist = tree.nearest(outside.values, return_all=False,
+                                    return_distance=True)
+    dist = dict(zip(outside.index[which], dist, strict=True))
+    out = []
+    for site_id, d in dist.items():
+        if d > FAR_OUTSIDE:
+            out.append(Problem(
+                "sites", site_id, "location", None,
+                f"is {d / 1000:,.0f} km from the nearest area, too far to serve it. "
+                "Check the coordinates: easting and northing swapped, or lon and lat "
+                "given as easting and northing?", id=site_id))
+        else:
+            out.append(Problem(
+                "sites", site_id, "location", None,
+                f"is outside every area of the map ({d / 1000:,.1f} km from the "
+                "nearest). It still serves areas within reach; if it should be inside, "
+                "check its coordinates.", severity="warning", id=site_id))
+    return out
+
+
+def _pathways(smap: ServiceMap) -> list[Problem]:
+    pw = smap._pathways
+    services = set(smap._services.index)
+    status = smap._services["status"]
+    out = []
+    for pid, row in pw.iterrows():
+        for field in ("from_service", "to_service"):
+            sid = row[field]
+            if sid is not None and sid not in services:
+                out.append(_missing_ref("pathways", pid, field, sid, "services",
+                                        services))
+        if row["from_service"] is not None and row["from_service"] == row["to_service"]:
+            out.append(Problem("pathways", pid, "to_service", row["to_service"],
+                               "is also the service referring: the route loops on "
+                               "itself. Correct from_service or to_service.",
+                               severity="warning", id=pid))
+        target = row["to_service"]
+        if target in services and status[target] in {"paused", "decommissioned"}:
+            out.append(Problem("pathways", pid, "to_service", target,
+                               f"is {status[target]}, so this route leads nowhere now. "
+                               "Point it at a running service or remove it.",
+                               severity="warning", id=pid))
+    if len(pw):
+        source = pw["from_service"].fillna(pw["from_entry"])
+        key = list(zip(source, pw["to_service"], pw["kind"], strict=True))
+        seen: dict[tuple, str] = {}
+        for pid, k in zip(pw.index, key, strict=True):
+            if k in seen:
+                out.append(Problem("pathways", pid, "to_service", k[1],
+                                   f"repeats pathway {seen[k]!r} (same source, target "
+                                   "and kind). Merge the two rows.",
+                                   severity="warning", id=pid))
+            else:
+                seen[k] = pid
+    return out
+
+
+def _ages(smap: ServiceMap) -> list[Problem]:
+    out = []
+    services = smap._services
+    for sid, groups, lo, hi in zip(services.index, services["client_groups"],
+                                   services["min_age"], services["max_age"], strict=True):
+        lo = None if lo is None or lo is np.nan or str(lo) == "<NA>" else int(lo)
+        hi = None if hi is None or hi is np.nan or str(hi) == "<NA>" else int(hi)
+        for g in groups:
+            if g not in _GROUP_AGES:
+                continue
+            g_lo, g_hi = _GROUP_AGES[g]
+            if (lo is not None and g_hi is not None and lo > g_hi) or (
+                    hi is not None and hi < g_lo):
+                span = f"{g_lo}-{g_hi}" if g_hi is not None else f"{g_lo}+"
+                out.append(Problem(
+                    "services", sid, "client_groups", g,
+                    f"is aged about {span}, outside the service's ages "
+                    f"{lo if lo is not None else 0}-{hi if hi is not None else ''}. "
+                    "Correct the ages or the client group.", severity="warning", id=sid))
+    return out
+
+
+def _examples(index: np.ndarray | list) -> str:
+    shown = ", ".join(map(str, list(index)[:EXAMPLES]))
+    more = len(index) - EXAMPLES
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _areas(smap: ServiceMap) -> list[Problem]:
+    areas = smap._areas
+    out = []
+    codes = areas.index.to_series()
+    not_gss = codes[~codes.str.fullmatch(r"[EWSNKLM]\d{8}")]
+    if len(not_gss):
+        out.append(Problem(
+            "areas", None, "code", None,
+            f"{len(not_gss)} codes are not ONS/NRS GSS codes (such as E01017453): "
+            f"{_examples(not_gss.index)}. They work, but cannot be joined to official "
+            "statistics.", severity="warning"))
+    for level in smap.parent_levels:
+        missing = areas.index[areas[f"{level}_code"].isna()]
+        if len(missing):
+            out.append(Problem(
+                "areas", None, f"{level}_code", None,
+                f"is empty for {len(missing)} areas ({_examples(missing)}); they belong "
+                f"to no {level} and footprints naming a {level} leave them out.",
+                severity="warning"))
+    if "population" in areas:
+        pop = areas["population"]
+        for need, col in smap.need_columns.items():
+            over = areas.index[areas[col] > pop]
+            if len(over):
+                out.append(Problem(
+                    "areas", None, col, None,
+                    f"is above the population in {len(over)} areas "
+                    f"({_examples(over)}). Check the {need} indicator's units: it "
+                    "counts people.", severity="warning"))
+        groups = [c for c in areas.columns if c.startswith("pop_")]
+        if groups:
+            over = areas.index[areas[groups].sum(axis=1) > pop * 1.001 + 0.5]
+            if len(over):
+                out.append(Problem(
+                    "areas", None, "population", None,
+                    f"is below the sum of the pop_ columns in {len(over)} areas "
+                    f"({_examples(over)}). Check that the groups do not overlap.",
+                    severity="warning"))
+    return out

@@ -1,0 +1,1018 @@
+"""The ServiceMap: services, sites, catchments, pathways and partnerships over areas.
+
+A :class:`ServiceMap` holds six frames and the vocabulary they use:
+
+=================  ==================  ===============================================
+attribute          type                index and columns
+=================  ==================  ===============================================
+``areas``          GeoDataFrame        ``code``; ``name``, ``<level>_code`` parents,
+                                       ``population``, ``pop_<group>``,
+                                       ``need_<need>``, ``imd_decile``, any others;
+                                       polygons in EPSG:27700
+``services``       DataFrame           ``id``; :data:`SERVICE_COLUMNS`
+``sites``          GeoDataFrame        ``id``; :data:`SITE_COLUMNS`; points in
+                                       EPSG:27700 (empty for phone and online sites)
+``pathways``       DataFrame           ``id``; :data:`PATHWAY_COLUMNS`
+``organisations``  DataFrame           ``id``; ``name``, ``kind``, ...
+``partnerships``   DataFrame           ``id``; ``name``, ``kind``, ``members``,
+                                       ``footprint``, ...
+=================  ==================  ===============================================
+
+List fields (``needs``, ``client_groups``, ``services`` of a site, ...) are tuples.
+A map never changes: the frames it returns are copies (pandas copy-on-write makes
+them cheap), and :meth:`ServiceMap.replace` returns a new map.
+
+Every row is validated as its record (:mod:`servicemap.model`) when the map is built;
+:meth:`ServiceMap.validate` checks the records against each other.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from servicemap.errors import InputError, Problem, ServiceMapWarning, problems_frame
+from servicemap.geography import (
+    WORKING_CRS,
+    lonlat_to_working,
+    to_working_crs,
+    user_stacklevel,
+)
+from servicemap.model import (
+    Area,
+    Organisation,
+    Partnership,
+    Pathway,
+    Record,
+    Service,
+    Site,
+    problems_from_validation_error,
+)
+from servicemap.vocab import VOCABULARY, Vocabulary
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+__all__ = [
+    "PATHWAY_COLUMNS",
+    "SERVICE_COLUMNS",
+    "SITE_COLUMNS",
+    "ServiceMap",
+    "ValidationReport",
+]
+
+CATCHMENT_COLUMNS = ["footprint", "reach", "max_distance", "max_minutes"]
+SERVICE_COLUMNS = [
+    "name", "provider", "commissioners", "needs", "interventions", "client_groups",
+    "min_age", "max_age", "hours", "capacity", "capacity_unit", "annual_cost",
+    "funding_sources", "visit_frequency", "status", *CATCHMENT_COLUMNS,
+    "illustrative", "notes",
+]
+SITE_COLUMNS = ["name", "services", "mode", "postcode", "source", "illustrative", "notes"]
+PATHWAY_COLUMNS = [
+    "from_service", "from_entry", "to_service", "kind", "consent_basis",
+    "information_sharing_agreement", "wait_days", "volume_per_year", "illustrative",
+    "notes",
+]
+ORGANISATION_COLUMNS = ["name", "kind", "illustrative", "notes"]
+PARTNERSHIP_COLUMNS = ["name", "kind", "members", "footprint", "illustrative", "notes"]
+_TABLE_COLUMNS = {
+    "services": SERVICE_COLUMNS, "sites": SITE_COLUMNS, "pathways": PATHWAY_COLUMNS,
+    "organisations": ORGANISATION_COLUMNS, "partnerships": PARTNERSHIP_COLUMNS,
+}
+_LIST_COLUMNS = {"commissioners", "needs", "interventions", "client_groups",
+                 "funding_sources", "footprint", "services", "members"}
+_NUMBER_COLUMNS = {"capacity", "annual_cost", "max_distance", "max_minutes", "wait_days",
+                   "volume_per_year"}
+_AGE_COLUMNS = {"min_age", "max_age"}
+#: How far outside every area a site may be before it is taken for a wrong location.
+FAR_OUTSIDE = 50_000.0
+
+TableInput = "pd.DataFrame | Sequence[Record | Mapping[str, Any]] | None"
+
+
+class ValidationWarning(ServiceMapWarning):
+    """A map was built with problems; :meth:`ServiceMap.validate` lists them."""
+
+
+# -- the validation report ------------------------------------------------------------
+@dataclass(frozen=True)
+class ValidationReport:
+    """Every problem found in a map, with where it is and how to fix it.
+
+    Attributes
+    ----------
+    problems : tuple of Problem
+        Errors first, then warnings, then notes of what was normalised on reading.
+
+    Examples
+    --------
+    >>> report = ValidationReport((Problem("sites", 0, "services", "S9",
+    ...                                    "is not in table 'services'."),))
+    >>> report.ok, len(report.errors)
+    (False, 1)
+    >>> print(report)
+    1 error, 0 warnings, 0 notes
+      error    table 'sites', row 0, field 'services': 'S9' is not in table 'services'.
+    """
+
+    problems: tuple[Problem, ...] = ()
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        """The problems that stop the map from being used."""
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """The problems reported and left alone."""
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    @property
+    def notes(self) -> tuple[Problem, ...]:
+        """What was normalised when the map was read, such as a term's case."""
+        return tuple(p for p in self.problems if p.severity == "note")
+
+    @property
+    def ok(self) -> bool:
+        """Whether there is no error."""
+        return not self.errors
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the problems as a DataFrame, one row each.
+
+        Examples
+        --------
+        >>> ValidationReport().to_frame().columns.tolist()
+        ['table', 'row', 'field', 'value', 'message', 'severity', 'id']
+        """
+        return problems_frame(self.problems)
+
+    def raise_for_errors(self) -> None:
+        """Raise :class:`InputError` with every error and warning, if there is an error.
+
+        Examples
+        --------
+        >>> ValidationReport().raise_for_errors()  # nothing to raise
+        """
+        if self.errors:
+            raise InputError(self.errors + self.warnings, source=self.source)
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def _counts(self) -> str:
+        e, w, n = len(self.errors), len(self.warnings), len(self.notes)
+        return (f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}, "
+                f"{n} note{'s' * (n != 1)}")
+
+    def __str__(self) -> str:
+        lines = [self._counts()]
+        for p in self.problems[:50]:
+            lines.append(f"  {p.severity:<8} {p}")
+        if len(self.problems) > 50:
+            lines.append(f"  ... and {len(self.problems) - 50} more (see .to_frame())")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<ValidationReport: {self._counts()}>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(p.severity)}</td><td>{html.escape(p.table)}</td>"
+            f"<td>{html.escape(str(p.row))}</td><td>{html.escape(str(p.field))}</td>"
+            f"<td>{html.escape(repr(p.value))}</td><td>{html.escape(p.message)}</td></tr>"
+            for p in self.problems[:200]
+        )
+        head = ("<tr><th>severity</th><th>table</th><th>row</th><th>field</th>"
+                "<th>value</th><th>message</th></tr>")
+        return (f"<p><b>ValidationReport</b>: {html.escape(self._counts())}</p>"
+                f"<table>{head}{rows}</table>")
+
+
+def _order(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    rank = {"error": 0, "warning": 1, "note": 2}
+    return tuple(sorted(problems, key=lambda p: rank.get(p.severity, 3)))
+
+
+# -- reading frames into records ------------------------------------------------------
+def _as_records(
+    table: str, data: Any, id_name: str = "id"
+) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Turn a frame or a list of records into a list of plain row dicts."""
+    import pandas as pd
+
+    if data is None:
+        return [], []
+    if isinstance(data, pd.DataFrame):
+        frame = data
+        if id_name not in frame.columns:
+            if frame.index.name == id_name or (
+                    frame.index.name is None and not isinstance(frame.index, pd.RangeIndex)):
+                frame = frame.rename_axis(id_name).reset_index()
+        if "geometry" in frame.columns and table != "sites":
+            frame = frame.drop(columns="geometry")
+        records = frame.to_dict("records")
+        return records, []
+    rows: list[dict[str, Any]] = []
+    problems = []
+    for i, item in enumerate(data):
+        if isinstance(item, Record):
+            row = item.model_dump()
+            if "catchment" in row:
+                row.update({k: row["catchment"][k] for k in CATCHMENT_COLUMNS})
+                del row["catchment"]
+            rows.append(row)
+        elif isinstance(item, Mapping):
+            rows.append(dict(item))
+        else:
+            problems.append(Problem(table, i, None, None,
+                                    f"is a {type(item).__name__}, not a record or a "
+                                    "mapping of fields. Pass a DataFrame or a list of "
+                                    "dicts."))
+    return rows, problems
+
+
+def _validate_rows(
+    table: str,
+    cls: type[Record],
+    rows: list[dict[str, Any]],
+    vocabulary: Vocabulary,
+    notes: list[Problem],
+    row_labels: Sequence[Any] | None,
+    fields: list[str],
+    id_name: str = "id",
+) -> tuple[list[Record | None], list[Problem]]:
+    from pydantic import ValidationError
+
+    out: list[Record | None] = []
+    problems: list[Problem] = []
+    for i, row in enumerate(rows):
+        label = row_labels[i] if row_labels is not None else i
+        rid = row.get(id_name)
+        rid = rid if isinstance(rid, str) else None
+        data = dict(row)
+        if cls is Service:
+            catchment = {k: data.pop(k) for k in CATCHMENT_COLUMNS if k in data}
+            data["catchment"] = catchment
+        ctx = {"vocabulary": vocabulary, "notes": notes, "table": table, "row": label,
+               "id": rid}
+        try:
+            out.append(cls.model_validate(data, context=ctx))
+        except ValidationError as exc:
+            problems.extend(problems_from_validation_error(exc, table, label, id=rid,
+                                                           fields=fields))
+            out.append(None)
+    return out, problems
+
+
+def _duplicate_ids(table: str, ids: list[Any], row_labels: Sequence[Any] | None,
+                   field_name: str = "id") -> list[Problem]:
+    seen: dict[Any, list[int]] = {}
+    for i, value in enumerate(ids):
+        if isinstance(value, str):
+            seen.setdefault(value, []).append(i)
+    problems = []
+    for value, where in seen.items():
+        if len(where) > 1:
+            labels = [row_labels[i] if row_labels is not None else i for i in where]
+            for i in where[1:]:
+                label = row_labels[i] if row_labels is not None else i
+                problems.append(Problem(
+                    table, label, field_name, value,
+                    f"is used by rows {', '.join(map(str, labels))}. Give each record "
+                    "its own id.", id=value))
+    return problems
+
+
+def _flat(record: Record) -> dict[str, Any]:
+    row = record.model_dump()
+    if "catchment" in row:
+        row.update({k: row["catchment"][k] for k in CATCHMENT_COLUMNS})
+        del row["catchment"]
+    return row
+
+
+def _frame(table: str, records: list[Record], columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = [_flat(r) for r in records]
+    df = pd.DataFrame(rows, columns=["id", *columns]) if rows else pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in ["id", *columns]})
+    df = df.set_index("id")
+    for col in columns:
+        if col in _LIST_COLUMNS:
+            df[col] = pd.Series([tuple(v) for v in df[col]], index=df.index, dtype=object)
+        elif col in _NUMBER_COLUMNS:
+            df[col] = pd.to_numeric(df[col]).astype("float64")
+        elif col in _AGE_COLUMNS:
+            df[col] = df[col].astype("Int64")
+        elif col in {"illustrative"}:
+            df[col] = df[col].astype(bool)
+        elif col == "information_sharing_agreement":
+            df[col] = df[col].astype("boolean")
+        else:
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+    return df
+
+
+def _area_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Shape the areas frame's columns into Area records' fields."""
+    import pandas as pd
+
+    parents = [c for c in frame.columns if c.endswith("_code") and c != "code"]
+    pops = [c for c in frame.columns if c.startswith("pop_")]
+    needs = [c for c in frame.columns if c.startswith("need_")]
+    cols = {c: frame[c].tolist() for c in ["code", "name", "population", "imd_decile",
+                                            *parents, *pops, *needs] if c in frame}
+    n = len(frame)
+    rows = []
+    for i in range(n):
+        row: dict[str, Any] = {"code": cols["code"][i] if "code" in cols else None,
+                               "name": cols["name"][i] if "name" in cols else None}
+        for key in ("population", "imd_decile"):
+            if key in cols:
+                row[key] = cols[key][i]
+        row["parents"] = {p[:-5]: cols[p][i] for p in parents
+                          if isinstance(cols[p][i], str)}
+        row["population_by_group"] = {p[4:]: cols[p][i] for p in pops
+                                      if not pd.isna(cols[p][i])}
+        row["needs"] = {c[5:]: cols[c][i] for c in needs if not pd.isna(cols[c][i])}
+        rows.append(row)
+    return rows
+
+
+def _area_field(loc_field: str | None, problem: Problem) -> str | None:
+    """Name the areas frame's column behind a field of the Area record."""
+    if problem.field in {"parents", "population_by_group", "needs"}:
+        return problem.field
+    return loc_field
+
+
+def _check_area_frame(
+    areas: gpd.GeoDataFrame, vocabulary: Vocabulary, notes: list[Problem],
+    row_labels: Sequence[Any] | None,
+) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    if not isinstance(areas, gpd.GeoDataFrame):
+        return None, [Problem("areas", None, None, None,
+                              f"is a {type(areas).__name__}; pass a GeoDataFrame of "
+                              "area polygons with a CRS.")]
+    areas = to_working_crs(areas, "areas")
+    frame = areas
+    if "code" not in frame.columns:
+        if frame.index.name == "code":
+            frame = frame.reset_index()
+        else:
+            return None, [Problem(
+                "areas", None, "code", None,
+                "is missing: areas need a 'code' column (or index) of area codes such "
+                f"as LSOA codes. Columns are: {', '.join(map(str, frame.columns))}.")]
+    problems: list[Problem] = []
+    if "name" not in frame.columns:
+        problems.append(Problem("areas", None, "name", None,
+                                "is missing: areas need a 'name' column."))
+        return None, problems
+    rows = _area_rows(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
+    fields = ["code", "name", "<level>_code", "population", "pop_<group>",
+              "need_<need>", "imd_decile"]
+    records, problems = _validate_rows("areas", Area, rows, vocabulary, notes,
+                                       row_labels, fields, id_name="code")
+    for p in problems:
+        object.__setattr__(p, "field", _area_field(p.field, p))
+    problems += _duplicate_ids("areas", frame["code"].tolist(), row_labels, "code")
+    geom = frame.geometry.values
+    missing = shapely.is_missing(geom) | shapely.is_empty(geom)
+    kinds = shapely.get_type_id(geom)
+    polygonal = np.isin(kinds, [3, 6])  # Polygon, MultiPolygon
+    valid = shapely.is_valid(geom)
+    codes = frame["code"].tolist()
+    for i in np.flatnonzero(missing | ~polygonal | ~valid):
+        label = row_labels[i] if row_labels is not None else i
+        rid = codes[i] if isinstance(codes[i], str) else None
+        if missing[i]:
+            msg = "is empty. Every area needs its polygon."
+            value = None
+        elif not polygonal[i]:
+            msg = (f"is a {shapely.get_type_id(geom[i]) and geom[i].geom_type}, not a "
+                   "polygon. Areas must be polygons or multipolygons.")
+            value = None
+        else:
+            reason = shapely.is_valid_reason(geom[i])
+            msg = (f"is not a valid polygon ({reason}). Repair it, for example with "
+                   "shapely.make_valid, and check the result; servicemap does not "
+                   "change geometry itself.")
+            value = None
+        problems.append(Problem("areas", label, "geometry", value, msg, id=rid))
+    if problems:
+        return None, problems
+    out = frame.set_index("code")
+    for c in out.columns:
+        if c == "population" or c.startswith(("pop_", "need_")):
+            out[c] = pd.to_numeric(out[c]).astype("float64")
+    del records
+    return out, []
+
+
+def _site_frame(
+    records: list[Site], notes: list[Problem], row_labels: Sequence[Any] | None,
+) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    df = _frame("sites", records, SITE_COLUMNS)
+    n = len(records)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    lonlat = [i for i, r in enumerate(records) if r.lon is not None]
+    for i, r in enumerate(records):
+        if r.easting is not None:
+            x[i], y[i] = r.easting, r.northing
+    if lonlat:
+        idx = np.array(lonlat)
+        e, nn, note = lonlat_to_working([records[i].lon for i in lonlat],
+                                        [records[i].lat for i in lonlat])
+        x[idx], y[idx] = e, nn
+        for i in lonlat:
+            label = row_labels[i] if row_labels is not None else i
+            notes.append(Problem("sites", label, "lon", records[i].lon,
+                                 f"and lat {records[i].lat} were converted to easting "
+                                 f"{x[i]:.0f}, northing {y[i]:.0f} (EPSG:27700). "
+                                 + note, severity="note", id=records[i].id))
+    points = shapely.points(x, y)
+    points = np.where(np.isnan(x), None, points)
+    return gpd.GeoDataFrame(df, geometry=list(points), crs=WORKING_CRS)
+
+
+def _sites_input(sites: Any) -> Any:
+    """Take easting/northing from a GeoDataFrame of sites' points."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    if not isinstance(sites, gpd.GeoDataFrame):
+        return sites
+    sites = to_working_crs(sites, "sites")
+    geom = sites.geometry.values
+    is_point = shapely.get_type_id(geom) == 0
+    frame = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+    x = np.where(is_point, shapely.get_x(geom), np.nan)
+    y = np.where(is_point, shapely.get_y(geom), np.nan)
+    if ("easting" in frame or "northing" in frame or "lon" in frame
+            or "lat" in frame):
+        msg = ("sites is a GeoDataFrame and also has easting/northing or lon/lat "
+               "columns. Give the location once: drop the columns or the geometry.")
+        raise InputError([Problem("sites", None, "geometry", None, msg)])
+    frame["easting"] = np.where(np.isnan(x), None, x)
+    frame["northing"] = np.where(np.isnan(y), None, y)
+    others = np.where(is_point | shapely.is_missing(geom), None, geom)
+    if any(g is not None for g in others):
+        bad = [i for i, g in enumerate(others) if g is not None]
+        raise InputError([Problem("sites", i, "geometry", None,
+                                  "is not a point. Give each site as a point.")
+                          for i in bad])
+    return frame
+
+
+# -- the map --------------------------------------------------------------------------
+class ServiceMap:
+    """Services, their sites, catchments, pathways and partnerships over areas.
+
+    Build one with :meth:`from_frames`, or load a shipped one with
+    :func:`servicemap.datasets.bedfordshire`. A map is immutable.
+
+    Attributes
+    ----------
+    areas : geopandas.GeoDataFrame
+        Areas indexed by code, in EPSG:27700.
+    services, pathways, organisations, partnerships : pandas.DataFrame
+        Indexed by id.
+    sites : geopandas.GeoDataFrame
+        Sites indexed by id, points in EPSG:27700.
+    vocabulary : Vocabulary
+        The terms the map uses, built-in and declared.
+    provenance : dict
+        Where the map came from: name, sources, licence, attribution.
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> len(smap.areas), smap.areas.crs.to_epsg()
+    (381, 27700)
+    >>> smap.validate().ok
+    True
+    """
+
+    __slots__ = ("_areas", "_services", "_sites", "_pathways", "_organisations",
+                 "_partnerships", "_vocabulary", "_provenance", "_notes", "_cache",
+                 "_frozen")
+
+    def __init__(
+        self,
+        *,
+        areas: gpd.GeoDataFrame,
+        services: pd.DataFrame,
+        sites: gpd.GeoDataFrame,
+        pathways: pd.DataFrame,
+        organisations: pd.DataFrame,
+        partnerships: pd.DataFrame,
+        vocabulary: Vocabulary = VOCABULARY,
+        provenance: Mapping[str, Any] | None = None,
+        notes: Sequence[Problem] = (),
+    ) -> None:
+        # Internal: use ServiceMap.from_frames, which validates every row.
+        self._areas = areas
+        self._services = services
+        self._sites = sites
+        self._pathways = pathways
+        self._organisations = organisations
+        self._partnerships = partnerships
+        self._vocabulary = vocabulary
+        self._provenance = dict(provenance or {})
+        self._notes = tuple(notes)
+        self._cache: dict[str, Any] = {}
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            msg = (f"a ServiceMap cannot be changed (setting {name!r}); use "
+                   "smap.replace(...) to make a new one.")
+            raise AttributeError(msg)
+        object.__setattr__(self, name, value)
+
+    # -- building ----------------------------------------------------------------------
+    @classmethod
+    def from_frames(
+        cls,
+        *,
+        areas: gpd.GeoDataFrame,
+        services: Any = None,
+        sites: Any = None,
+        pathways: Any = None,
+        organisations: Any = None,
+        partnerships: Any = None,
+        vocabulary: Vocabulary | Mapping[str, Mapping[str, str]] | None = None,
+        provenance: Mapping[str, Any] | None = None,
+        strict: bool = True,
+        row_labels: Mapping[str, Sequence[Any]] | None = None,
+        source: str | None = None,
+    ) -> ServiceMap:
+        """Build a map from (Geo)DataFrames or lists of records, validating every row.
+
+        Parameters
+        ----------
+        areas : geopandas.GeoDataFrame
+            Area polygons with a ``code`` column or index and a ``name`` column; see
+            :class:`~servicemap.model.Area` for the other columns. Any CRS; it is
+            transformed to EPSG:27700 with a warning.
+        services, sites, pathways, organisations, partnerships : DataFrame or list
+            Each a DataFrame with an ``id`` column (or index), or a list of records or
+            dicts. Sites may be a GeoDataFrame of points instead of easting/northing
+            or lon/lat columns. Omitted tables are empty.
+        vocabulary : Vocabulary or mapping, optional
+            Extra terms the map declares, as a :class:`Vocabulary` or as
+            ``{"need": {"gambling": "Gambling harm"}}``.
+        provenance : mapping, optional
+            Where the data came from (name, sources, licence, attribution).
+        strict : bool, default True
+            Raise :class:`InputError` when records contradict each other (a pathway to
+            an unknown service, ...). With ``False`` the map is built and
+            :meth:`validate` lists them. Problems within a row always raise.
+        row_labels : mapping of str to sequence, optional
+            Per table, how to name each row in messages (such as Excel row numbers);
+            by default its position from 0.
+        source : str, optional
+            What was read, such as a file name, for messages.
+
+        Returns
+        -------
+        ServiceMap
+
+        Raises
+        ------
+        InputError
+            With every problem found, each naming table, row, field and value.
+
+        Examples
+        --------
+        >>> import shapely
+        >>> areas = gpd.GeoDataFrame(
+        ...     {"code": ["E01000001", "E01000002"], "name": ["West", "East"],
+        ...      "population": [1500, 1200], "need_drug": [10.0, 14.0]},
+        ...     geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        ...     crs=27700)
+        >>> smap = sm.ServiceMap.from_frames(
+        ...     areas=areas,
+        ...     organisations=[{"id": "C", "name": "Council", "kind": "local_authority"}],
+        ...     services=[{"id": "S1", "name": "Hub", "provider": "C", "needs": "drug",
+        ...                "client_groups": "adults", "max_distance": 1500}],
+        ...     sites=[{"id": "H", "name": "Hub site", "services": "S1",
+        ...             "easting": 500, "northing": 500}])
+        >>> smap
+        <ServiceMap: 2 areas, 1 service, 1 site, 0 pathways, 1 organisation, 0 partnerships>
+        >>> sm.ServiceMap.from_frames(areas=areas, services=[{"id": "S1", "name": "Hub",
+        ...     "provider": "C", "needs": "drugs", "client_groups": "adults",
+        ...     "max_distance": 1500}])
+        Traceback (most recent call last):
+        ...
+        servicemap.errors.InputError: 1 problem in the input
+          - table 'services', row 0 (id 'S1'), field 'needs': 'drugs' is not a need. Did you mean 'drug'?
+        """
+        if vocabulary is None:
+            vocab = VOCABULARY
+        elif isinstance(vocabulary, Vocabulary):
+            vocab = vocabulary
+        else:
+            vocab = VOCABULARY.extend(**vocabulary)
+        labels = dict(row_labels or {})
+        notes: list[Problem] = []
+        problems: list[Problem] = []
+
+        area_frame, area_problems = _check_area_frame(areas, vocab, notes,
+                                                      labels.get("areas"))
+        problems += area_problems
+
+        site_input = _sites_input(sites) if sites is not None else None
+        tables = {"organisations": (organisations, Organisation),
+                  "partnerships": (partnerships, Partnership),
+                  "services": (services, Service),
+                  "sites": (site_input, Site),
+                  "pathways": (pathways, Pathway)}
+        built: dict[str, list[Record]] = {}
+        for table, (data, rec_cls) in tables.items():
+            rows, shape_problems = _as_records(table, data)
+            problems += shape_problems
+            fields = ["id", *_TABLE_COLUMNS[table]]
+            if table == "sites":
+                fields = [f for f in fields if f != "geometry"]
+                fields[4:4] = ["easting", "northing", "lon", "lat"]
+            records, row_problems = _validate_rows(table, rec_cls, rows, vocab, notes,
+                                                   labels.get(table), fields)
+            problems += row_problems
+            problems += _duplicate_ids(table, [r.get("id") for r in rows],
+                                       labels.get(table))
+            built[table] = [r for r in records if r is not None]
+        if problems:
+            raise InputError(_order(problems), source=source)
+
+        smap = cls(
+            areas=area_frame,
+            services=_frame("services", built["services"], SERVICE_COLUMNS),
+            sites=_site_frame(built["sites"], notes, labels.get("sites")),
+            pathways=_frame("pathways", built["pathways"], PATHWAY_COLUMNS),
+            organisations=_frame("organisations", built["organisations"],
+                                 ORGANISATION_COLUMNS),
+            partnerships=_frame("partnerships", built["partnerships"],
+                                PARTNERSHIP_COLUMNS),
+            vocabulary=vocab,
+            provenance=provenance,
+            notes=notes,
+        )
+        report = smap.validate()
+        if strict:
+            report.raise_for_errors()
+        elif report.errors:
+            warnings.warn(
+                f"the map has {len(report.errors)} errors across its records; "
+                "smap.validate() lists them.", ValidationWarning,
+                stacklevel=user_stacklevel())
+        return smap
+
+    def replace(self, **frames: Any) -> ServiceMap:
+        """Return a new map with some tables replaced, validated as a new map.
+
+        Parameters
+        ----------
+        **frames : DataFrame
+            Any of ``areas``, ``services``, ``sites``, ``pathways``,
+            ``organisations``, ``partnerships``; also ``vocabulary``,
+            ``provenance`` and ``strict``.
+
+        Returns
+        -------
+        ServiceMap
+
+        Examples
+        --------
+        >>> smap = sm.datasets.bedfordshire()
+        >>> fewer = smap.replace(pathways=smap.pathways.iloc[:0])
+        >>> len(fewer.pathways), len(smap.pathways) > 0
+        (0, True)
+        """
+        known = {"areas", "services", "sites", "pathways", "organisations",
+                 "partnerships", "vocabulary", "provenance", "strict"}
+        unknown = sorted(set(frames) - known)
+        if unknown:
+            msg = (f"replace() got {', '.join(map(repr, unknown))}; it takes "
+                   f"{', '.join(sorted(known))}.")
+            raise TypeError(msg)
+        args: dict[str, Any] = {
+            "areas": self._areas, "services": self._services,
+            "sites": self._sites, "pathways": self._pathways,
+            "organisations": self._organisations, "partnerships": self._partnerships,
+            "vocabulary": self._vocabulary, "provenance": self._provenance,
+        }
+        args.update(frames)
+        return type(self).from_frames(**args)
+
+    # -- the frames ----------------------------------------------------------------
+    @property
+    def areas(self) -> gpd.GeoDataFrame:
+        """Areas indexed by code, in EPSG:27700 (a copy)."""
+        return self._areas.copy(deep=False)
+
+    @property
+    def services(self) -> pd.DataFrame:
+        """Services indexed by id (a copy)."""
+        return self._services.copy(deep=False)
+
+    @property
+    def sites(self) -> gpd.GeoDataFrame:
+        """Sites indexed by id, points in EPSG:27700 (a copy)."""
+        return self._sites.copy(deep=False)
+
+    @property
+    def pathways(self) -> pd.DataFrame:
+        """Pathways indexed by id (a copy)."""
+        return self._pathways.copy(deep=False)
+
+    @property
+    def organisations(self) -> pd.DataFrame:
+        """Organisations indexed by id (a copy)."""
+        return self._organisations.copy(deep=False)
+
+    @property
+    def partnerships(self) -> pd.DataFrame:
+        """Partnerships indexed by id (a copy)."""
+        return self._partnerships.copy(deep=False)
+
+    @property
+    def catchments(self) -> pd.DataFrame:
+        """Each service's catchment: ``footprint``, ``reach``, ``max_distance``, ``max_minutes``.
+
+        Examples
+        --------
+        >>> sm.datasets.bedfordshire().catchments.columns.tolist()
+        ['footprint', 'reach', 'max_distance', 'max_minutes']
+        """
+        return self._services[CATCHMENT_COLUMNS].copy()
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The terms the map uses: the built-in vocabulary and any it declares."""
+        return self._vocabulary
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """Where the map came from: name, sources, licence and attribution (a copy)."""
+        return dict(self._provenance)
+
+    @property
+    def notes(self) -> tuple[Problem, ...]:
+        """What was normalised when the map was built (term case, spaces, lon/lat)."""
+        return self._notes
+
+    @property
+    def crs(self) -> Any:
+        """The map's coordinate reference system: always EPSG:27700."""
+        return self._areas.crs
+
+    @property
+    def parent_levels(self) -> list[str]:
+        """The parent levels of the areas, from their ``<level>_code`` columns.
+
+        Examples
+        --------
+        >>> sm.datasets.bedfordshire().parent_levels
+        ['lad', 'msoa']
+        """
+        return [c[:-5] for c in self._areas.columns if c.endswith("_code")]
+
+    @property
+    def need_columns(self) -> dict[str, str]:
+        """The need indicators of the areas, as ``{need: column}``.
+
+        Examples
+        --------
+        >>> sm.datasets.bedfordshire().need_columns
+        {'drug': 'need_drug', 'alcohol': 'need_alcohol', 'early_help': 'need_early_help'}
+        """
+        return {c[5:]: c for c in self._areas.columns if c.startswith("need_")}
+
+    def footprint_codes(self) -> set[str]:
+        """Every code a footprint may name: area codes and parent codes.
+
+        Examples
+        --------
+        >>> "E06000032" in sm.datasets.bedfordshire().footprint_codes()
+        True
+        """
+        if "footprint_codes" not in self._cache:
+            codes = set(self._areas.index)
+            for level in self.parent_levels:
+                codes |= set(self._areas[f"{level}_code"].dropna())
+            self._cache["footprint_codes"] = codes
+        return set(self._cache["footprint_codes"])
+
+    # -- validation ------------------------------------------------------------------
+    def validate(self, strict: bool = False) -> ValidationReport:
+        """Check the records against each other and report every problem.
+
+        Checked: ids that are referred to but do not exist (providers, commissioners,
+        members, the services of a site, both ends of a pathway); footprint codes that
+        are neither an area nor a parent; services with no site to be reached from;
+        sites outside every area; pathways that loop or repeat; age limits at odds with
+        client groups; area indicators at odds with population. Nothing is fixed.
+
+        Parameters
+        ----------
+        strict : bool, default False
+            Raise :class:`InputError` if any problem is an error.
+
+        Returns
+        -------
+        ValidationReport
+            Errors, then warnings, then notes of what was normalised on reading.
+
+        Examples
+        --------
+        >>> report = sm.datasets.bedfordshire().validate()
+        >>> report.ok
+        True
+        """
+        if "validation" not in self._cache:
+            from servicemap._checks import cross_record_problems
+
+            problems = cross_record_problems(self)
+            self._cache["validation"] = ValidationReport(
+                _order([*problems, *self._notes]))
+        report = self._cache["validation"]
+        if strict:
+            report.raise_for_errors()
+        return report
+
+    # -- summaries -------------------------------------------------------------------
+    def service_partnerships(self) -> pd.Series:
+        """The partnerships that commission each service, as a Series of tuples.
+
+        Examples
+        --------
+        >>> s = sm.datasets.bedfordshire().service_partnerships()
+        >>> s.map(len).max() >= 1
+        True
+        """
+        import pandas as pd
+
+        known = set(self._partnerships.index)
+        return pd.Series(
+            [tuple(c for c in cs if c in known) for cs in self._services["commissioners"]],
+            index=self._services.index, dtype=object, name="partnerships")
+
+    def summary(self) -> dict[str, pd.DataFrame]:
+        """Summarise the map in small tables, for a notebook or the command line.
+
+        Returns
+        -------
+        dict of str to DataFrame
+            ``areas`` (by the first parent level: areas, population, needs),
+            ``services_by_need`` (need x partnership counts of active services),
+            ``pathways`` (routes by source and kind), ``sites`` (by mode).
+
+        Examples
+        --------
+        >>> s = sm.datasets.bedfordshire().summary()
+        >>> sorted(s)
+        ['areas', 'pathways', 'services_by_need', 'sites']
+        >>> int(s["areas"].loc["total", "areas"])
+        381
+        """
+        import pandas as pd
+
+        areas = pd.DataFrame(self._areas.drop(columns=self._areas.geometry.name))
+        levels = self.parent_levels
+        numeric = [c for c in ["population", *self.need_columns.values()] if c in areas]
+        if levels:
+            level = "lad" if "lad" in levels else levels[0]
+            key = areas[f"{level}_code"].fillna("(none)")
+            names = areas.get(f"{level}_name")
+            by = areas.groupby(key)
+            table = by.size().to_frame("areas").join(by[numeric].sum())
+            if names is not None:
+                table.insert(0, "name", names.groupby(key).first())
+            table.index.name = f"{level}_code"
+        else:
+            table = pd.DataFrame({"areas": [len(areas)]}, index=["all"])
+            for c in numeric:
+                table[c] = areas[c].sum()
+        total = {"areas": len(areas), **{c: areas[c].sum() for c in numeric}}
+        if "name" in table:
+            total["name"] = "Total"
+        table.loc["total"] = pd.Series(total)
+        table["areas"] = table["areas"].astype(int)
+
+        services = self._services[self._services["status"] == "active"]
+        partnerships = self.service_partnerships().loc[services.index]
+        rows = []
+        for sid, needs in services["needs"].items():
+            ps = partnerships[sid] or ("(no partnership)",)
+            rows.extend((need, p) for need in needs for p in ps)
+        by_need = (pd.DataFrame(rows, columns=["need", "partnership"])
+                   .value_counts().unstack(fill_value=0)
+                   if rows else pd.DataFrame())
+        if rows:
+            order = [t for t in self._vocabulary.terms("need") if t in by_need.index]
+            by_need = by_need.loc[order]
+            by_need["total"] = services["needs"].explode().value_counts().reindex(
+                by_need.index).astype(int)
+
+        pw = self._pathways
+        source = pw["from_entry"].where(pw["from_entry"].notna(), "(service)")
+        pathways = (pd.DataFrame({"from": source, "kind": pw["kind"]})
+                    .value_counts().unstack(fill_value=0) if len(pw) else pd.DataFrame())
+        sites = self._sites["mode"].value_counts().rename_axis("mode").to_frame("sites")
+        return {"areas": table, "services_by_need": by_need, "pathways": pathways,
+                "sites": sites}
+
+    def _counts(self) -> str:
+        def n(k: int, word: str) -> str:
+            return f"{k} {word}{'s' if k != 1 else ''}"
+        return ", ".join([
+            n(len(self._areas), "area"), n(len(self._services), "service"),
+            n(len(self._sites), "site"), n(len(self._pathways), "pathway"),
+            n(len(self._organisations), "organisation"),
+            n(len(self._partnerships), "partnership")])
+
+    def __repr__(self) -> str:
+        name = self._provenance.get("name")
+        head = f"'{name}': " if name else ""
+        return f"<ServiceMap: {head}{self._counts()}>"
+
+    def _lines(self) -> list[tuple[str, str]]:
+        """The rows of the one-screen description shared by str() and the HTML."""
+        areas = self._areas
+        pop = areas["population"].sum() if "population" in areas else None
+        lines = [("areas", f"{len(areas):,}" + (f", population {pop:,.0f}"
+                                                 if pop is not None else ""))]
+        for level in self.parent_levels:
+            lines[-1] = (lines[-1][0], lines[-1][1]
+                         + f", {areas[f'{level}_code'].nunique()} {level}")
+        needs = self._services["needs"].explode().value_counts()
+        illus = int(self._services["illustrative"].sum())
+        lines.append(("services", f"{len(self._services)} ({illus} illustrative); "
+                      + ", ".join(f"{k} {v}" for k, v in needs.head(8).items())))
+        modes = self._sites["mode"].value_counts()
+        lines.append(("sites", f"{len(self._sites)}; "
+                      + ", ".join(f"{k} {v}" for k, v in modes.items())))
+        entries = self._pathways["from_entry"].dropna().nunique()
+        lines.append(("pathways", f"{len(self._pathways)}, from {entries} entry points"))
+        lines.append(("partnerships", ", ".join(self._partnerships["name"].head(6))
+                      or "none"))
+        lines.append(("organisations", str(len(self._organisations))))
+        report = self.validate()
+        lines.append(("validate()", f"{len(report.errors)} errors, "
+                      f"{len(report.warnings)} warnings"))
+        return lines
+
+    def __str__(self) -> str:
+        name = self._provenance.get("name", "ServiceMap")
+        width = max(len(k) for k, _ in self._lines())
+        body = "\n".join(f"  {k:<{width}}  {v}" for k, v in self._lines())
+        return f"{name} (EPSG:27700)\n{body}"
+
+    def _repr_html_(self) -> str:
+        name = html.escape(str(self._provenance.get("name", "ServiceMap")))
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+                       for k, v in self._lines())
+        return (f"<div><b>{name}</b> <small>ServiceMap, EPSG:27700</small>"
+                f"<table>{rows}</table></div>")
+
+    # -- comparison ------------------------------------------------------------------
+    def equals(self, other: object) -> bool:
+        """Whether two maps hold the same records, areas and vocabulary.
+
+        Examples
+        --------
+        >>> a = sm.datasets.bedfordshire()
+        >>> a.equals(sm.datasets.bedfordshire()), a.equals(a.replace(pathways=a.pathways[:1]))
+        (True, False)
+        """
+        if not isinstance(other, ServiceMap):
+            return False
+        pairs = [(self._areas, other._areas), (self._services, other._services),
+                 (self._sites, other._sites), (self._pathways, other._pathways),
+                 (self._organisations, other._organisations),
+                 (self._partnerships, other._partnerships)]
+        return (self._vocabulary == other._vocabulary
+                and all(a.equals(b) for a, b in pairs))

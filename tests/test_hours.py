@@ -1,0 +1,133 @@
+"""Opening hours: parsing text into minutes of the week, and the hour bands."""
+
+import numpy as np
+import pytest
+
+from servicemap.hours import (
+    WEEK,
+    HoursError,
+    format_hours,
+    hour_band_mask,
+    parse_hours,
+)
+
+MON, TUE, WED, THU, FRI, SAT, SUN = (d * 1440 for d in range(7))
+
+
+def hm(h, m=0):
+    return h * 60 + m
+
+
+# (text, expected intervals in minutes from Monday 00:00, hours a week) worked by hand
+CASES = [
+    ("24/7", [(0, WEEK)], 168.0),
+    ("closed", [], 0.0),
+    # five days of 8 h
+    ("Mon-Fri 09:00-17:00", [(d + hm(9), d + hm(17)) for d in (MON, TUE, WED, THU, FRI)],
+     40.0),
+    # 40 h + Saturday 3 h
+    ("Mon-Fri 09:00-17:00; Sat 10:00-13:00",
+     [(d + hm(9), d + hm(17)) for d in (MON, TUE, WED, THU, FRI)]
+     + [(SAT + hm(10), SAT + hm(13))], 43.0),
+    # Friday 22:00 to Saturday 02:00: one 4 h interval across midnight
+    ("Fri 22:00-02:00", [(FRI + hm(22), SAT + hm(2))], 4.0),
+    # Sunday night wraps into Monday morning: split at the end of the week
+    ("Sun 22:00-02:00", [(0, hm(2)), (SUN + hm(22), WEEK)], 4.0),
+    # a closed day removes openings starting that day: 6 days of 12 h
+    ("Daily 08:00-20:00; Wed closed",
+     [(d + hm(8), d + hm(20)) for d in (MON, TUE, THU, FRI, SAT, SUN)], 72.0),
+    # closures apply whatever the order of the rules
+    ("Wed closed; Daily 08:00-20:00",
+     [(d + hm(8), d + hm(20)) for d in (MON, TUE, THU, FRI, SAT, SUN)], 72.0),
+    # split day: 3.5 h + 3.5 h on Monday
+    ("Mon 09:00-12:30, 13:30-17:00", [(hm(9), hm(12, 30)), (hm(13, 30), hm(17))], 7.0),
+    # lists and ranges that wrap the week end
+    ("Mon, Wed, Fri 10:00-12:00",
+     [(d + hm(10), d + hm(12)) for d in (MON, WED, FRI)], 6.0),
+    ("Sat-Mon 10:00-11:00",
+     [(MON + hm(10), MON + hm(11)), (SAT + hm(10), SAT + hm(11)),
+      (SUN + hm(10), SUN + hm(11))], 3.0),
+    # overlapping rules merge: Monday 09:00-18:00 once
+    ("Mon 09:00-17:00; Mon 12:00-18:00", [(hm(9), hm(18))], 9.0),
+    ("Weekends 10:00-16:00", [(SAT + hm(10), SAT + hm(16)), (SUN + hm(10), SUN + hm(16))],
+     12.0),
+    ("Tuesday 00:00-24:00", [(TUE, WED)], 24.0),
+    ("Mon-Sun 00:00-24:00", [(0, WEEK)], 168.0),
+    ("weekdays 9:00-17:00", [(d + hm(9), d + hm(17)) for d in (MON, TUE, WED, THU, FRI)],
+     40.0),
+    # adjacent overnight days join up: Fri 22:00 to Sun 02:00 in one run
+    ("Fri-Sat 22:00-02:00", [(FRI + hm(22), SAT + hm(2)), (SAT + hm(22), SUN + hm(2))],
+     8.0),
+]
+
+
+@pytest.mark.parametrize(("text", "intervals", "hours"), CASES)
+def test_parse(text, intervals, hours):
+    parsed = parse_hours(text)
+    assert list(parsed.intervals) == intervals
+    assert parsed.hours_per_week == hours
+    assert int(parsed.minutes.sum()) == hours * 60
+    # the text we write reads back to the same hours
+    assert parse_hours(format_hours(parsed.intervals)) == parsed
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("9-5ish", "is not a time range"),
+        ("Mon-Fri 9-5", "'9-5' is not a time range. Write it as '09:00-17:00'"),
+        ("Funday 09:00-10:00", "'funday' is not a day"),
+        ("09:00-17:00", "has no days. Put the days first, as 'Mon-Fri 09:00-17:00'"),
+        ("Mon 25:00-26:00", "25:00 is not a time of day"),
+        ("Mon 09:75-10:00", "09:75 is not a time of day"),
+        ("Mon 24:00-02:00", "cannot start at 24:00"),
+        ("", "is not opening hours"),
+        ("Mon-Fri", "is not a time range"),
+    ],
+)
+def test_bad_hours_name_the_rule_and_the_fix(text, match):
+    with pytest.raises(HoursError, match=match):
+        parse_hours(text)
+
+
+def test_minutes_and_mask_per_hour():
+    h = parse_hours("Mon 09:30-11:00")
+    expected = np.zeros(168, dtype=int)
+    expected[9], expected[10] = 30, 60
+    np.testing.assert_array_equal(h.minutes, expected)
+    np.testing.assert_array_equal(h.mask, expected > 0)
+
+
+def test_hour_bands_partition_the_week():
+    masks = hour_band_mask()
+    total = np.sum([m.astype(int) for m in masks.values()], axis=0)
+    np.testing.assert_array_equal(total, np.ones(168, dtype=int))
+    # 5 x 10 h, 5 x 4 h, 7 x 10 h, 2 x 14 h
+    assert {b: int(m.sum()) for b, m in masks.items()} == {
+        "weekday_daytime": 50, "weekday_evening": 20, "overnight": 70, "weekend": 28}
+    # Friday 23:00 is overnight; Saturday 09:00 is weekend; Sunday 23:00 overnight too
+    assert masks["overnight"][4 * 24 + 23] and masks["weekend"][5 * 24 + 9]
+    assert masks["overnight"][6 * 24 + 23] and masks["overnight"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "bands"),
+    [
+        ("Mon-Fri 09:00-17:00", {"weekday_daytime"}),
+        ("Mon-Fri 09:00-20:00", {"weekday_daytime", "weekday_evening"}),
+        ("Sat 10:00-13:00", {"weekend"}),
+        ("Fri 22:00-02:00", {"overnight"}),
+        ("24/7", {"weekday_daytime", "weekday_evening", "overnight", "weekend"}),
+        ("closed", set()),
+        # Saturday 07:00-09:00 is overnight until 08:00, weekend after
+        ("Sat 07:00-09:00", {"overnight", "weekend"}),
+    ],
+)
+def test_open_in_band(text, bands):
+    got = parse_hours(text).open_in_band()
+    assert {b for b, is_open in got.items() if is_open} == bands
+
+
+def test_unknown_band_lists_the_bands():
+    with pytest.raises(KeyError, match="weekday_daytime, weekday_evening"):
+        hour_band_mask("night")
