@@ -33,7 +33,6 @@ from servicemap.vocab import VOCABULARY, Vocabulary
 __version__ = "0.1.0"
 
 __all__ = [
-    "VOCABULARY",
     "Area",
     "CRSError",
     "Catchment",
@@ -49,6 +48,7 @@ __all__ = [
     "ServiceMapError",
     "ServiceMapWarning",
     "Site",
+    "VOCABULARY",
     "ValidationReport",
     "Vocabulary",
     "__version__",

@@ -164,8 +164,8 @@ class Record(BaseModel):
             if isinstance(value, str) and value != value.strip() and value.strip():
                 _note(info, key, value, "had spaces around it, which were removed.")
                 value = value.strip()
-            if key in {"illustrative", "notes"} and _is_blank(value):
-                continue  # take the default
+            if not isinstance(value, (list, tuple, dict)) and _is_blank(value):
+                continue  # an empty cell: the field's default, or "is required"
             out[key] = value
         return out
 
@@ -690,6 +690,7 @@ RECORDS: dict[str, type[Record]] = {
 }
 """The record class of each table of a map."""
 
+_AT_LEAST_ONE = {"needs", "client_groups", "services"}
 _WHOLE_RECORD = {"reach": "reach", "location": "location", "source": "from_service",
                  "ages": "min_age", "capacity_unit": "capacity_unit"}
 _PLAIN = {
@@ -753,6 +754,8 @@ def problems_from_validation_error(
         ctx = err.get("ctx") or {}
         if kind == "missing":
             value = None
+            if field in _AT_LEAST_ONE:
+                kind = "too_short"
         if kind == "extra_forbidden":
             known = fields or []
             import difflib

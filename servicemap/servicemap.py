@@ -403,7 +403,7 @@ def _check_area_frame(
             msg = "is empty. Every area needs its polygon."
             value = None
         elif not polygonal[i]:
-            msg = (f"is a {shapely.get_type_id(geom[i]) and geom[i].geom_type}, not a "
+            msg = (f"is a {geom[i].geom_type}, not a "
                    "polygon. Areas must be polygons or multipolygons.")
             value = None
         else:
@@ -940,6 +940,11 @@ class ServiceMap:
         source = pw["from_entry"].where(pw["from_entry"].notna(), "(service)")
         pathways = (pd.DataFrame({"from": source, "kind": pw["kind"]})
                     .value_counts().unstack(fill_value=0) if len(pw) else pd.DataFrame())
+        if len(pw):
+            rows_order = [*self._vocabulary.terms("entry_point"), "(service)"]
+            cols_order = self._vocabulary.terms("pathway_kind")
+            pathways = pathways.loc[[r for r in rows_order if r in pathways.index],
+                                    [c for c in cols_order if c in pathways.columns]]
         sites = self._sites["mode"].value_counts().rename_axis("mode").to_frame("sites")
         return {"areas": table, "services_by_need": by_need, "pathways": pathways,
                 "sites": sites}
@@ -980,8 +985,7 @@ class ServiceMap:
                       or "none"))
         lines.append(("organisations", str(len(self._organisations))))
         report = self.validate()
-        lines.append(("validate()", f"{len(report.errors)} errors, "
-                      f"{len(report.warnings)} warnings"))
+        lines.append(("validate()", report._counts()))
         return lines
 
     def __str__(self) -> str:
