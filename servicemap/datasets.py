@@ -88,7 +88,7 @@ def load(name: str) -> ServiceMap:
     >>> load("bedforshire")
     Traceback (most recent call last):
     ...
-    ValueError: no dataset is called 'bedforshire'. Did you mean 'bedfordshire'? Available: bedfordshire.
+    ValueError: no dataset is called 'bedforshire'. Did you mean 'bedfordshire'? ...
     """
     names = available()
     if name not in names:

@@ -441,8 +441,7 @@ class Service(Record):
         try:
             return parse_hours(value)
         except HoursError as exc:
-            raise PydanticCustomError("hours", str(exc).replace("{", "(").replace(
-                "}", ")")) from None
+            raise PydanticCustomError("hours", str(exc)) from None
 
     @field_serializer("hours")
     def _hours_text(self, hours: OpeningHours | None) -> str | None:
@@ -740,10 +739,12 @@ def problems_from_validation_error(
     >>> try:
     ...     Organisation(id="X", name="Y", kind="council", extra=1)
     ... except ValidationError as exc:
-    ...     for p in problems_from_validation_error(exc, "organisations", 4):
+    ...     for p in problems_from_validation_error(exc, "organisations", 4,
+    ...                                             fields=Organisation.fields()):
     ...         print(p)
-    table 'organisations', row 4, field 'kind': 'council' is not a organisation kind. Use one of: ...
-    table 'organisations', row 4, field 'extra': 1 is not a field of table 'organisations'. ...
+    table 'organisations', row 4, field 'kind': 'council' is not an organisation kind. Use ...
+    table 'organisations', row 4, field 'extra': 'extra' is not a field of table \
+'organisations'. Fields are: id, name, kind, illustrative, notes.
     """
     out = []
     for err in exc.errors(include_url=False):
@@ -762,8 +763,8 @@ def problems_from_validation_error(
 
             close = difflib.get_close_matches(str(field), known, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            message = (f"is not a field of table '{table}'.{hint} Fields are: "
-                       f"{', '.join(known)}.")
+            listed = f" Fields are: {', '.join(known)}." if known else ""
+            message = f"is not a field of table '{table}'.{hint}{listed}"
             value, field_name = field, field
             out.append(Problem(table, row, field_name, value, message, id=id))
             continue

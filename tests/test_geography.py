@@ -47,7 +47,7 @@ def test_other_crs_is_reprojected_with_a_warning_at_the_callers_line():
 
 
 def test_warning_from_inside_the_library_points_at_the_user():
-    from conftest import grid_areas, toy_tables
+    from toy import grid_areas, toy_tables
 
     with pytest.warns(sm.ReprojectionWarning) as record:
         sm.ServiceMap.from_frames(areas=grid_areas().to_crs(4326), **toy_tables())

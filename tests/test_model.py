@@ -46,7 +46,8 @@ def test_good_service():
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("capacity", "about 40", "field 'capacity': 'about 40' is not a number. Write a plain number"),
+        ("capacity", "about 40",
+         "field 'capacity': 'about 40' is not a number. Write a plain number"),
         ("capacity", -3, "field 'capacity': -3 is below 0. Write a number in range."),
         ("min_age", "eighteen", "field 'min_age': 'eighteen' is not a whole number"),
         ("min_age", 130, "field 'min_age': 130 is above 120"),

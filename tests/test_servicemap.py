@@ -4,7 +4,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from conftest import X0, Y0, grid_areas, toy_tables
+from toy import X0, Y0, grid_areas, toy_tables
 
 import servicemap as sm
 from servicemap.errors import InputError

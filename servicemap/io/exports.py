@@ -20,15 +20,15 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_text(value: Any) -> Any:
-    """Return text that cannot run as a spreadsheet formula; other values unchanged.
+    r"""Return text that cannot run as a spreadsheet formula; other values unchanged.
 
     Lists and tuples become text joined by ``"; "`` first, as a spreadsheet cell holds
     them.
 
     Examples
     --------
-    >>> safe_text("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
+    >>> safe_text('=HYPERLINK("http://x")')
+    '\'=HYPERLINK("http://x")'
     >>> safe_text(("drug", "alcohol")), safe_text(-5), safe_text("Luton")
     ('drug; alcohol', -5, 'Luton')
     """

@@ -1,0 +1,49 @@
+"""The command line."""
+
+import pandas as pd
+import pyogrio
+from typer.testing import CliRunner
+
+import servicemap as sm
+from servicemap.cli import app
+
+runner = CliRunner()
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"servicemap {sm.__version__}"
+
+
+def test_help_everywhere():
+    for args in (["--help"], ["demo", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "Usage" in result.output
+    assert "Bedfordshire" in runner.invoke(app, ["demo", "--help"]).output
+
+
+def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "381, population 652,223" in text
+    assert "Luton" in text and "Central Bedfordshire" in text
+    assert "Validation: 0 errors, 0 warnings" in text
+    assert f"to {out}/" in text
+    layers = dict(pyogrio.list_layers(out / "bedfordshire.gpkg"))
+    assert set(layers) == {"areas", "sites"}
+    areas = pyogrio.read_dataframe(out / "bedfordshire.gpkg", layer="areas")
+    assert len(areas) == 381 and areas.crs.to_epsg() == 27700
+    services = pd.read_csv(out / "services.csv")
+    assert len(services) == len(sm.datasets.bedfordshire().services)
+    by_need = pd.read_csv(out / "summary_services_by_need.csv", index_col=0)
+    assert by_need.loc["drug", "total"] >= 1
+    # running again over the same folder works
+    assert runner.invoke(app, ["demo", "-o", str(out)]).exit_code == 0
+
+
+def test_no_arguments_shows_help():
+    result = runner.invoke(app, [])
+    assert "demo" in result.output
