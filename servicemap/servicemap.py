@@ -89,10 +89,7 @@ _LIST_COLUMNS = {"commissioners", "needs", "interventions", "client_groups",
 _NUMBER_COLUMNS = {"capacity", "annual_cost", "max_distance", "max_minutes", "wait_days",
                    "volume_per_year"}
 _AGE_COLUMNS = {"min_age", "max_age"}
-#: How far outside every area a site may be before it is taken for a wrong location.
-FAR_OUTSIDE = 50_000.0
 
-TableInput = "pd.DataFrame | Sequence[Record | Mapping[str, Any]] | None"
 
 
 class ValidationWarning(ServiceMapWarning):

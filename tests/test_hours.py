@@ -131,3 +131,32 @@ def test_open_in_band(text, bands):
 def test_unknown_band_lists_the_bands():
     with pytest.raises(KeyError, match="weekday_daytime, weekday_evening"):
         hour_band_mask("night")
+
+
+DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _rule(day, start, length):
+    end = (start + length) % (24 * 60)
+    return f"{DAY_NAMES[day]} {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+rules = st.lists(st.tuples(st.integers(0, 6), st.integers(0, 24 * 60 - 1),
+                           st.integers(1, 24 * 60 - 1)), min_size=1, max_size=6)
+
+
+@given(rules)
+def test_any_rules_round_trip_and_count_minutes(spec):
+    text = "; ".join(_rule(*r) for r in spec)
+    parsed = parse_hours(text)
+    assert parse_hours(format_hours(parsed.intervals)) == parsed
+    # brute force: mark every minute of each rule on a week-long array
+    week = np.zeros(WEEK, dtype=bool)
+    for day, start, length in spec:
+        s = day * 1440 + start
+        week[np.arange(s, s + length) % WEEK] = True
+    assert round(parsed.hours_per_week * 60, 6) == week.sum()
+    np.testing.assert_array_equal(parsed.minutes, week.reshape(168, 60).sum(axis=1))
