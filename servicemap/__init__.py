@@ -16,6 +16,7 @@ from servicemap.errors import (
     ReprojectionWarning,
     ServiceMapError,
     ServiceMapWarning,
+    ValidationWarning,
 )
 from servicemap.hours import OpeningHours, parse_hours
 from servicemap.model import (
@@ -50,6 +51,7 @@ __all__ = [
     "Site",
     "VOCABULARY",
     "ValidationReport",
+    "ValidationWarning",
     "Vocabulary",
     "__version__",
     "datasets",

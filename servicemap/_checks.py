@@ -6,11 +6,12 @@ Checks whose cost grows with areas or sites use spatial indexes and arrays.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from servicemap.errors import Problem, did_you_mean
+from servicemap.errors import Problem, did_you_mean, plural
 
 if TYPE_CHECKING:
     from servicemap.servicemap import ServiceMap
@@ -25,8 +26,11 @@ _GROUP_AGES = {"children": (0, 12), "young_people": (11, 24), "adults": (18, Non
 
 
 def cross_record_problems(smap: ServiceMap) -> list[Problem]:
-    """Return every problem between the records of a map (errors and warnings)."""
-    return [
+    """Return every problem between the records of a map (errors and warnings).
+
+    Rows are named as the map was built from them (a position, or an Excel row).
+    """
+    problems = [
         *_references(smap),
         *_footprints(smap),
         *_service_sites(smap),
@@ -35,6 +39,8 @@ def cross_record_problems(smap: ServiceMap) -> list[Problem]:
         *_ages(smap),
         *_areas(smap),
     ]
+    return [replace(p, row=smap.row_label(p.table, p.id)) if p.id is not None else p
+            for p in problems]
 
 
 def _missing_ref(table: str, row: str, field: str, value: str, target: str,
@@ -88,11 +94,12 @@ def _footprints(smap: ServiceMap) -> list[Problem]:
         for rid, footprint in frame["footprint"].items():
             for code in footprint:
                 if code not in codes:
+                    alike = [c for c in codes if c[:3] == code[:3]] or codes
                     levels = ", ".join(["area codes", *(
                         f"{lv} codes" for lv in smap.parent_levels)])
                     out.append(Problem(
                         table, rid, "footprint", code,
-                        f"is not an area or a parent area of this map.{did_you_mean(code, codes)} "
+                        f"is not an area or a parent area of this map.{did_you_mean(code, alike)} "
                         f"A footprint names {levels}.", id=rid))
     return out
 
@@ -140,16 +147,18 @@ def _sites_outside(smap: ServiceMap) -> list[Problem]:
     dist = dict(zip(outside.index[which], dist, strict=True))
     out = []
     for site_id, d in dist.items():
+        pt = outside[site_id]
+        at = f"at easting {pt.x:,.0f}, northing {pt.y:,.0f}"
         if d > FAR_OUTSIDE:
             out.append(Problem(
                 "sites", site_id, "location", None,
-                f"is {d / 1000:,.0f} km from the nearest area, too far to serve it. "
-                "Check the coordinates: easting and northing swapped, or lon and lat "
-                "given as easting and northing?", id=site_id))
+                f"{at} is {d / 1000:,.0f} km from the nearest area, too far to serve it. "
+                "Check the coordinates: a digit missing, easting and northing swapped, or "
+                "lon and lat in the wrong columns?", id=site_id))
         else:
             out.append(Problem(
                 "sites", site_id, "location", None,
-                f"is outside every area of the map ({d / 1000:,.1f} km from the "
+                f"{at} is outside every area of the map ({d / 1000:,.1f} km from the "
                 "nearest). It still serves areas within reach; if it should be inside, "
                 "check its coordinates.", severity="warning", id=site_id))
     return out
@@ -228,25 +237,30 @@ def _areas(smap: ServiceMap) -> list[Problem]:
     if len(not_gss):
         out.append(Problem(
             "areas", None, "code", None,
-            f"{len(not_gss)} codes are not ONS/NRS GSS codes (such as E01017453): "
-            f"{_examples(not_gss.index)}. They work, but cannot be joined to official "
-            "statistics.", severity="warning"))
+            f"{plural(len(not_gss), 'code is', 'codes are')} not in the ONS/NRS GSS form "
+            f"(such as E01017453): {_examples(not_gss.index)}. They work, but cannot be "
+            "joined to official statistics.", severity="warning"))
     for level in smap.parent_levels:
         missing = areas.index[areas[f"{level}_code"].isna()]
         if len(missing):
             out.append(Problem(
                 "areas", None, f"{level}_code", None,
-                f"is empty for {len(missing)} areas ({_examples(missing)}); they belong "
+                f"is empty for {plural(len(missing), 'area')} ({_examples(missing)}); they belong "
                 f"to no {level} and footprints naming a {level} leave them out.",
                 severity="warning"))
-    if "population" in areas:
+    if "population" not in areas:
+        out.append(Problem(
+            "areas", None, "population", None,
+            "is missing: without a population column, analyses can count areas but not "
+            "people. Add the residents of each area.", severity="warning"))
+    else:
         pop = areas["population"]
         for need, col in smap.need_columns.items():
             over = areas.index[areas[col] > pop]
             if len(over):
                 out.append(Problem(
                     "areas", None, col, None,
-                    f"is above the population in {len(over)} areas "
+                    f"is above the population in {plural(len(over), 'area')} "
                     f"({_examples(over)}). Check the {need} indicator's units: it "
                     "counts people.", severity="warning"))
         groups = [c for c in areas.columns if c.startswith("pop_")]
@@ -255,7 +269,7 @@ def _areas(smap: ServiceMap) -> list[Problem]:
             if len(over):
                 out.append(Problem(
                     "areas", None, "population", None,
-                    f"is below the sum of the pop_ columns in {len(over)} areas "
+                    f"is below the sum of the pop_ columns in {plural(len(over), 'area')} "
                     f"({_examples(over)}). Check that the groups do not overlap.",
                     severity="warning"))
     return out

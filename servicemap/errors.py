@@ -18,6 +18,8 @@ __all__ = [
     "ReprojectionWarning",
     "ServiceMapError",
     "ServiceMapWarning",
+    "ValidationWarning",
+    "plural",
 ]
 
 Severity = Literal["error", "warning", "note"]
@@ -37,6 +39,10 @@ class ServiceMapWarning(UserWarning):
 
 class ReprojectionWarning(ServiceMapWarning):
     """Input was reprojected to British National Grid (EPSG:27700)."""
+
+
+class ValidationWarning(ServiceMapWarning):
+    """A map was built with errors across its records; ``smap.validate()`` lists them."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,8 @@ class Problem:
     def __str__(self) -> str:
         if self.value is None or self.field is None:
             return f"{self.location()}: {self.message}"
-        return f"{self.location()}: {_quote(self.value)} {self.message}"
+        joint = "" if self.message.startswith(":") else " "
+        return f"{self.location()}: {_quote(self.value)}{joint}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the problem as a plain dictionary.
@@ -109,6 +116,17 @@ class Problem:
         ['field', 'id', 'message', 'row', 'severity', 'table', 'value']
         """
         return asdict(self)
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """Return ``"1 area"`` or ``"2 areas"``.
+
+    Examples
+    --------
+    >>> plural(1, "area"), plural(3, "area"), plural(2, "entry point")
+    ('1 area', '3 areas', '2 entry points')
+    """
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
 
 
 def did_you_mean(value: Any, known: Iterable[str]) -> str:
@@ -169,12 +187,13 @@ class InputError(ServiceMapError, ValueError):
         super().__init__(self._compose())
 
     def _compose(self) -> str:
-        n = len(self.problems)
         where = f"'{self.source}'" if self.source else "the input"
-        head = f"{n} problem{'s' if n != 1 else ''} in {where}"
-        lines = [head] + [f"  - {p}" for p in self.problems[:200]]
-        if n > 200:
-            lines.append(f"  ... and {n - 200} more (see .problems)")
+        head = f"{plural(len(self.problems), 'problem')} in {where}"
+        lines = [head] + [
+            f"  - {p}" if p.severity == "error" else f"  - ({p.severity}) {p}"
+            for p in self.problems[:200]]
+        if len(self.problems) > 200:
+            lines.append(f"  ... and {len(self.problems) - 200} more (see .problems)")
         return "\n".join(lines)
 
     def to_frame(self):  # noqa: ANN201 - pandas is imported lazily

@@ -209,6 +209,14 @@ class Record(BaseModel):
 
 def _vocab_list(category: str):  # noqa: ANN202
     def check(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        vocab = _context_vocabulary(info)
+        for v in value:
+            parts = [p.strip() for p in str(v).split(",")]
+            if len(parts) > 1 and vocab.match(category, v) is None and all(
+                    vocab.match(category, p) is not None for p in parts):
+                raise PydanticCustomError(
+                    "separator", f"separates several terms with ','. Separate them with "
+                    f"';', as {'; '.join(parts)!r}.")
         terms = tuple(_vocab_term(category, v, info) for v in value)
         dupes = sorted({t for t in terms if terms.count(t) > 1})
         if dupes:
@@ -787,7 +795,7 @@ def problems_from_validation_error(
             message = err["msg"]
             quoted = repr(value)
             if isinstance(value, str) and message.startswith(quoted):
-                message = message[len(quoted):].lstrip(" :")
+                message = message[len(quoted):].lstrip(" ")
         if value is not None and field is None:
             value = None
         out.append(Problem(table, row, field, value, message, id=id))

@@ -34,7 +34,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from servicemap.errors import InputError, Problem, ServiceMapWarning, problems_frame
+from servicemap.errors import (
+    InputError,
+    Problem,
+    ValidationWarning,
+    did_you_mean,
+    plural,
+    problems_frame,
+)
 from servicemap.geography import (
     WORKING_CRS,
     lonlat_to_working,
@@ -90,10 +97,6 @@ _NUMBER_COLUMNS = {"capacity", "annual_cost", "max_distance", "max_minutes", "wa
                    "volume_per_year"}
 _AGE_COLUMNS = {"min_age", "max_age"}
 
-
-
-class ValidationWarning(ServiceMapWarning):
-    """A map was built with problems; :meth:`ServiceMap.validate` lists them."""
 
 
 # -- the validation report ------------------------------------------------------------
@@ -198,6 +201,21 @@ def _order(problems: Iterable[Problem]) -> tuple[Problem, ...]:
 
 
 # -- reading frames into records ------------------------------------------------------
+def _unknown_columns(table: str, rows: list[dict[str, Any]],
+                     fields: list[str]) -> tuple[list[dict[str, Any]], list[Problem]]:
+    """Report each column that is not a field, once, and leave it out of the rows."""
+    seen = list(dict.fromkeys(k for row in rows for k in row))
+    unknown = [c for c in seen if c not in fields]
+    problems = [Problem(
+        table, None, str(c), None,
+        f"is not a field of table '{table}'.{did_you_mean(c, fields)} Rename or drop the "
+        f"column, or put what it holds in 'notes'. Fields are: {', '.join(fields)}.")
+        for c in unknown]
+    if unknown:
+        rows = [{k: v for k, v in row.items() if k not in unknown} for row in rows]
+    return rows, problems
+
+
 def _as_records(
     table: str, data: Any, id_name: str = "id"
 ) -> tuple[list[dict[str, Any]], list[Problem]]:
@@ -372,6 +390,15 @@ def _check_area_frame(
         problems.append(Problem("areas", None, "name", None,
                                 "is missing: areas need a 'name' column."))
         return None, problems
+    problems = []
+    for col in [c for c in frame.columns if str(c).startswith("need_")]:
+        if vocabulary.match("need", col[5:]) != col[5:]:
+            problems.append(Problem(
+                "areas", None, col, None,
+                f"is not a need column: {vocabulary.unknown_message('need', col[5:])} "
+                "Rename the column to need_<term>, or declare the need."))
+    if problems:
+        return None, problems
     rows = _area_rows(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
     fields = ["code", "name", "<level>_code", "population", "pop_<group>",
               "need_<need>", "imd_decile"]
@@ -505,8 +532,8 @@ class ServiceMap:
     """
 
     __slots__ = ("_areas", "_services", "_sites", "_pathways", "_organisations",
-                 "_partnerships", "_vocabulary", "_provenance", "_notes", "_cache",
-                 "_frozen")
+                 "_partnerships", "_vocabulary", "_provenance", "_notes", "_rows",
+                 "_cache", "_frozen")
 
     def __init__(
         self,
@@ -520,6 +547,7 @@ class ServiceMap:
         vocabulary: Vocabulary = VOCABULARY,
         provenance: Mapping[str, Any] | None = None,
         notes: Sequence[Problem] = (),
+        row_labels: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         # Internal: use ServiceMap.from_frames, which validates every row.
         self._areas = areas
@@ -531,6 +559,14 @@ class ServiceMap:
         self._vocabulary = vocabulary
         self._provenance = dict(provenance or {})
         self._notes = tuple(notes)
+        labels = dict(row_labels or {})
+        self._rows = {
+            table: dict(zip(frame.index, labels.get(table, range(len(frame))),
+                            strict=False))
+            for table, frame in (("areas", areas), ("services", services),
+                                 ("sites", sites), ("pathways", pathways),
+                                 ("organisations", organisations),
+                                 ("partnerships", partnerships))}
         self._cache: dict[str, Any] = {}
         self._frozen = True
 
@@ -645,8 +681,9 @@ class ServiceMap:
             problems += shape_problems
             fields = ["id", *_TABLE_COLUMNS[table]]
             if table == "sites":
-                fields = [f for f in fields if f != "geometry"]
                 fields[4:4] = ["easting", "northing", "lon", "lat"]
+            rows, column_problems = _unknown_columns(table, rows, fields)
+            problems += column_problems
             records, row_problems = _validate_rows(table, rec_cls, rows, vocab, notes,
                                                    labels.get(table), fields)
             problems += row_problems
@@ -668,13 +705,14 @@ class ServiceMap:
             vocabulary=vocab,
             provenance=provenance,
             notes=notes,
+            row_labels=labels,
         )
         report = smap.validate()
         if strict:
             report.raise_for_errors()
         elif report.errors:
             warnings.warn(
-                f"the map has {len(report.errors)} errors across its records; "
+                f"the map has {plural(len(report.errors), 'error')} across its records; "
                 "smap.validate() lists them.", ValidationWarning,
                 stacklevel=user_stacklevel())
         return smap
@@ -800,6 +838,16 @@ class ServiceMap:
         """
         return {c[5:]: c for c in self._areas.columns if c.startswith("need_")}
 
+    def row_label(self, table: str, id: str) -> Any:  # noqa: A002 - a record's id
+        """Return how messages name a record's row: as given when built, else its position.
+
+        Examples
+        --------
+        >>> sm.datasets.bedfordshire().row_label("pathways", "pw-01")
+        'pathways.csv:2'
+        """
+        return self._rows.get(table, {}).get(id, id)
+
     def footprint_codes(self) -> set[str]:
         """Every code a footprint may name: area codes and parent codes.
 
@@ -876,7 +924,10 @@ class ServiceMap:
         -------
         dict of str to DataFrame
             ``areas`` (by the first parent level: areas, population, needs),
-            ``services_by_need`` (need x partnership counts of active services),
+            ``services_by_need`` (need x commissioning partnership counts of active
+            services; ``(single organisation)`` counts those commissioned by no
+            partnership; ``total`` counts each service once, so it is less than the
+            row's sum when a service has several partnership commissioners),
             ``pathways`` (routes by source and kind), ``sites`` (by mode).
 
         Examples
@@ -915,7 +966,7 @@ class ServiceMap:
         partnerships = self.service_partnerships().loc[services.index]
         rows = []
         for sid, needs in services["needs"].items():
-            ps = partnerships[sid] or ("(no partnership)",)
+            ps = partnerships[sid] or ("(single organisation)",)
             rows.extend((need, p) for need in needs for p in ps)
         by_need = (pd.DataFrame(rows, columns=["need", "partnership"])
                    .value_counts().unstack(fill_value=0)
@@ -957,22 +1008,29 @@ class ServiceMap:
         """Return the rows of the one-screen description shared by str() and the HTML."""
         areas = self._areas
         pop = areas["population"].sum() if "population" in areas else None
-        lines = [("areas", f"{len(areas):,}" + (f", population {pop:,.0f}"
-                                                 if pop is not None else ""))]
+        text = f"{len(areas):,}" + (f", population {pop:,.0f}" if pop is not None else "")
         for level in self.parent_levels:
-            lines[-1] = (lines[-1][0], lines[-1][1]
-                         + f", {areas[f'{level}_code'].nunique()} {level}")
-        needs = self._services["needs"].explode().value_counts()
-        illus = int(self._services["illustrative"].sum())
-        lines.append(("services", f"{len(self._services)} ({illus} illustrative); "
-                      + ", ".join(f"{k} {v}" for k, v in needs.head(8).items())))
+            text += f" in {plural(areas[f'{level}_code'].nunique(), level.upper())}"
+            break
+        lines = [("areas", text)]
+        services = self._services
+        active = services[services["status"] == "active"]
+        needs = active["needs"].explode().value_counts()
+        shown = ", ".join(f"{k} {v}" for k, v in needs.head(8).items())
+        more = f", {plural(len(needs) - 8, 'other need')}" if len(needs) > 8 else ""
+        lines.append(("services", f"{len(services)} ({len(active)} active, "
+                      f"{int(services['illustrative'].sum())} illustrative); active by "
+                      f"need: {shown}{more}"))
         modes = self._sites["mode"].value_counts()
-        lines.append(("sites", f"{len(self._sites)}; "
+        lines.append(("sites", f"{len(self._sites)}: "
                       + ", ".join(f"{k} {v}" for k, v in modes.items())))
         entries = self._pathways["from_entry"].dropna().nunique()
-        lines.append(("pathways", f"{len(self._pathways)}, from {entries} entry points"))
-        lines.append(("partnerships", ", ".join(self._partnerships["name"].head(6))
-                      or "none"))
+        lines.append(("pathways", f"{len(self._pathways)}, from "
+                      f"{plural(entries, 'entry point')}"))
+        names = list(self._partnerships["name"])
+        listed = "; ".join(names[:6]) + (f"; and {len(names) - 6} more"
+                                         if len(names) > 6 else "")
+        lines.append(("partnerships", f"{len(names)}: {listed}" if names else "none"))
         lines.append(("organisations", str(len(self._organisations))))
         report = self.validate()
         lines.append(("validate()", report._counts()))
@@ -980,8 +1038,9 @@ class ServiceMap:
 
     def __str__(self) -> str:
         name = self._provenance.get("name", "ServiceMap")
-        width = max(len(k) for k, _ in self._lines())
-        body = "\n".join(f"  {k:<{width}}  {v}" for k, v in self._lines())
+        lines = self._lines()
+        width = max(len(k) for k, _ in lines)
+        body = "\n".join(f"  {k:<{width}}  {v}" for k, v in lines)
         return f"{name} (EPSG:27700)\n{body}"
 
     def _repr_html_(self) -> str:

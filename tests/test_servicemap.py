@@ -7,8 +7,8 @@ import shapely
 from toy import X0, Y0, grid_areas, toy_tables
 
 import servicemap as sm
-from servicemap.errors import InputError
-from servicemap.servicemap import SERVICE_COLUMNS, ValidationWarning
+from servicemap.errors import InputError, ValidationWarning
+from servicemap.servicemap import SERVICE_COLUMNS
 
 
 def build(areas=None, strict=True, **changes):
@@ -93,8 +93,30 @@ def test_duplicate_ids():
 
 def test_unknown_column_is_an_error_with_did_you_mean():
     services = toy_tables()["services"].rename(columns={"capacity": "capactiy"})
-    with pytest.raises(InputError, match="'capactiy' is not a field of table 'services'. "
-                                         "Did you mean 'capacity'?"):
+    with pytest.raises(InputError) as info:
+        build(services=services)
+    # one problem for the column, not one per row
+    assert len(info.value.problems) == 1
+    assert str(info.value.problems[0]).startswith(
+        "table 'services', field 'capactiy': is not a field of table 'services'. Did you "
+        "mean 'capacity'? Rename or drop the column, or put what it holds in 'notes'.")
+
+
+def test_cross_record_problems_name_rows_as_given():
+    tables = toy_tables()
+    tables["pathways"].loc[1, "to_service"] = "NOPE"
+    with pytest.warns(ValidationWarning, match="1 error across"):
+        smap = sm.ServiceMap.from_frames(
+            areas=grid_areas(), strict=False, **tables,
+            row_labels={"pathways": ["Pathways!2", "Pathways!3"]})
+    (problem,) = smap.validate().errors
+    assert str(problem).startswith("table 'pathways', row 'Pathways!3' (id 'P2'), "
+                                   "field 'to_service': 'NOPE' is not in table 'services'.")
+
+
+def test_comma_separated_terms_get_told_to_use_semicolons():
+    services = toy_tables()["services"].assign(needs=["drug, alcohol", "drug"])
+    with pytest.raises(InputError, match="Separate them with ';', as 'drug; alcohol'"):
         build(services=services)
 
 
@@ -146,7 +168,7 @@ def test_cross_record_errors(change, where, message):
         assert sm.ServiceMap.from_frames(areas=grid_areas(), **tables).validate().ok
         return
     report = seeded(change)
-    errors = [p for p in report.errors if (p.table, p.row, p.field) == where]
+    errors = [p for p in report.errors if (p.table, p.id, p.field) == where]
     assert len(errors) == 1, report
     assert message in str(errors[0])
 
@@ -156,7 +178,7 @@ def test_service_with_only_phone_sites_cannot_reach_by_distance():
         tables["sites"].loc[0, ["easting", "northing", "mode"]] = [None, None, "phone"]
     report = seeded(change)
     assert [str(p) for p in report.errors] == [
-        "table 'services', row 'HUB', field 'reach': 'distance' needs a located site, but "
+        "table 'services', row 0 (id 'HUB'), field 'reach': 'distance' needs a located site, but "
         "every site of this service is phone or online. Give a site with easting and "
         "northing, or set reach to 'none'."]
 
@@ -202,8 +224,14 @@ def test_repeated_pathway_is_a_warning():
     extra = tables["pathways"].iloc[[0]].assign(id="P3")
     tables["pathways"] = pd.concat([tables["pathways"], extra], ignore_index=True)
     report = sm.ServiceMap.from_frames(areas=grid_areas(), **tables).validate()
-    assert [p.row for p in report.warnings] == ["P3"]
+    assert [(p.row, p.id) for p in report.warnings] == [(2, "P3")]
     assert "repeats pathway 'P1'" in report.warnings[0].message
+
+
+def test_areas_without_population_get_a_warning():
+    report = build(areas=grid_areas().drop(columns="population")).validate()
+    assert [p.field for p in report.warnings] == ["population"]
+    assert "analyses can count areas but not people" in report.warnings[0].message
 
 
 def test_area_checks():
@@ -214,10 +242,10 @@ def test_area_checks():
     areas.loc[3, "code"] = "LOCAL-1"
     report = build(areas=areas).validate()
     got = {p.field: p.message for p in report.warnings}
-    assert got["need_drug"].startswith("is above the population in 1 areas (E01000001)")
-    assert got["lad_code"].startswith("is empty for 1 areas (E01000002)")
-    assert got["population"].startswith("is below the sum of the pop_ columns in 1 areas")
-    assert got["code"].startswith("1 codes are not ONS/NRS GSS codes")
+    assert got["need_drug"].startswith("is above the population in 1 area (E01000001)")
+    assert got["lad_code"].startswith("is empty for 1 area (E01000002)")
+    assert got["population"].startswith("is below the sum of the pop_ columns in 1 area")
+    assert got["code"].startswith("1 code is not in the ONS/NRS GSS form")
 
 
 @pytest.mark.parametrize(
@@ -226,7 +254,9 @@ def test_area_checks():
         (lambda a: a.drop(columns="code"), "areas need a 'code' column"),
         (lambda a: a.assign(population=["many"] + [1.0] * 8),
          "field 'population': 'many' is not a number"),
-        (lambda a: a.assign(need_drugs=1.0), "field 'needs'"),
+        (lambda a: a.assign(need_drugs=1.0),
+         "table 'areas', field 'need_drugs': is not a need column: 'drugs' is not a need. "
+         "Did you mean 'drug'?"),
         (lambda a: a.assign(imd_decile=[0] * 9), "field 'imd_decile': 0 is below 1"),
         (lambda a: a.set_geometry([None] + list(a.geometry[1:])),
          "field 'geometry': is empty. Every area needs its polygon."),
@@ -330,7 +360,7 @@ def test_summary_tables():
     assert areas.loc["E06000002", "population"] == 4_800  # 3 x 1,000 + 100 x 18
     assert areas.loc["total", "areas"] == 9
     by_need = s["services_by_need"]
-    assert by_need.loc["drug", "DAP"] == 1 and by_need.loc["drug", "(no partnership)"] == 1
+    assert by_need.loc["drug", "DAP"] == 1 and by_need.loc["drug", "(single organisation)"] == 1
     assert by_need.loc["drug", "total"] == 2 and by_need.loc["alcohol", "total"] == 1
     assert s["pathways"].loc["police_vulnerable_persons", "referral"] == 1
 
