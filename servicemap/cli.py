@@ -20,6 +20,7 @@ app = typer.Typer(
     help="Map services, sites, catchments and referral pathways over geography, to "
          "find gaps, overlaps and merge options.",
     no_args_is_help=True,
+    context_settings={"max_content_width": 100},
     add_completion=False,
     rich_markup_mode=None,
 )
@@ -48,13 +49,21 @@ def _show(title: str, table: object) -> None:
     typer.echo(str(table))
 
 
-@app.command()
+@app.command(short_help="Run the Bedfordshire exercise end to end, offline.")
 def demo(
     output: Annotated[Path, typer.Option(
-        "--output", "-o", help="Folder to write the results to.")] = Path(
+        "--output", "-o", help="Folder to write the results to (made if missing; files "
+                               "of the same names are replaced).")] = Path(
             "servicemap-demo"),
 ) -> None:
-    """Run the Bedfordshire exercise end to end on the shipped data, offline."""
+    """Run the Bedfordshire exercise end to end on the shipped data, offline.
+
+    Loads the map, validates it and prints areas, population and estimated need by
+    local authority, services by need and commissioning partnership, and the referral
+    pathways. Writes to OUTPUT: bedfordshire.gpkg (layers areas and sites), a CSV of
+    each table (areas without geometry, sites with easting and northing), the summary
+    tables, validation.csv and ATTRIBUTION.txt.
+    """
     import pandas as pd
 
     from servicemap import datasets
@@ -70,6 +79,10 @@ def demo(
               summary["areas"])
         _show("Active services by need and commissioning partnership",
               summary["services_by_need"])
+        typer.echo("A service commissioned by two partnerships counts under each; "
+                   "'total' counts it once.")
+        typer.echo("Partnerships: " + "; ".join(
+            f"{pid} = {name}" for pid, name in smap.partnerships["name"].items()))
         _show("Referral pathways by where they start and their kind",
               summary["pathways"])
     typer.echo(f"\nValidation: {report._counts()}")
@@ -77,6 +90,14 @@ def demo(
         typer.echo(f"  {problem.severity:<8} {problem}")
 
     output.mkdir(parents=True, exist_ok=True)
+    written = _write_demo(smap, summary, report, output, write_csv)
+    typer.echo(f"\nWrote {len(written)} files to {output}/: {', '.join(written)}")
+
+
+def _write_demo(smap, summary, report, output: Path, write_csv) -> list[str]:  # noqa: ANN001
+    """Write the demo's files and return their names."""
+    import pandas as pd
+
     gpkg = output / "bedfordshire.gpkg"
     if gpkg.exists():
         gpkg.unlink()
@@ -84,12 +105,29 @@ def demo(
     sites = smap.sites
     sites["services"] = sites["services"].map("; ".join)
     sites.to_file(gpkg, layer="sites", engine="pyogrio")
-    for name in ("services", "pathways", "organisations", "partnerships"):
-        write_csv(getattr(smap, name), output / f"{name}.csv")
+    written = [gpkg.name]
+    areas = pd.DataFrame(smap.areas.drop(columns="geometry"))
+    sites_table = pd.DataFrame(smap.sites.drop(columns="geometry"))
+    located = smap.sites.geometry.notna()
+    for col, values in (("easting", smap.sites.geometry.x), ("northing",
+                                                         smap.sites.geometry.y)):
+        sites_table[col] = values.where(located).round(0).astype("Int64")
+    tables = {"areas": areas, "sites": sites_table}
+    tables.update({name: getattr(smap, name) for name in
+                   ("services", "pathways", "organisations", "partnerships")})
+    for name, table in tables.items():
+        written.append(write_csv(table, output / f"{name}.csv").name)
     for name, table in summary.items():
-        write_csv(table, output / f"summary_{name}.csv")
-    write_csv(report.to_frame(), output / "validation.csv", index=False)
-    typer.echo(f"\nWrote {len(list(output.iterdir()))} files to {output}/")
+        written.append(write_csv(table.round(1), output / f"summary_{name}.csv").name)
+    written.append(write_csv(report.to_frame(), output / "validation.csv",
+                             index=False).name)
+    provenance = smap.provenance
+    (output / "ATTRIBUTION.txt").write_text(
+        f"{provenance.get('name', '')}\n\n{provenance.get('illustrative', '')}\n\n"
+        f"Licence: {provenance.get('licence', '')}\n\n{provenance.get('attribution', '')}"
+        "\n", encoding="utf-8")
+    written.append("ATTRIBUTION.txt")
+    return written
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -961,6 +961,8 @@ class ServiceMap:
             total["name"] = "Total"
         table.loc["total"] = pd.Series(total)
         table["areas"] = table["areas"].astype(int)
+        if "population" in table and (table["population"] % 1 == 0).all():
+            table["population"] = table["population"].astype("int64")
 
         services = self._services[self._services["status"] == "active"]
         partnerships = self.service_partnerships().loc[services.index]

@@ -28,7 +28,7 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     result = runner.invoke(app, ["demo", "--output", str(out)])
     assert result.exit_code == 0, result.output
     text = result.output
-    assert "381, population 652,223" in text
+    assert "381, population 652,223 in 3 LADs" in text
     assert "Luton" in text and "Central Bedfordshire" in text
     assert "Validation: 0 errors, 0 warnings" in text
     assert f"to {out}/" in text
@@ -40,6 +40,19 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     assert len(services) == len(sm.datasets.bedfordshire().services)
     by_need = pd.read_csv(out / "summary_services_by_need.csv", index_col=0)
     assert by_need.loc["drug", "total"] >= 1
+    written = sorted(p.name for p in out.iterdir())
+    assert written == sorted([
+        "bedfordshire.gpkg", "areas.csv", "sites.csv", "services.csv", "pathways.csv",
+        "organisations.csv", "partnerships.csv", "summary_areas.csv",
+        "summary_services_by_need.csv", "summary_pathways.csv", "summary_sites.csv",
+        "validation.csv", "ATTRIBUTION.txt"])
+    sites = pd.read_csv(out / "sites.csv", index_col="id")
+    beds_sites = sm.datasets.bedfordshire().sites
+    assert sites["easting"].dropna().astype(int).equals(
+        beds_sites.geometry.x.dropna().round().astype(int).rename("easting"))
+    assert "Crown copyright" in (out / "ATTRIBUTION.txt").read_text(encoding="utf-8")
+    summary = pd.read_csv(out / "summary_areas.csv", index_col=0)
+    assert summary.loc["total", "population"] == 652_223
     # running again over the same folder works
     assert runner.invoke(app, ["demo", "-o", str(out)]).exit_code == 0
 
