@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -722,6 +723,7 @@ def problems_from_validation_error(
     *,
     id: str | None = None,  # noqa: A002 - the record's id
     fields: list[str] | None = None,
+    column_of: Callable[[tuple[str, ...]], str | None] | None = None,
 ) -> list[Problem]:
     """Turn a pydantic ValidationError into our :class:`Problem` records.
 
@@ -737,6 +739,9 @@ def problems_from_validation_error(
         The record's id, to help find the row.
     fields : list of str, optional
         The known fields, listed in the message for an unknown one.
+    column_of : callable, optional
+        Maps an error's location (field names, outermost first) to the column to name,
+        where a table's columns are not the record's fields.
 
     Returns
     -------
@@ -756,8 +761,8 @@ def problems_from_validation_error(
     """
     out = []
     for err in exc.errors(include_url=False):
-        loc = [part for part in err["loc"] if isinstance(part, str)]
-        field = loc[-1] if loc else None
+        loc = tuple(part for part in err["loc"] if isinstance(part, str))
+        field = column_of(loc) if column_of else (loc[-1] if loc else None)
         kind = err["type"]
         value = err.get("input")
         ctx = err.get("ctx") or {}

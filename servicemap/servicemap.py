@@ -255,6 +255,7 @@ def _validate_rows(
     row_labels: Sequence[Any] | None,
     fields: list[str],
     id_name: str = "id",
+    column_of: Any = None,
 ) -> tuple[list[Record | None], list[Problem]]:
     from pydantic import ValidationError
 
@@ -273,8 +274,8 @@ def _validate_rows(
         try:
             out.append(cls.model_validate(data, context=ctx))
         except ValidationError as exc:
-            problems.extend(problems_from_validation_error(exc, table, label, id=rid,
-                                                           fields=fields))
+            problems.extend(problems_from_validation_error(
+                exc, table, label, id=rid, fields=fields, column_of=column_of))
             out.append(None)
     return out, problems
 
@@ -355,11 +356,12 @@ def _area_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _area_field(loc_field: str | None, problem: Problem) -> str | None:
-    """Name the areas frame's column behind a field of the Area record."""
-    if problem.field in {"parents", "population_by_group", "needs"}:
-        return problem.field
-    return loc_field
+def _area_column(loc: tuple[str, ...]) -> str | None:
+    """Name the areas frame's column behind an Area record's field."""
+    prefixes = {"needs": "need_{}", "population_by_group": "pop_{}", "parents": "{}_code"}
+    if len(loc) == 2 and loc[0] in prefixes:
+        return prefixes[loc[0]].format(loc[1])
+    return loc[-1] if loc else None
 
 
 def _check_area_frame(
@@ -403,9 +405,8 @@ def _check_area_frame(
     fields = ["code", "name", "<level>_code", "population", "pop_<group>",
               "need_<need>", "imd_decile"]
     records, problems = _validate_rows("areas", Area, rows, vocabulary, notes,
-                                       row_labels, fields, id_name="code")
-    for p in problems:
-        object.__setattr__(p, "field", _area_field(p.field, p))
+                                       row_labels, fields, id_name="code",
+                                       column_of=_area_column)
     problems += _duplicate_ids("areas", frame["code"].tolist(), row_labels, "code")
     geom = frame.geometry.values
     missing = shapely.is_missing(geom) | shapely.is_empty(geom)

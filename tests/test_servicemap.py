@@ -258,6 +258,9 @@ def test_area_checks():
          "table 'areas', field 'need_drugs': is not a need column: 'drugs' is not a need. "
          "Did you mean 'drug'?"),
         (lambda a: a.assign(imd_decile=[0] * 9), "field 'imd_decile': 0 is below 1"),
+        (lambda a: a.assign(need_drug=[-1.0] + [1.0] * 8),
+         "row 0 (id 'E01000001'), field 'need_drug': -1.0 is below 0"),
+        (lambda a: a.assign(pop_0_15=["x"] + [1.0] * 8), "field 'pop_0_15': 'x' is not a number"),
         (lambda a: a.set_geometry([None] + list(a.geometry[1:])),
          "field 'geometry': is empty. Every area needs its polygon."),
         (lambda a: a.set_geometry([shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])]
