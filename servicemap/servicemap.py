@@ -347,8 +347,7 @@ def _area_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
         for key in ("population", "imd_decile"):
             if key in cols:
                 row[key] = cols[key][i]
-        row["parents"] = {p[:-5]: cols[p][i] for p in parents
-                          if isinstance(cols[p][i], str)}
+        row["parents"] = {p[:-5]: cols[p][i] for p in parents if not pd.isna(cols[p][i])}
         row["population_by_group"] = {p[4:]: cols[p][i] for p in pops
                                       if not pd.isna(cols[p][i])}
         row["needs"] = {c[5:]: cols[c][i] for c in needs if not pd.isna(cols[c][i])}
