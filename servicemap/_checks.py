@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from servicemap.errors import Problem, did_you_mean, plural
 
@@ -169,18 +170,17 @@ def _pathways(smap: ServiceMap) -> list[Problem]:
     services = set(smap._services.index)
     status = smap._services["status"]
     out = []
-    for pid, row in pw.iterrows():
-        for field in ("from_service", "to_service"):
-            sid = row[field]
+    for pid, source, target in zip(pw.index, pw["from_service"], pw["to_service"],
+                                   strict=True):
+        for field, sid in (("from_service", source), ("to_service", target)):
             if sid is not None and sid not in services:
                 out.append(_missing_ref("pathways", pid, field, sid, "services",
                                         services))
-        if row["from_service"] is not None and row["from_service"] == row["to_service"]:
-            out.append(Problem("pathways", pid, "to_service", row["to_service"],
+        if source is not None and source == target:
+            out.append(Problem("pathways", pid, "to_service", target,
                                "is also the service referring: the route loops on "
                                "itself. Correct from_service or to_service.",
                                severity="warning", id=pid))
-        target = row["to_service"]
         if target in services and status[target] in {"paused", "decommissioned"}:
             out.append(Problem("pathways", pid, "to_service", target,
                                f"is {status[target]}, so this route leads nowhere now. "
@@ -206,8 +206,8 @@ def _ages(smap: ServiceMap) -> list[Problem]:
     services = smap._services
     for sid, groups, lo, hi in zip(services.index, services["client_groups"],
                                    services["min_age"], services["max_age"], strict=True):
-        lo = None if lo is None or lo is np.nan or str(lo) == "<NA>" else int(lo)
-        hi = None if hi is None or hi is np.nan or str(hi) == "<NA>" else int(hi)
+        lo = None if pd.isna(lo) else int(lo)
+        hi = None if pd.isna(hi) else int(hi)
         for g in groups:
             if g not in _GROUP_AGES:
                 continue
