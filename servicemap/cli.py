@@ -67,7 +67,6 @@ def demo(
     import pandas as pd
 
     from servicemap import datasets
-    from servicemap.io.exports import write_csv
 
     smap = datasets.bedfordshire()
     report = smap.validate()
@@ -90,13 +89,15 @@ def demo(
         typer.echo(f"  {problem.severity:<8} {problem}")
 
     output.mkdir(parents=True, exist_ok=True)
-    written = _write_demo(smap, summary, report, output, write_csv)
+    written = _write_demo(smap, summary, report, output)
     typer.echo(f"\nWrote {len(written)} files to {output}/: {', '.join(written)}")
 
 
-def _write_demo(smap, summary, report, output: Path, write_csv) -> list[str]:  # noqa: ANN001
+def _write_demo(smap, summary, report, output: Path) -> list[str]:  # noqa: ANN001
     """Write the demo's files and return their names."""
     import pandas as pd
+
+    from servicemap.io.exports import write_csv
 
     gpkg = output / "bedfordshire.gpkg"
     if gpkg.exists():

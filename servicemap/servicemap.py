@@ -965,15 +965,13 @@ class ServiceMap:
             table["population"] = table["population"].astype("int64")
 
         services = self._services[self._services["status"] == "active"]
-        partnerships = self.service_partnerships().loc[services.index]
-        rows = []
-        for sid, needs in services["needs"].items():
-            ps = partnerships[sid] or ("(single organisation)",)
-            rows.extend((need, p) for need in needs for p in ps)
-        by_need = (pd.DataFrame(rows, columns=["need", "partnership"])
-                   .value_counts().unstack(fill_value=0)
-                   if rows else pd.DataFrame())
-        if rows:
+        partnerships = self.service_partnerships().loc[services.index].map(
+            lambda ps: ps or ("(single organisation)",))
+        pairs = (services["needs"].explode().to_frame("need")
+                 .join(partnerships.explode().rename("partnership")).dropna())
+        by_need = (pairs.value_counts().unstack(fill_value=0) if len(pairs)
+                   else pd.DataFrame())
+        if len(pairs):
             order = [t for t in self._vocabulary.terms("need") if t in by_need.index]
             by_need = by_need.loc[order]
             by_need["total"] = services["needs"].explode().value_counts().reindex(
