@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from servicemap.errors import Problem, did_you_mean, plural
+from servicemap.vocab import CLIENT_GROUP_AGES as _GROUP_AGES
 
 if TYPE_CHECKING:
     from servicemap.servicemap import ServiceMap
@@ -21,9 +22,6 @@ if TYPE_CHECKING:
 FAR_OUTSIDE = 50_000.0
 #: How many example rows a warning about many areas names.
 EXAMPLES = 5
-#: Upper and lower age of client groups that imply an age, for the age checks.
-_GROUP_AGES = {"children": (0, 12), "young_people": (11, 24), "adults": (18, None),
-               "older_people": (65, None)}
 
 
 def cross_record_problems(smap: ServiceMap) -> list[Problem]:
@@ -111,10 +109,24 @@ def _service_sites(smap: ServiceMap) -> list[Problem]:
     has_site = set(exploded)
     located = sites.geometry.notna() & ~sites.geometry.is_empty
     has_located = set(sites.loc[located, "services"].explode().dropna())
+    timed_sites = set(smap._travel_times["site"])
     out = []
     for sid, reach in smap._services["reach"].items():
         if reach == "none":
             continue
+        if reach == "minutes" and not len(smap._travel_times):
+            out.append(Problem(
+                "services", sid, "reach", reach,
+                "is by minutes, but the map has no travel-time table. Pass "
+                "travel_times= (columns area, site, minutes) to ServiceMap.from_frames, "
+                "or give max_distance instead.", id=sid))
+        elif reach == "minutes" and not (set(sites.index[
+                sites["services"].map(lambda ss, sid=sid: sid in ss)]) & timed_sites):
+            out.append(Problem(
+                "services", sid, "reach", reach,
+                "is by minutes, but none of this service's sites is in the travel-time "
+                "table, so it reaches no area. Add its sites' travel times.",
+                severity="warning", id=sid))
         if sid not in has_site:
             out.append(Problem(
                 "services", sid, "reach", reach,
@@ -247,6 +259,22 @@ def _areas(smap: ServiceMap) -> list[Problem]:
                 "areas", None, f"{level}_code", None,
                 f"is empty for {plural(len(missing), 'area')} ({_examples(missing)}); they belong "
                 f"to no {level} and footprints naming a {level} leave them out.",
+                severity="warning"))
+    if "centroid_easting" in areas:
+        import shapely
+
+        given = areas["centroid_easting"].notna().to_numpy()
+        points = shapely.points(areas["centroid_easting"].to_numpy(),
+                                areas["centroid_northing"].to_numpy())
+        away = np.where(given, shapely.distance(areas.geometry.values, points), 0.0)
+        outside = areas.index[away > 0]
+        if len(outside):
+            out.append(Problem(
+                "areas", None, "centroid_easting", None,
+                f"puts the centroid outside its own area for "
+                f"{plural(len(outside), 'area')} ({_examples(outside)}; up to "
+                f"{away.max():,.0f} m away). Distances are measured from it as given; "
+                "check the eastings and northings, or that they are in EPSG:27700.",
                 severity="warning"))
     if "population" not in areas:
         out.append(Problem(

@@ -648,6 +648,10 @@ class Area(Record):
         People with each need, keyed by ``need`` terms.
     imd_decile : int, optional
         Index of Multiple Deprivation decile (1 = most deprived 10%).
+    centroid_easting, centroid_northing : float, optional
+        The area's population-weighted centroid in EPSG:27700 metres (ONS publishes
+        these for LSOAs and MSOAs). Where given, distances to services are measured
+        from it; otherwise from the polygon's geometric centroid.
 
     Examples
     --------
@@ -665,6 +669,16 @@ class Area(Record):
     population_by_group: dict[str, Annotated[float, Field(ge=0)]] = {}
     needs: dict[str, Annotated[float, Field(ge=0)]] = {}
     imd_decile: OptionalInt = Field(default=None, ge=1, le=10)
+    centroid_easting: OptionalNumber = Field(default=None, ge=_BNG[0], le=_BNG[2])
+    centroid_northing: OptionalNumber = Field(default=None, ge=_BNG[1], le=_BNG[3])
+
+    @model_validator(mode="after")
+    def _centroid(self) -> Area:
+        if (self.centroid_easting is None) != (self.centroid_northing is None):
+            raise PydanticCustomError(
+                "centroid", "gives only one of centroid_easting and centroid_northing. "
+                "Give both, or leave both empty to use the geometric centroid.")
+        return self
 
     @field_validator("needs")
     @classmethod
@@ -700,6 +714,7 @@ RECORDS: dict[str, type[Record]] = {
 
 _AT_LEAST_ONE = {"needs", "client_groups", "services"}
 _WHOLE_RECORD = {"reach": "reach", "location": "location", "source": "from_service",
+                 "centroid": "centroid_easting",
                  "ages": "min_age", "capacity_unit": "capacity_unit"}
 _PLAIN = {
     "missing": "is required but empty. Fill it in.",

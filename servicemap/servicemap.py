@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import html
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +96,7 @@ _LIST_COLUMNS = {"commissioners", "needs", "interventions", "client_groups",
 _NUMBER_COLUMNS = {"capacity", "annual_cost", "max_distance", "max_minutes", "wait_days",
                    "volume_per_year"}
 _AGE_COLUMNS = {"min_age", "max_age"}
+_CENTROID_COLUMNS = ("centroid_easting", "centroid_northing")
 
 
 
@@ -338,13 +339,14 @@ def _area_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     pops = [c for c in frame.columns if c.startswith("pop_")]
     needs = [c for c in frame.columns if c.startswith("need_")]
     cols = {c: frame[c].tolist() for c in ["code", "name", "population", "imd_decile",
-                                            *parents, *pops, *needs] if c in frame}
+                                            *_CENTROID_COLUMNS, *parents, *pops, *needs]
+            if c in frame}
     n = len(frame)
     rows = []
     for i in range(n):
         row: dict[str, Any] = {"code": cols["code"][i] if "code" in cols else None,
                                "name": cols["name"][i] if "name" in cols else None}
-        for key in ("population", "imd_decile"):
+        for key in ("population", "imd_decile", *_CENTROID_COLUMNS):
             if key in cols:
                 row[key] = cols[key][i]
         row["parents"] = {p[:-5]: cols[p][i] for p in parents if not pd.isna(cols[p][i])}
@@ -402,7 +404,7 @@ def _check_area_frame(
         return None, problems
     rows = _area_rows(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
     fields = ["code", "name", "<level>_code", "population", "pop_<group>",
-              "need_<need>", "imd_decile"]
+              "need_<need>", "imd_decile", *_CENTROID_COLUMNS]
     records, problems = _validate_rows("areas", Area, rows, vocabulary, notes,
                                        row_labels, fields, id_name="code",
                                        column_of=_area_column)
@@ -434,7 +436,7 @@ def _check_area_frame(
         return None, problems
     out = frame.set_index("code")
     for c in out.columns:
-        if c == "population" or c.startswith(("pop_", "need_")):
+        if c in ("population", *_CENTROID_COLUMNS) or c.startswith(("pop_", "need_")):
             out[c] = pd.to_numeric(out[c]).astype("float64")
     del records
     return out, []
@@ -502,6 +504,89 @@ def _sites_input(sites: Any) -> Any:
     return frame
 
 
+TRAVEL_TIME_COLUMNS = ["area", "site", "minutes"]
+_MAX_REPORTED = 20  # problems of one kind in a long table, before summarising the rest
+
+
+def _travel_time_frame(
+    table: Any, area_codes: Sequence[str] | None, site_ids: Sequence[str],
+    row_labels: Sequence[Any] | None,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check a long travel-time table (area, site, minutes); every problem is returned.
+
+    ``area_codes`` is None when the areas themselves are wrong: codes are then not
+    checked, since the areas' own problems come first.
+    """
+    import numpy as np
+    import pandas as pd
+
+    empty = pd.DataFrame({"area": pd.Series([], dtype=str), "site": pd.Series([], dtype=str),
+                          "minutes": pd.Series([], dtype="float64")})
+    if table is None:
+        return empty, []
+    if not isinstance(table, pd.DataFrame):
+        return empty, [Problem("travel_times", None, None, None,
+                               f"is a {type(table).__name__}; pass a DataFrame with "
+                               "columns area, site and minutes.")]
+    missing = [c for c in TRAVEL_TIME_COLUMNS if c not in table.columns]
+    if missing:
+        return empty, [Problem(
+            "travel_times", None, c, None,
+            f"is missing. A travel-time table has one row per area and site with columns "
+            f"area, site and minutes; its columns are: "
+            f"{', '.join(map(str, table.columns)) or '(none)'}. Rename them, for example "
+            "table.rename(columns={'origin': 'area', 'destination': 'site', "
+            "'cost': 'minutes'}).") for c in missing]
+    problems: list[Problem] = []
+    extra = [str(c) for c in table.columns if c not in TRAVEL_TIME_COLUMNS]
+    if extra:
+        problems.append(Problem("travel_times", None, extra[0], None,
+                                f"is not a column of a travel-time table (unknown: "
+                                f"{', '.join(extra)}). Keep area, site and minutes only."))
+    labels = list(row_labels) if row_labels is not None else list(range(len(table)))
+    area = table["area"].to_numpy(dtype=object)
+    site = table["site"].to_numpy(dtype=object)
+    raw = table["minutes"].to_numpy(dtype=object)
+    minutes = pd.to_numeric(table["minutes"], errors="coerce").to_numpy(dtype=float)
+
+    def report(mask: np.ndarray, field_name: str, values: np.ndarray,
+               text: Callable[[int], str]) -> None:
+        where = np.flatnonzero(mask)
+        for i in where[:_MAX_REPORTED]:
+            problems.append(Problem("travel_times", labels[i], field_name, values[i],
+                                    text(i)))
+        if len(where) > _MAX_REPORTED:
+            problems.append(Problem(
+                "travel_times", None, field_name, None,
+                f"is wrong in {len(where) - _MAX_REPORTED} more rows like the ones above "
+                f"({len(where)} in all)."))
+
+    known_areas, known_sites = set(area_codes or ()), set(site_ids)
+    report(np.array([area_codes is not None and a not in known_areas for a in area],
+                    dtype=bool), "area", area,
+           lambda i: f"is not an area of the map.{did_you_mean(area[i], known_areas)} Use "
+                     "the areas' codes, or drop rows for areas outside the map.")
+    report(np.array([t not in known_sites for t in site], dtype=bool), "site", site,
+           lambda i: f"is not a site of the map.{did_you_mean(site[i], site_ids)} Use "
+                     "the sites' ids.")
+    report(np.isnan(minutes), "minutes", raw,
+           lambda _: "is not a number of minutes. Write a plain number such as 25; leave "
+                     "out pairs that cannot be travelled (a missing pair is unreachable).")
+    report(minutes < 0, "minutes", raw, lambda _: "is negative. Travel times are 0 or more.")
+    keys = pd.Series(list(zip(area, site, strict=True)), dtype=object)
+    dup = keys.duplicated(keep="first").to_numpy()
+    if dup.any():
+        first_row = {k: labels[i] for i, k in reversed(list(enumerate(keys)))}
+        report(dup, "site", site,
+               lambda i: f"repeats the pair of area {area[i]!r} and this site, given in "
+                         f"row {first_row[keys[i]]}. Give each pair once.")
+    if problems:
+        return empty, problems
+    out = pd.DataFrame({"area": pd.array(area, dtype=str), "site": pd.array(site, dtype=str),
+                        "minutes": minutes})
+    return out, []
+
+
 # -- the map --------------------------------------------------------------------------
 class ServiceMap:
     """Services, their sites, catchments, pathways and partnerships over areas.
@@ -532,8 +617,8 @@ class ServiceMap:
     """
 
     __slots__ = ("_areas", "_services", "_sites", "_pathways", "_organisations",
-                 "_partnerships", "_vocabulary", "_provenance", "_notes", "_rows",
-                 "_cache", "_frozen")
+                 "_partnerships", "_travel_times", "_vocabulary", "_provenance",
+                 "_notes", "_rows", "_cache", "_frozen")
 
     def __init__(
         self,
@@ -544,6 +629,7 @@ class ServiceMap:
         pathways: pd.DataFrame,
         organisations: pd.DataFrame,
         partnerships: pd.DataFrame,
+        travel_times: pd.DataFrame | None = None,
         vocabulary: Vocabulary = VOCABULARY,
         provenance: Mapping[str, Any] | None = None,
         notes: Sequence[Problem] = (),
@@ -556,6 +642,8 @@ class ServiceMap:
         self._pathways = pathways
         self._organisations = organisations
         self._partnerships = partnerships
+        self._travel_times = (travel_times if travel_times is not None
+                              else _travel_time_frame(None, [], [], None)[0])
         self._vocabulary = vocabulary
         self._provenance = dict(provenance or {})
         self._notes = tuple(notes)
@@ -588,6 +676,7 @@ class ServiceMap:
         pathways: Any = None,
         organisations: Any = None,
         partnerships: Any = None,
+        travel_times: pd.DataFrame | None = None,
         vocabulary: Vocabulary | Mapping[str, Mapping[str, str]] | None = None,
         provenance: Mapping[str, Any] | None = None,
         strict: bool = True,
@@ -606,6 +695,10 @@ class ServiceMap:
             Each a DataFrame with an ``id`` column (or index), or a list of records or
             dicts. Sites may be a GeoDataFrame of points instead of easting/northing
             or lon/lat columns. Omitted tables are empty.
+        travel_times : DataFrame, optional
+            Travel times for services that reach by ``max_minutes``: one row per area
+            and site with columns ``area`` (code), ``site`` (id) and ``minutes``, the
+            long form PySAL access and spopt take. A missing pair is unreachable.
         vocabulary : Vocabulary or mapping, optional
             Extra terms the map declares, as a :class:`Vocabulary` or as
             ``{"need": {"gambling": "Gambling harm"}}``.
@@ -690,6 +783,15 @@ class ServiceMap:
             problems += _duplicate_ids(table, [r.get("id") for r in rows],
                                        labels.get(table))
             built[table] = [r for r in records if r is not None]
+        if travel_times is not None:
+            codes = list(area_frame.index) if area_frame is not None else None
+            site_ids = [r.get("id") for r in _as_records("sites", site_input)[0]]
+            times, time_problems = _travel_time_frame(
+                travel_times, codes, [i for i in site_ids if isinstance(i, str)],
+                labels.get("travel_times"))
+            problems += time_problems
+        else:
+            times = None
         if problems:
             raise InputError(_order(problems), source=source)
 
@@ -702,6 +804,7 @@ class ServiceMap:
                                  ORGANISATION_COLUMNS),
             partnerships=_frame(built["partnerships"],
                                 PARTNERSHIP_COLUMNS),
+            travel_times=times,
             vocabulary=vocab,
             provenance=provenance,
             notes=notes,
@@ -724,7 +827,7 @@ class ServiceMap:
         ----------
         **frames : DataFrame
             Any of ``areas``, ``services``, ``sites``, ``pathways``,
-            ``organisations``, ``partnerships``; also ``vocabulary``,
+            ``organisations``, ``partnerships``, ``travel_times``; also ``vocabulary``,
             ``provenance`` and ``strict``.
 
         Returns
@@ -739,7 +842,7 @@ class ServiceMap:
         (0, True)
         """
         known = {"areas", "services", "sites", "pathways", "organisations",
-                 "partnerships", "vocabulary", "provenance", "strict"}
+                 "partnerships", "travel_times", "vocabulary", "provenance", "strict"}
         unknown = sorted(set(frames) - known)
         if unknown:
             msg = (f"replace() got {', '.join(map(repr, unknown))}; it takes "
@@ -749,6 +852,7 @@ class ServiceMap:
             "areas": self._areas, "services": self._services,
             "sites": self._sites, "pathways": self._pathways,
             "organisations": self._organisations, "partnerships": self._partnerships,
+            "travel_times": self._travel_times if len(self._travel_times) else None,
             "vocabulary": self._vocabulary, "provenance": self._provenance,
         }
         args.update(frames)
@@ -784,6 +888,15 @@ class ServiceMap:
     def partnerships(self) -> pd.DataFrame:
         """Partnerships indexed by id (a copy)."""
         return self._partnerships.copy(deep=False)
+
+    @property
+    def travel_times(self) -> pd.DataFrame:
+        """Travel times in minutes: columns ``area``, ``site``, ``minutes`` (a copy).
+
+        Empty unless the map was built with one; services that reach by
+        ``max_minutes`` need it.
+        """
+        return self._travel_times.copy(deep=False)
 
     @property
     def catchments(self) -> pd.DataFrame:
@@ -1066,6 +1179,7 @@ class ServiceMap:
         pairs = [(self._areas, other._areas), (self._services, other._services),
                  (self._sites, other._sites), (self._pathways, other._pathways),
                  (self._organisations, other._organisations),
-                 (self._partnerships, other._partnerships)]
+                 (self._partnerships, other._partnerships),
+                 (self._travel_times, other._travel_times)]
         return (self._vocabulary == other._vocabulary
                 and all(a.equals(b) for a, b in pairs))

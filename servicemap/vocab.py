@@ -47,7 +47,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["VOCABULARY", "Term", "Vocabulary", "UnknownTermError"]
+__all__ = ["CLIENT_GROUP_AGES", "VOCABULARY", "Term", "UnknownTermError", "Vocabulary"]
 
 
 @dataclass(frozen=True)
@@ -583,3 +583,10 @@ class Vocabulary(Mapping[str, Mapping[str, Term]]):
 
 VOCABULARY = Vocabulary()
 """The built-in vocabulary, shared by every map that declares no extra terms."""
+
+#: The ages (lowest, highest; None for no upper limit) that a client group implies.
+#: A service counts for such a group only where its own ages overlap them; the other
+#: client groups (``women``, ``people_leaving_prison``, ...) imply no age.
+CLIENT_GROUP_AGES: dict[str, tuple[int, int | None]] = {
+    "children": (0, 12), "young_people": (11, 24), "adults": (18, None),
+    "older_people": (65, None)}
