@@ -16,8 +16,10 @@ from servicemap.errors import (
     ReprojectionWarning,
     ServiceMapError,
     ServiceMapWarning,
+    UnreachedWarning,
     ValidationWarning,
 )
+from servicemap.geography import ReachMatrix, reach_matrix
 from servicemap.hours import OpeningHours, parse_hours
 from servicemap.model import (
     Area,
@@ -43,12 +45,14 @@ __all__ = [
     "Partnership",
     "Pathway",
     "Problem",
+    "ReachMatrix",
     "ReprojectionWarning",
     "Service",
     "ServiceMap",
     "ServiceMapError",
     "ServiceMapWarning",
     "Site",
+    "UnreachedWarning",
     "VOCABULARY",
     "ValidationReport",
     "ValidationWarning",
@@ -56,4 +60,5 @@ __all__ = [
     "__version__",
     "datasets",
     "parse_hours",
+    "reach_matrix",
 ]

@@ -264,9 +264,10 @@ def _areas(smap: ServiceMap) -> list[Problem]:
         import shapely
 
         given = areas["centroid_easting"].notna().to_numpy()
-        points = shapely.points(areas["centroid_easting"].to_numpy(),
-                                areas["centroid_northing"].to_numpy())
-        away = np.where(given, shapely.distance(areas.geometry.values, points), 0.0)
+        away = np.zeros(len(areas))
+        points = shapely.points(areas["centroid_easting"].to_numpy()[given],
+                                areas["centroid_northing"].to_numpy()[given])
+        away[given] = shapely.distance(np.asarray(areas.geometry.values)[given], points)
         outside = areas.index[away > 0]
         if len(outside):
             out.append(Problem(

@@ -18,6 +18,7 @@ __all__ = [
     "ReprojectionWarning",
     "ServiceMapError",
     "ServiceMapWarning",
+    "UnreachedWarning",
     "ValidationWarning",
     "plural",
 ]
@@ -39,6 +40,10 @@ class ServiceMapWarning(UserWarning):
 
 class ReprojectionWarning(ServiceMapWarning):
     """Input was reprojected to British National Grid (EPSG:27700)."""
+
+
+class UnreachedWarning(ServiceMapWarning):
+    """Some services reach no area (or areas reach nothing); they are kept, not dropped."""
 
 
 class ValidationWarning(ServiceMapWarning):
