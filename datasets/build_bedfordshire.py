@@ -12,7 +12,10 @@ The script writes, next to itself:
   Bedfordshire and Luton in EPSG:27700, with parent areas, mid-2015 population, IMD 2019
   deciles and illustrative need indicators;
 - ``bedfordshire/sites.csv``: the sites of the (mostly illustrative) services, from the
-  site specification below; real premises are looked up in the NHS Choices 2014 file.
+  site specification below; real premises are looked up in the NHS Choices 2014 file;
+- ``bedfordshire/wards.gpkg`` (layer ``wards``): the 77 December 2013 electoral wards of
+  the three LADs in EPSG:27700, a second geography to move values to (out of date:
+  see ``datasets/README.md``).
 
 The other CSVs of ``bedfordshire/`` are hand-authored and are not touched here.
 Nothing is repaired silently: any failed check stops the build with an error.
@@ -36,11 +39,14 @@ OUT = HERE / "bedfordshire"
 # -- inputs (relative to --source) -----------------------------------------------------
 LSOA_FILE = "boundaries/bedfordshire_lsoa2011.geojson"
 MSOA_FILE = "boundaries/bedfordshire_msoa2011.geojson"
+WARD_FILE = "boundaries/bedfordshire_wards2013.geojson"
 IMD_FILE = "indicators/imd2019_lsoa2011_study_areas.csv"
 NHS_FILE = "services/nhs_choices_2014_services_study_areas.geojson"
 
 LADS = {"E06000055": "Bedford", "E06000056": "Central Bedfordshire", "E06000032": "Luton"}
 N_LSOA = 381
+N_WARD = {"E06000055": 27, "E06000056": 31, "E06000032": 19}  # wards per LAD, Dec 2013
+WARD_COLUMNS = ["code", "name", "lad_code", "lad_name", "geometry"]
 CRS = "EPSG:27700"
 
 # -- illustrative need formulas (documented in datasets/README.md) ----------------------
@@ -257,15 +263,16 @@ def multiplier(decile: pd.Series, top: float, drop: float, mean: float) -> pd.Se
 
 
 def read_source(source: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame,
-                                       gpd.GeoDataFrame]:
-    for rel in (LSOA_FILE, MSOA_FILE, IMD_FILE, NHS_FILE):
+                                       gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    for rel in (LSOA_FILE, MSOA_FILE, IMD_FILE, NHS_FILE, WARD_FILE):
         if not (source / rel).is_file():
             sys.exit(f"error: {rel} is missing from the source folder.")
     lsoa = gpd.read_file(source / LSOA_FILE)
     msoa = gpd.read_file(source / MSOA_FILE)
     imd = pd.read_csv(source / IMD_FILE)
     nhs = gpd.read_file(source / NHS_FILE)
-    return lsoa, msoa, imd, nhs
+    wards = gpd.read_file(source / WARD_FILE)
+    return lsoa, msoa, imd, nhs, wards
 
 
 def build_areas(lsoa: gpd.GeoDataFrame, msoa: gpd.GeoDataFrame,
@@ -392,21 +399,68 @@ def build_sites(nhs: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> pd.DataFrame:
     return sites
 
 
+def build_wards(wards: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if wards.crs is None or wards.crs.to_epsg() != 4326:
+        sys.exit("error: the ward file is not in EPSG:4326.")
+    if not wards["WD13CD"].is_unique:
+        sys.exit("error: ward codes are not unique.")
+    counts = wards.groupby("LAD13CD").size().to_dict()
+    if counts != N_WARD:
+        sys.exit(f"error: expected wards per LAD {N_WARD}, found {counts}.")
+    names = wards.drop_duplicates("LAD13CD").set_index("LAD13CD")["LAD13NM"].to_dict()
+    if names != LADS:
+        sys.exit(f"error: the ward file's LAD names {names} are not {LADS}.")
+    if not wards.is_valid.all():
+        sys.exit("error: the source ward geometries are not all valid.")
+    wards = wards.rename(columns={"WD13CD": "code", "WD13NM": "name",
+                                  "LAD13CD": "lad_code", "LAD13NM": "lad_name"})
+    with warnings.catch_warnings():
+        # the Helmert fallback, as for the LSOAs (see build_areas)
+        warnings.filterwarnings("ignore", message=".*[Bb]est transformation is not "
+                                "available.*")
+        wards = wards.to_crs(CRS)
+    if not wards.is_valid.all():
+        bad = wards.loc[~wards.is_valid, "code"].tolist()
+        sys.exit(f"error: geometries became invalid in the transformation: {bad}.")
+    # Wards and LSOAs come from the same generalised ONS boundaries: each ward's
+    # representative point lies in an LSOA of the same LAD, and the two layers cover
+    # the same ground to within a small fraction of the county's area.
+    inner = gpd.sjoin(gpd.GeoDataFrame(wards[["code", "lad_code"]],
+                                       geometry=wards.representative_point(), crs=CRS),
+                      areas[["lad_code", "geometry"]], how="left", predicate="within")
+    if inner["lad_code_right"].isna().any() or not (
+            inner["lad_code_left"] == inner["lad_code_right"]).all():
+        sys.exit("error: a ward's representative point is not in an LSOA of its LAD.")
+    lsoa_union, ward_union = areas.union_all(), wards.union_all()
+    mismatch = lsoa_union.symmetric_difference(ward_union).area / lsoa_union.area
+    if mismatch > 0.001:
+        sys.exit(f"error: wards and LSOAs cover different ground ({mismatch:.3%}).")
+    print(f"check: wards and LSOAs cover the same ground to within {mismatch:.4%} of "
+          "its area (generalised boundaries do not match exactly).")
+    wards = wards[WARD_COLUMNS].sort_values("code").reset_index(drop=True)
+    return gpd.GeoDataFrame(wards, geometry="geometry", crs=CRS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", required=True, type=Path,
                         help="folder of the public source files (boundaries/, "
                              "indicators/, services/)")
     args = parser.parse_args(argv)
-    lsoa, msoa, imd, nhs = read_source(args.source)
+    lsoa, msoa, imd, nhs, ward_source = read_source(args.source)
     areas = build_areas(lsoa, msoa, imd)
     sites = build_sites(nhs, areas)
+    wards = build_wards(ward_source, areas)
 
     OUT.mkdir(exist_ok=True)
     gpkg = OUT / "areas.gpkg"
     if gpkg.exists():
         gpkg.unlink()
     areas.to_file(gpkg, layer="areas", driver="GPKG")
+    ward_gpkg = OUT / "wards.gpkg"
+    if ward_gpkg.exists():
+        ward_gpkg.unlink()
+    wards.to_file(ward_gpkg, layer="wards", driver="GPKG")
     sites.to_csv(OUT / "sites.csv", index=False, quoting=csv.QUOTE_MINIMAL,
                  lineterminator="\n", encoding="utf-8")
 
@@ -414,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{gpkg.stat().st_size / 1e6:.2f} MB")
     print(f"sites.csv: {len(sites)} sites "
           f"({int(sites['easting'].notna().sum())} with a location)")
+    print(f"wards.gpkg: {len(wards)} wards (December 2013) in {wards.crs.to_string()}, "
+          f"{ward_gpkg.stat().st_size / 1e6:.2f} MB")
     totals = areas.groupby(["lad_code", "lad_name"])[
         ["population", "need_drug", "need_alcohol", "need_early_help"]].sum()
     totals.loc[("all", "Bedfordshire"), :] = totals.sum()

@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from servicemap.servicemap import ServiceMap
 
-__all__ = ["available", "bedfordshire", "data_dir", "load"]
+__all__ = ["available", "bedfordshire", "bedfordshire_wards", "data_dir", "load"]
 
 _TABLES = ("organisations", "partnerships", "services", "sites", "pathways")
 
@@ -144,3 +146,39 @@ def bedfordshire() -> ServiceMap:
     ['Bedford', 'Central Bedfordshire', 'Luton']
     """
     return load("bedfordshire")
+
+
+@cache
+def _wards() -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    path = data_dir() / "bedfordshire" / "wards.gpkg"
+    return gpd.read_file(path, layer="wards", engine="pyogrio").set_index("code")
+
+
+def bedfordshire_wards() -> gpd.GeoDataFrame:
+    """Bedfordshire's 77 electoral wards of December 2013, a second geography.
+
+    Real ONS ward boundaries (generalised, clipped) of Bedford (27), Central
+    Bedfordshire (31) and Luton (19), to move LSOA values to with
+    :func:`servicemap.interpolate`. They are **out of date**: Central Bedfordshire and
+    Luton have had ward reviews since 2013 (Luton's new wards date from 2019), so these
+    codes will not join to current ward statistics. Wards and LSOAs do not nest: a
+    ward cuts through some LSOAs, and the outer edges of the two layers differ by about
+    0.03% of the county's area.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``code`` (WD13CD), with ``name``, ``lad_code`` and ``lad_name``;
+        polygons in EPSG:27700. A new copy on every call.
+
+    Examples
+    --------
+    >>> wards = bedfordshire_wards()
+    >>> len(wards), wards.crs.to_epsg()
+    (77, 27700)
+    >>> wards.groupby("lad_name").size().to_dict()
+    {'Bedford': 27, 'Central Bedfordshire': 31, 'Luton': 19}
+    """
+    return _wards().copy()

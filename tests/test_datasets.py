@@ -121,3 +121,15 @@ def test_wheel_carries_the_data_and_loads_it(tmp_path):
                          env={"PYTHONPATH": str(site), "PATH": ""})
     count, location = run.stdout.split()
     assert count == "381" and Path(location) == site
+
+
+def test_bedfordshire_wards(beds):
+    wards = sm.datasets.bedfordshire_wards()
+    assert len(wards) == 77 and wards.index.name == "code" and wards.index.is_unique
+    assert wards.crs.to_epsg() == 27700 and wards.geometry.is_valid.all()
+    assert wards.columns.tolist() == ["name", "lad_code", "lad_name", "geometry"]
+    assert wards.index.str.startswith("E05").all()
+    assert set(wards["lad_code"]) == set(beds.areas["lad_code"])
+    # a new copy each time: changing one does not change the next
+    wards["name"] = "x"
+    assert (sm.datasets.bedfordshire_wards()["name"] != "x").all()
