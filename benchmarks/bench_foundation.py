@@ -24,46 +24,14 @@ def fresh(code: str) -> float:
 
 
 def national(n_areas: int = 35_000, n_services: int = 5_000) -> float:
-    """Seconds to build (and validate) a synthetic national map from frames."""
-    import geopandas as gpd
-    import numpy as np
-    import pandas as pd
-    import shapely
+    """Seconds to build (and validate) the synthetic national map from frames."""
+    from synthetic import national_tables
 
     import servicemap as sm
 
-    rng = np.random.default_rng(0)
-    side = int(np.ceil(np.sqrt(n_areas)))
-    size = 3_000.0
-    i = np.arange(n_areas)
-    x0, y0 = 100_000 + (i % side) * size, 100_000 + (i // side) * size
-    areas = gpd.GeoDataFrame(
-        {"code": [f"E01{k:06d}" for k in i], "name": [f"Area {k}" for k in i],
-         "lad_code": [f"E06{k // 100:06d}" for k in i],
-         "population": rng.integers(1_000, 3_000, n_areas).astype(float),
-         "need_drug": rng.uniform(0, 30, n_areas)},
-        geometry=shapely.box(x0, y0, x0 + size, y0 + size), crs=27700)
-    needs = np.array(["drug", "alcohol", "mental_health", "housing", "early_help"])
-    services = pd.DataFrame({
-        "id": [f"S{k}" for k in range(n_services)],
-        "name": [f"Service {k}" for k in range(n_services)],
-        "provider": "ORG",
-        "needs": ["; ".join(rng.choice(needs, rng.integers(1, 4), replace=False))
-                  for _ in range(n_services)],
-        "client_groups": "adults", "hours": "Mon-Fri 09:00-17:00",
-        "capacity": rng.integers(20, 400, n_services), "capacity_unit": "places",
-        "max_distance": rng.uniform(5_000, 20_000, n_services)})
-    extent = side * size
-    sites = pd.DataFrame({
-        "id": [f"T{k}" for k in range(n_services)],
-        "name": [f"Site {k}" for k in range(n_services)],
-        "services": services["id"],
-        "easting": 100_000 + rng.uniform(0, extent, n_services),
-        "northing": 100_000 + rng.uniform(0, extent * n_areas / side ** 2, n_services)})
-    orgs = pd.DataFrame([{"id": "ORG", "name": "Provider", "kind": "voluntary"}])
+    tables = national_tables(n_areas, n_services)
     t = time.perf_counter()
-    smap = sm.ServiceMap.from_frames(areas=areas, services=services, sites=sites,
-                                     organisations=orgs)
+    smap = sm.ServiceMap.from_frames(**tables)
     elapsed = time.perf_counter() - t
     assert smap.validate().ok
     return elapsed

@@ -7,11 +7,10 @@ k = 3 j + i + 1. Squares 1, 2, 4, 5, 7, 8 are in LAD E06000001; 3, 6, 9 in E0600
 
 import math
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
+from brute import brute_force_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from toy import X0, Y0, grid_areas
@@ -82,7 +81,7 @@ def test_footprint_only():
 
 def test_no_footprint_and_no_reach_limit_reaches_every_area():
     smap = build([service("S", reach="none")], [site("P", "S", mode="online")])
-    assert reached(reach_matrix(smap), "S") == {k: 0.0 for k in range(1, 10)}
+    assert reached(reach_matrix(smap), "S") == dict.fromkeys(range(1, 10), 0.0)
 
 
 def test_footprint_and_reach_combine():
@@ -273,41 +272,8 @@ def test_reach_grows_with_the_distance(a, b):
 
 def test_agrees_with_a_brute_force_sjoin_on_bedfordshire():
     smap = sm.datasets.bedfordshire()
-    reach = reach_matrix(smap)
-    ours = reach.to_frame()
-    areas, services = smap.areas, smap.services
-    x, y, _ = area_points(areas)
-    points = gpd.GeoDataFrame({"area": areas.index}, geometry=shapely.points(x, y),
-                              crs=27700)
-    sites = smap.sites.explode("services").rename(columns={"services": "service"})
-    sites = sites[sites.geometry.notna()].join(services[["reach", "max_distance"]],
-                                                 on="service")
-    sites = sites[sites["reach"] == "distance"].reset_index(drop=True)
-    pairs = gpd.sjoin(points, sites[["service", "max_distance", "geometry"]],
-                      predicate="dwithin", distance=float(sites["max_distance"].max()))
-    pairs["cost"] = shapely.distance(points.geometry.values[pairs.index],
-                                     sites.geometry.values[pairs["index_right"]])
-    pairs = pairs[pairs["cost"] <= pairs["max_distance"]]
-    expected = pairs.groupby(["area", "service"])["cost"].min().reset_index()
-    # footprint: the area, its LAD or its MSOA is named
-    parents = areas[["lad_code", "msoa_code"]]
-    foot = services["footprint"]
-
-    def eligible(row):
-        fp = foot[row.service]
-        codes = {row.area, *parents.loc[row.area]}
-        return not fp or bool(codes & set(fp))
-
-    expected = expected[expected.apply(eligible, axis=1)]
-    # reach none: every area of the footprint (or all areas when it is empty)
-    rows = []
-    for sid in services.index[services["reach"] == "none"]:
-        fp = set(foot[sid])
-        for a in areas.index:
-            if not fp or ({a, *parents.loc[a]} & fp):
-                rows.append((a, sid, 0.0))
-    expected = pd.concat([expected, pd.DataFrame(rows, columns=["area", "service", "cost"])])
-    expected = expected.set_index(["area", "service"])["cost"].sort_index()
+    ours = reach_matrix(smap).to_frame()
+    expected = brute_force_pairs(smap)
     got = ours.set_index(["area", "service"])["cost"].sort_index()
     assert len(got) == len(expected) > 5_000
     pd.testing.assert_index_equal(got.index, expected.index)

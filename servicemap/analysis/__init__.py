@@ -1,0 +1,1 @@
+"""Analyses on the reach matrix: one module per question a commissioner asks."""

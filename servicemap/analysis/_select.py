@@ -1,0 +1,95 @@
+"""Which services count for an analysis: status, need, client group, age and hours.
+
+Shared by the analyses so that every question applies eligibility the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from servicemap.errors import did_you_mean
+from servicemap.vocab import CLIENT_GROUP_AGES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from servicemap.servicemap import ServiceMap
+
+#: Statuses counted by default: services that are running now.
+ACTIVE = ("active",)
+
+
+def as_terms(smap: ServiceMap, category: str, value: Any, argument: str) -> tuple[str, ...]:
+    """Check a term or list of terms against the map's vocabulary; raise with the fix."""
+    if value is None:
+        return ()
+    values = (value,) if isinstance(value, str) else tuple(value)
+    vocab = smap.vocabulary
+    for v in values:
+        if vocab.match(category, v) != v:
+            msg = f"{argument}={v!r}: {vocab.unknown_message(category, v)}"
+            raise ValueError(msg)
+    return values
+
+
+def age_range(age: Any) -> tuple[float, float] | None:
+    """``age=16`` or ``age=(16, 17)`` as (lowest, highest); None for no age filter."""
+    if age is None:
+        return None
+    lo, hi = (age, age) if np.isscalar(age) else tuple(age)
+    if not (0 <= lo <= hi):
+        msg = f"age={age!r}: give an age or (lowest, highest) with 0 <= lowest <= highest."
+        raise ValueError(msg)
+    return float(lo), float(hi)
+
+
+def service_ages(services: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each service's lowest and highest age (0 and infinity where not limited)."""
+    lo = services["min_age"].to_numpy(dtype=float, na_value=0.0)
+    hi = services["max_age"].to_numpy(dtype=float, na_value=np.inf)
+    return lo, hi
+
+
+def counted(smap: ServiceMap, *, status: Iterable[str] = ACTIVE,
+            age: tuple[float, float] | None = None) -> np.ndarray:
+    """Mask of the services with one of ``status`` whose ages take in all of ``age``."""
+    services = smap._services
+    statuses = tuple(status)
+    for s in statuses:
+        if smap.vocabulary.match("service_status", s) != s:
+            msg = f"status={s!r}: {smap.vocabulary.unknown_message('service_status', s)}"
+            raise ValueError(msg)
+    keep = services["status"].isin(statuses).to_numpy(copy=True)
+    if age is not None:
+        lo, hi = service_ages(services)
+        keep &= (lo <= age[0]) & (hi >= age[1])
+    return keep
+
+
+def group_age_ok(services: pd.DataFrame, groups: np.ndarray,
+                 positions: np.ndarray) -> np.ndarray:
+    """Whether each (service position, client group) pair's ages overlap the group's."""
+    import pandas as pd
+
+    lo, hi = service_ages(services)
+    named = pd.Series(groups, dtype=object)
+    g_lo = named.map({g: a for g, (a, _) in CLIENT_GROUP_AGES.items()}).fillna(0.0)
+    g_hi = named.map({g: np.inf if b is None else b
+                      for g, (_, b) in CLIENT_GROUP_AGES.items()}).fillna(np.inf)
+    return ((lo[positions] <= g_hi.to_numpy(dtype=float))
+            & (hi[positions] >= g_lo.to_numpy(dtype=float)))
+
+
+def need_column(smap: ServiceMap, need: str) -> str:
+    """Return the areas' column of a need; raise listing the need columns there are."""
+    columns = smap.need_columns
+    if need not in columns:
+        there = ", ".join(columns.values()) or "none"
+        msg = (f"need={need!r}: the areas have no column need_{need} to take demand "
+               f"from (need columns: {there}).{did_you_mean(need, list(columns))} Add "
+               f"a need_{need} column of people with the need to the areas.")
+        raise ValueError(msg)
+    return columns[need]

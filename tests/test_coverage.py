@@ -1,0 +1,168 @@
+"""Coverage: services and capacity reaching each area, by need, client group and hours.
+
+Hand-worked on the 3 x 3 grid of tests/toy.py (squares 1-9, 1 km; 3, 6, 9 are LAD
+E06000002). The services:
+
+A  drug, adults 18+, Mon-Fri 09:00-17:00 (weekday daytime only), 100 places,
+   1500 m from square 1's centre -> squares 1, 2, 4, 5 (0, 1000, 1000, 1414 m)
+B  drug and alcohol, young people aged 11-17, Mon-Fri 17:00-21:00 (weekday daytime
+   17-18 and weekday evening), 50 clients a year, reach none in E06000002 -> 3, 6, 9
+C  drug, adults, Sat 10:00-14:00 (weekend), paused, reach none everywhere
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from brute import brute_force_pairs
+from test_reach import build, code, service, site
+
+import servicemap as sm
+from servicemap.analysis.coverage import coverage
+
+
+@pytest.fixture
+def smap():
+    return build(
+        [service("A", client_groups="adults", min_age=18, hours="Mon-Fri 09:00-17:00",
+                 capacity=100, capacity_unit="places", max_distance=1500),
+         service("B", needs="drug; alcohol", client_groups="young_people", min_age=11,
+                 max_age=17, hours="Mon-Fri 17:00-21:00", capacity=50,
+                 capacity_unit="clients_per_year", reach="none", footprint="E06000002"),
+         service("C", client_groups="adults", hours="Sat 10:00-14:00", status="paused",
+                 reach="none")],
+        [site("A1", "A", k=1), site("B1", "B", mode="phone"), site("C1", "C", mode="phone")])
+
+
+def counts(cov, **where):
+    """{square: services} for the rows matching ``where``."""
+    t = cov.table
+    for k, v in where.items():
+        t = t[t[k] == v]
+    return {int(c[3:]): int(n) for c, n in t["services"].items()}
+
+
+def test_by_need_reach_and_footprint(smap):
+    cov = coverage(smap, by=("need",))
+    # drug: A in 1, 2, 4, 5; B in 3, 6, 9; nobody in 7, 8 (C is paused)
+    assert counts(cov, need="drug") == {1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 0, 8: 0, 9: 1}
+    # alcohol: only B
+    assert counts(cov, need="alcohol") == {k: int(k in (3, 6, 9)) for k in range(1, 10)}
+    drug = cov.table[cov.table["need"] == "drug"]
+    assert drug["capacity_places"].to_dict()[code(5)] == 100.0
+    assert drug["capacity_clients_per_year"].to_dict()[code(9)] == 50.0
+    assert drug["capacity_places"].to_dict()[code(9)] == 0.0
+
+
+def test_every_area_for_every_combination(smap):
+    cov = coverage(smap)
+    # needs: drug, alcohol (services) and drug (the areas' column); groups: adults,
+    # young people; bands: 4 -> 2 x 2 x 4 = 16 rows per area
+    assert len(cov.table) == 9 * 16
+    assert cov.table.index.unique().tolist() == smap.areas.index.tolist()
+
+
+def test_hour_bands(smap):
+    cov = coverage(smap, by=("need", "hour_band"), need="drug")
+    assert counts(cov, hour_band="weekday_daytime")[1] == 1       # A
+    assert counts(cov, hour_band="weekday_evening") == {k: int(k in (3, 6, 9))
+                                                       for k in range(1, 10)}  # B only
+    assert set(counts(cov, hour_band="overnight").values()) == {0}
+    assert set(counts(cov, hour_band="weekend").values()) == {0}  # C is paused
+    with_paused = coverage(smap, by=("hour_band",), status=("active", "paused"))
+    assert set(counts(with_paused, hour_band="weekend").values()) == {1}  # C everywhere
+
+
+def test_client_groups_and_their_ages(smap):
+    cov = coverage(smap, by=("client_group",))
+    assert counts(cov, client_group="adults") == {k: int(k in (1, 2, 4, 5))
+                                                  for k in range(1, 10)}
+    assert counts(cov, client_group="young_people") == {k: int(k in (3, 6, 9))
+                                                        for k in range(1, 10)}
+
+
+def test_a_service_whose_ages_miss_its_group_does_not_count_for_it():
+    # D lists adults but takes ages 12-15: adults are 18+, so it counts for no group
+    smap = build([service("D", client_groups="adults", min_age=12, max_age=15,
+                          reach="none")], [site("P", "D", mode="phone")])
+    assert any(p.field == "client_groups" for p in smap.validate().warnings)
+    cov = coverage(smap, by=("client_group",))
+    assert set(counts(cov, client_group="adults").values()) == {0}
+    assert set(counts(coverage(smap, by=("need",))).values()) == {1}
+
+
+def test_age_filter(smap):
+    # aged 16: A (18+) is out, B (11-17) is in
+    cov = coverage(smap, by=("need",), age=16)
+    assert counts(cov, need="drug") == {k: int(k in (3, 6, 9)) for k in range(1, 10)}
+    # aged 17 to 18: nobody takes both ages
+    assert set(counts(coverage(smap, by=(), age=(17, 18))).values()) == {0}
+    with pytest.raises(ValueError, match="0 <= lowest <= highest"):
+        coverage(smap, age=(20, 10))
+
+
+def test_unknown_hours_open_or_closed():
+    smap = build([service("E", reach="none")], [site("P", "E", mode="phone")])
+    open_ = coverage(smap, by=("hour_band",))
+    assert set(open_.table["services"]) == {1}
+    assert "1 counted services have no opening hours" in open_.attrs["unknown_hours"]
+    closed = coverage(smap, by=("hour_band",), unknown_hours="closed")
+    assert set(closed.table["services"]) == {0}
+
+
+def test_threshold_override(smap):
+    # 2100 m from square 1 adds squares 3 and 7 for A
+    cov = coverage(smap, by=("need",), need="drug", max_distance=2100)
+    assert counts(cov)[7] == 1 and counts(cov)[8] == 0
+
+
+def test_wide_and_summary(smap):
+    cov = coverage(smap, by=("need", "client_group"))
+    wide = cov.wide()
+    assert wide.index.equals(smap.areas.index)
+    assert wide.loc[code(1), "drug|adults"] == 1
+    assert wide.loc[code(9), "alcohol|young_people"] == 1
+    summary = cov.summary()
+    # drug for adults: squares 1, 2, 4, 5 with populations 1100, 1200, 1400, 1500
+    row = summary.loc[("drug", "adults")]
+    assert row["areas_reached"] == 4
+    assert row["population_reached"] == 1100 + 1200 + 1400 + 1500
+    total = sum(1000 + 100 * k for k in range(1, 10))
+    assert row["share_of_population"] == pytest.approx(5200 / total)
+    with pytest.raises(ValueError, match="choose one of services"):
+        cov.wide("need")
+
+
+def test_bad_arguments(smap):
+    with pytest.raises(ValueError, match="choose distinct dimensions"):
+        coverage(smap, by=("need", "postcode"))
+    with pytest.raises(ValueError, match="need='drugs'.*drug"):
+        coverage(smap, need="drugs")
+    with pytest.raises(ValueError, match="status='closed'"):
+        coverage(smap, status=("closed",))
+
+
+def test_bedfordshire_agrees_with_a_brute_force_sjoin():
+    smap = sm.datasets.bedfordshire()
+    cov = coverage(smap, by=("need",))
+    pairs = brute_force_pairs(smap).reset_index()
+    services = smap.services
+    active = services.index[services["status"] == "active"]
+    pairs = pairs[pairs["service"].isin(active)]
+    pairs = pairs.join(services["needs"], on="service").explode("needs")
+    expected = pairs.groupby(["area", "needs"]).size()
+    got = cov.table.reset_index().set_index(["code", "need"])["services"]
+    got = got[got > 0]
+    got.index = got.index.set_names(["area", "needs"])
+    expected = expected.reindex(got.index.union(expected.index), fill_value=0)
+    got = got.reindex(expected.index, fill_value=0)
+    assert int(expected.sum()) > 1_000
+    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
+    # capacity in places for drug, summed by hand from the pairs
+    places = pairs[pairs["needs"] == "drug"].join(
+        services[["capacity", "capacity_unit"]], on="service")
+    places = places[places["capacity_unit"] == "places"].groupby("area")["capacity"].sum()
+    drug = cov.table[cov.table["need"] == "drug"]["capacity_places"]
+    drug.index = drug.index.astype(str)
+    pd.testing.assert_series_equal(drug[drug > 0].sort_index(),
+                                   places[places > 0].sort_index(),
+                                   check_names=False, check_index_type=False)
