@@ -1,0 +1,232 @@
+"""Accessibility (2SFCA, E2SFCA, gravity, nearest) by hand and against PySAL access.
+
+Hand case on the 3 x 3 grid of tests/toy.py: demand need_drug = 10 + k in square k.
+A: 100 places at square 1's centre, 1500 m -> squares 1, 2, 4, 5 (0, 1000, 1000, 1414 m)
+B: 60 places at square 9's centre, 1500 m -> squares 9, 6, 8, 5 (0, 1000, 1000, 1414 m)
+Squares 3 and 7 (2000 m from both) reach nothing.
+"""
+
+import access
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from test_reach import build, code, service, site
+from toy import X0, Y0
+
+import servicemap as sm
+from servicemap.analysis.accessibility import accessibility
+from servicemap.geography import area_points
+
+
+@pytest.fixture
+def smap():
+    return build(
+        [service("A", capacity=100, capacity_unit="places", max_distance=1500),
+         service("B", capacity=60, capacity_unit="places", max_distance=1500)],
+        [site("A1", "A", k=1), site("B1", "B", k=9)])
+
+
+def by_square(series):
+    return {int(c[3:]): v for c, v in series.items()}
+
+
+def test_2sfca_by_hand(smap):
+    acc = accessibility(smap, need="drug")
+    r_a = 100 / (11 + 12 + 14 + 15)  # demand within A's catchment: squares 1, 2, 4, 5
+    r_b = 60 / (15 + 16 + 18 + 19)   # B's: squares 5, 6, 8, 9
+    expected = {1: r_a, 2: r_a, 4: r_a, 5: r_a + r_b, 6: r_b, 8: r_b, 9: r_b,
+                3: 0.0, 7: 0.0}
+    got = by_square(acc["access"])
+    assert got == pytest.approx(expected, abs=1e-12)
+    assert by_square(acc["services"]) == {1: 1, 2: 1, 3: 0, 4: 1, 5: 2, 6: 1, 7: 0,
+                                          8: 1, 9: 1}
+    assert acc.loc[code(5), "supply_in_reach"] == 160
+    assert acc["access_per_1000"].equals(acc["access"] * 1000)
+    # all supply is shared out: sum of demand x access = 160 places
+    assert (acc["demand"] * acc["access"]).sum() == pytest.approx(160)
+    assert acc.attrs["map_ratio"] == pytest.approx(160 / sum(10 + k for k in range(1, 10)))
+
+
+def test_e2sfca_by_hand(smap):
+    steps = {500: 1.0, 1100: 0.68, 1500: 0.22}
+    acc = accessibility(smap, need="drug", method="e2sfca", weights=steps)
+    r_a = 100 / (11 * 1 + 12 * 0.68 + 14 * 0.68 + 15 * 0.22)  # 100 / 31.98
+    r_b = 60 / (19 * 1 + 16 * 0.68 + 18 * 0.68 + 15 * 0.22)   # 60 / 45.42
+    expected = {1: r_a, 2: 0.68 * r_a, 4: 0.68 * r_a, 5: 0.22 * (r_a + r_b),
+                6: 0.68 * r_b, 8: 0.68 * r_b, 9: r_b, 3: 0.0, 7: 0.0}
+    assert by_square(acc["access"]) == pytest.approx(expected, abs=1e-12)
+
+
+def test_e2sfca_default_thirds_of_each_threshold():
+    # C: 90 places, 3000 m from square 5's centre (reaches all 9 squares): thirds at
+    # 1000, 2000, 3000 m. Square 5 (0 m) weight 1; squares 2, 4, 6, 8 (1000 m) weight 1
+    # (up to the first third); corners (1414 m) weight 0.68.
+    smap = build([service("C", capacity=90, capacity_unit="places", max_distance=3000)],
+                 [site("C1", "C", k=5)])
+    acc = accessibility(smap, need="drug", method="e2sfca")
+    demand = {k: 10 + k for k in range(1, 10)}
+    w = {k: (0.68 if k in (1, 3, 7, 9) else 1.0) for k in range(1, 10)}
+    ratio = 90 / sum(demand[k] * w[k] for k in w)
+    assert by_square(acc["access"]) == pytest.approx({k: w[k] * ratio for k in w})
+    assert "thirds" in acc.attrs["decay"]
+
+
+def test_gravity_default_is_gaussian_of_half_the_threshold():
+    smap = build([service("C", capacity=90, capacity_unit="places", max_distance=3000)],
+                 [site("C1", "C", k=5)])
+    acc = accessibility(smap, need="drug", method="gravity")
+    d = {k: np.hypot(((k - 1) % 3 - 1) * 1000, ((k - 1) // 3 - 1) * 1000)
+         for k in range(1, 10)}
+    w = {k: np.exp(-d[k] ** 2 / (2 * 1500.0 ** 2)) for k in d}
+    ratio = 90 / sum((10 + k) * w[k] for k in w)
+    assert by_square(acc["access"]) == pytest.approx({k: w[k] * ratio for k in w})
+
+
+def test_nearest(smap):
+    phone = build([service("A", capacity=100, capacity_unit="places", max_distance=1500),
+                   service("P", reach="none", footprint="E06000002")],
+                  [site("A1", "A", k=1), site("P1", "P", mode="phone")])
+    acc = accessibility(phone, need="drug", method="nearest")
+    assert by_square(acc["service"].fillna("-")) == {1: "A", 2: "A", 3: "-", 4: "A",
+                                                      5: "A", 6: "-", 7: "-", 8: "-",
+                                                      9: "-"}
+    assert acc.loc[code(5), "cost"] == pytest.approx(1000 * np.sqrt(2))
+    assert np.isnan(acc.loc[code(9), "cost"])
+    assert by_square(acc["remote_services"]) == {k: int(k in (3, 6, 9)) for k in range(1, 10)}
+    # straight line to A's site, catchments aside: square 9 is 2828 m away
+    assert acc.loc[code(9), "distance"] == pytest.approx(2000 * np.sqrt(2))
+
+
+def test_zero_demand_catchment_and_services_without_capacity():
+    areas = build([service("A", reach="none")], [site("P", "A", mode="phone")]).areas
+    areas["need_drug"] = [0.0] * 8 + [5.0]
+    smap = build([service("A", capacity=10, capacity_unit="places", max_distance=600),
+                  service("B", capacity=10, capacity_unit="places", max_distance=600),
+                  service("N", max_distance=600)],
+                 [site("A1", "A", k=1), site("B1", "B", k=9), site("N1", "N", k=9)],
+                 areas=areas.reset_index())
+    with pytest.warns(sm.ServiceMapWarning, match="1 service meeting drug has no capacity"):
+        acc = accessibility(smap, need="drug")
+    assert acc.attrs["no_demand"] == ["A"]      # square 1 has no demand
+    assert acc.attrs["excluded"] == {"N": "no capacity given"}
+    assert acc.loc[code(1), "access"] == 0.0    # A's ratio is undefined: it serves no one
+    assert acc.loc[code(9), "access"] == pytest.approx(10 / 5)
+
+
+def test_capacity_units_are_never_added(smap):
+    mixed = build([service("A", capacity=100, capacity_unit="places", max_distance=1500),
+                   service("B", capacity=900, capacity_unit="clients_per_year",
+                           max_distance=1500)],
+                  [site("A1", "A", k=1), site("B1", "B", k=9)])
+    with pytest.raises(ValueError, match=r"2 units: clients_per_year \(1\), places \(1\)"):
+        accessibility(mixed, need="drug")
+    acc = accessibility(mixed, need="drug", capacity_unit="places")
+    assert acc.attrs["excluded"] == {"B": "capacity in clients_per_year, not places"}
+    assert acc.loc[code(9), "access"] == 0.0
+
+
+def test_bad_arguments(smap):
+    with pytest.raises(ValueError, match="method='3sfca': choose one of 2sfca"):
+        accessibility(smap, need="drug", method="3sfca")
+    with pytest.raises(ValueError, match="no column need_alcohol.*need columns: need_drug"):
+        accessibility(smap, need="alcohol")
+    with pytest.raises(ValueError, match="weights= is for method='e2sfca'"):
+        accessibility(smap, need="drug", weights={1000: 1})
+    with pytest.raises(ValueError, match="one weight of 0 or more per cost"):
+        accessibility(smap, need="drug", method="gravity", weights=lambda c: -c)
+
+
+# -- agreement with PySAL access -------------------------------------------------------
+def random_case(seed, n_side=18, n_services=30, radius=2500.0):
+    """n_side^2 1 km squares with random demand; services with one site each."""
+    rng = np.random.default_rng(seed)
+    areas = []
+    for j in range(n_side):
+        for i in range(n_side):
+            k = j * n_side + i
+            areas.append({"code": f"E01{k:06d}", "name": f"A{k}",
+                          "population": 1000.0, "need_drug": float(rng.integers(0, 40)),
+                          "geometry": shapely.box(X0 + i * 1000, Y0 + j * 1000,
+                                                  X0 + (i + 1) * 1000,
+                                                  Y0 + (j + 1) * 1000)})
+    areas = gpd.GeoDataFrame(areas, crs=27700)
+    # sites in the middle 60% of the grid, so that some corner areas reach nothing
+    lo, hi = 0.2 * n_side * 1000, 0.8 * n_side * 1000
+    services = [service(f"S{j}", capacity=int(rng.integers(10, 200)),
+                        capacity_unit="places", max_distance=radius)
+                for j in range(n_services)]
+    sites = [{"id": f"T{j}", "name": f"T{j}", "services": f"S{j}",
+              "easting": X0 + rng.uniform(lo, hi), "northing": Y0 + rng.uniform(lo, hi)}
+             for j in range(n_services)]
+    return build(services, sites, areas=areas)
+
+
+def peer(smap, radius):
+    """An access.Access object fed a cost table from gpd.sjoin(predicate='dwithin')."""
+    areas, services, sites = smap.areas, smap.services, smap.sites
+    x, y, _ = area_points(areas)
+    points = gpd.GeoDataFrame({"origin": areas.index}, geometry=shapely.points(x, y),
+                              crs=27700)
+    located = gpd.GeoDataFrame({"dest": sites["services"].str[0].to_numpy()},
+                               geometry=sites.geometry.values, crs=27700)
+    pairs = gpd.sjoin(points, located, predicate="dwithin", distance=radius)
+    pairs["cost"] = shapely.distance(points.geometry.values[pairs.index],
+                                     located.geometry.values[pairs["index_right"]])
+    cost = pd.DataFrame(pairs[["origin", "dest", "cost"]]).reset_index(drop=True)
+    demand = pd.DataFrame({"origin": areas.index,
+                           "need": areas["need_drug"].to_numpy()})
+    supply = pd.DataFrame({"dest": services.index,
+                           "capacity": services["capacity"].to_numpy(dtype=float)})
+    return access.Access(demand_df=demand, demand_index="origin", demand_value="need",
+                         supply_df=supply, supply_index="dest", supply_value="capacity",
+                         cost_df=cost, cost_origin="origin", cost_dest="dest",
+                         cost_name="cost")
+
+
+def compare(ours, theirs):
+    theirs = theirs.reindex(ours.index)
+    unreached = ours["services"] == 0
+    assert unreached.any() and (~unreached).any()
+    # access leaves areas that reach nothing as NaN; we give 0 and say so
+    assert theirs[unreached].isna().all()
+    assert (ours.loc[unreached, "access"] == 0).all()
+    np.testing.assert_allclose(ours.loc[~unreached, "access"].to_numpy(),
+                               theirs[~unreached].to_numpy(), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_2sfca_agrees_with_access(seed):
+    radius = 2500.0
+    smap = random_case(seed, radius=radius)
+    ours = accessibility(smap, need="drug")
+    theirs = peer(smap, radius).two_stage_fca(name="fca", max_cost=radius)["fca_capacity"]
+    compare(ours, theirs)
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_e2sfca_agrees_with_access(seed):
+    radius = 2500.0
+    steps = {800.0: 1.0, 1600.0: 0.68, 2500.0: 0.22}
+    smap = random_case(seed, radius=radius)
+    ours = accessibility(smap, need="drug", method="e2sfca", weights=steps)
+    theirs = peer(smap, radius).enhanced_two_stage_fca(
+        name="e2", max_cost=radius, weight_fn=access.weights.step_fn(steps))["e2_capacity"]
+    compare(ours, theirs)
+
+
+def test_gravity_agrees_with_access_gaussian():
+    radius = 2500.0
+    smap = random_case(4, radius=radius)
+    decay = access.weights.gaussian(900.0)
+    ours = accessibility(smap, need="drug", method="gravity", weights=decay)
+    theirs = peer(smap, radius).two_stage_fca(name="g", max_cost=radius,
+                                              weight_fn=decay)["g_capacity"]
+    compare(ours, theirs)
+
+
+def test_hand_case_agrees_with_access(smap):
+    ours = accessibility(smap, need="drug")
+    theirs = peer(smap, 1500.0).two_stage_fca(name="fca", max_cost=1500.0)["fca_capacity"]
+    compare(ours, theirs)
