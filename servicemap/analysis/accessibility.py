@@ -146,8 +146,9 @@ def accessibility(
         For ``nearest``: ``service``, ``cost`` and ``unit`` of the nearest service
         reaching the area that needs a journey (empty where none does),
         ``remote_services`` (outreach, phone and online services reaching it) and
-        ``distance`` in metres to the nearest site of any service for the need. ``attrs`` state the need, method,
-        supply, demand, decay, map-wide ratio and the services left out.
+        ``distance`` in metres to the nearest site of any service for the need.
+        ``attrs`` state the need, method, supply, demand, decay, map-wide ratio
+        and the services left out.
 
     Raises
     ------
