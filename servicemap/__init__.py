@@ -9,6 +9,8 @@ True
 """
 
 from servicemap import datasets
+from servicemap.analysis.accessibility import accessibility
+from servicemap.analysis.coverage import Coverage, coverage
 from servicemap.errors import (
     CRSError,
     InputError,
@@ -39,6 +41,7 @@ __all__ = [
     "Area",
     "CRSError",
     "Catchment",
+    "Coverage",
     "InputError",
     "OpeningHours",
     "Organisation",
@@ -58,6 +61,8 @@ __all__ = [
     "ValidationWarning",
     "Vocabulary",
     "__version__",
+    "accessibility",
+    "coverage",
     "datasets",
     "parse_hours",
     "reach_matrix",
