@@ -56,8 +56,8 @@ if TYPE_CHECKING:
 __all__ = ["InterpolationWarning", "interpolate"]
 
 WEIGHTS = ("area", "population")
-# Shares of a source that sum to within this of 1 are float noise of the overlay, not
-# a gap: they are scaled to sum to exactly 1, so totals are conserved.
+# Shares of a source that fall short of 1 by less than this are float noise of the
+# overlay (about 1e-14 on real boundaries), not a gap, and are not reported.
 COVER_TOLERANCE = 1e-9
 _POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 _SHOW = 10  # codes named in a message before "and n more"
@@ -141,9 +141,11 @@ def interpolate(
           polygons such as output areas, reduced to their representative points).
           A piece then holds the population of the finer units that fall in it; a
           source's extensive share in a target is that population over the source's
-          (tobler issue #154), and averages are weighted by it. A source with no
-          population in the finer units is split by area instead, with a warning;
-          it carries no weight in population-weighted averages.
+          (tobler issue #154), and averages are weighted by it. A point on a
+          boundary belongs to the first polygon (in frame order) that it touches, so
+          nobody is counted twice. A source with no population in the finer units is
+          split by area instead, with a warning; it carries no weight in
+          population-weighted averages.
 
     Returns
     -------
@@ -202,7 +204,8 @@ def interpolate(
     targets cover the source this is tobler's ``allocate_total=True``; where they do
     not, it is tobler's ``allocate_total=False``, and the remainder is reported in
     ``attrs["unallocated"]`` instead of being spread over the targets the source
-    touches. Shares that sum to within 1e-9 of 1 are float noise and are scaled to 1.
+    touches. Shares that fall short of 1 by less than 1e-9 are float noise of the
+    overlay, not a gap, and are not reported.
 
     An intensive value of target :math:`t` is
     :math:`\sum_i v_i w_{it} / \sum_i w_{it}`, with :math:`w_{it}` the area (or the
@@ -696,7 +699,7 @@ def _overlay(src: gpd.GeoDataFrame, target: gpd.GeoDataFrame, *, weight: str,
     i_s, i_t, piece = i_s[keep], i_t[keep], piece[keep]
     reached = np.bincount(i_t, minlength=n_t) > 0
 
-    area_share = _to_one(i_s, piece / s_area[i_s], n_s)
+    area_share = piece / s_area[i_s]
     fallback: tuple = ()
     if weight == "area":
         shares = sparse.csr_matrix((area_share, (i_t, i_s)), shape=(n_t, n_s))
@@ -723,7 +726,6 @@ def _overlay(src: gpd.GeoDataFrame, target: gpd.GeoDataFrame, *, weight: str,
         cols = np.concatenate([w.col[from_pop], i_s[by_area]])
         data = np.concatenate([w.data[from_pop] / src_pop[w.col[from_pop]],
                                area_share[by_area]])
-        data = _to_one(cols, data, n_s)
         shares = sparse.csr_matrix((data, (rows, cols)), shape=(n_t, n_s))
         fallback = tuple(src.index[~has_pop].tolist())
     return _Allocation(shares=shares, weights=weights, index=target.index,
@@ -735,24 +737,16 @@ def _pairs(query: np.ndarray, n_t: int) -> np.ndarray:
     return query[0].astype(np.int64) * n_t + query[1]
 
 
-def _to_one(cols: np.ndarray, shares: np.ndarray, n: int) -> np.ndarray:
-    """Scale the shares of each source that sum to within float noise of 1 to 1."""
-    total = np.bincount(cols, weights=shares, minlength=n)
-    noise = np.abs(total - 1.0) <= COVER_TOLERANCE
-    scale = np.where(noise & (total > 0), 1.0 / np.where(total > 0, total, 1.0), 1.0)
-    return shares * scale[cols]
-
-
 def _parent_codes(src: gpd.GeoDataFrame, level: str) -> pd.Series:
     """Return the parent code of every source for a level such as 'lad'."""
     levels = [c[:-5] for c in src.columns if str(c).endswith("_code") and c != "code"]
     name = level[:-5] if level.endswith("_code") else level
     if name not in levels:
         known = ", ".join(map(repr, levels)) or "none (no '<level>_code' column)"
-        msg = (f"is not a parent level of source.{did_you_mean(name, levels)} Levels "
-               f"are: {known}. Pass one of them, target polygons, or a Series mapping "
-               "source code to target code.")
-        raise InputError([Problem("target", None, None, level, msg)])
+        msg = (f"{level!r} is not a parent level of source.{did_you_mean(name, levels)} "
+               f"Levels are: {known}. Pass one of them, target polygons, or a Series "
+               "mapping source code to target code.")
+        raise InputError([Problem("target", None, None, None, msg)])
     return src[f"{name}_code"]
 
 
@@ -865,6 +859,11 @@ def _unallocated(shares: Any, matrix: np.ndarray | None,
     return {c: float(amounts[:, k].sum()) for k, c in enumerate(moved)}, lost
 
 
+def _percent(share: float) -> str:
+    """Return ``"12.3%"``, or two significant figures for a share under 0.1%."""
+    return f"{share:.1%}" if share >= 0.001 else f"{100 * share:.2g}%"
+
+
 def _codes(codes: Sequence[Any]) -> str:
     shown = ", ".join(map(repr, codes[:_SHOW]))
     more = len(codes) - _SHOW
@@ -881,7 +880,7 @@ def _warn(attrs: dict[str, Any], allocation: _Allocation, *, totals_in: dict[str
         parts = []
         for col, amount in amounts.items():
             share = amount / totals_in[col] if totals_in.get(col) else float("nan")
-            parts.append(f"{amount:,.6g} of {col!r} ({share:.3%})")
+            parts.append(f"{amount:,.6g} of {col!r} ({_percent(share)})")
         if allocation.method == "overlay":
             what = (f"target does not wholly cover {plural(len(lost), 'source unit')} "
                     f"({_codes(lost)}), so")
