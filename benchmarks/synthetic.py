@@ -23,8 +23,13 @@ HOURS = np.array(["Mon-Fri 09:00-17:00", "Mon-Fri 09:00-20:00",
 
 
 def national_tables(n_areas: int = 35_000, n_services: int = 5_000,
-                    seed: int = 0) -> dict[str, object]:
-    """Return the frames of the synthetic national map, for ``ServiceMap.from_frames``."""
+                    seed: int = 0, plain: bool = False) -> dict[str, object]:
+    """Return the frames of the synthetic national map, for ``ServiceMap.from_frames``.
+
+    ``plain=True`` gives every service a located site, no footprint and the need
+    ``drug`` among its needs: the case a peer without footprints (PySAL access) can
+    compute too, with all 5,000 services as supply.
+    """
     import geopandas as gpd
     import shapely
 
@@ -45,6 +50,12 @@ def national_tables(n_areas: int = 35_000, n_services: int = 5_000,
 
     remote = rng.random(n_services) < 0.10
     limited = ~remote & (rng.random(n_services) < 0.20)
+    if plain:
+        remote[:] = limited[:] = False
+    needs = ["; ".join(rng.choice(NEEDS, rng.integers(1, 4), replace=False))
+             for _ in range(n_services)]
+    if plain:
+        needs = ["; ".join(dict.fromkeys(["drug", *n.split("; ")])) for n in needs]
     sx = X0 + rng.uniform(0, extent_x, n_services)
     sy = Y0 + rng.uniform(0, extent_y, n_services)
     home = (np.minimum(((sx - X0) // SIZE), side - 1) // 10
@@ -53,8 +64,7 @@ def national_tables(n_areas: int = 35_000, n_services: int = 5_000,
         "id": [f"S{k}" for k in range(n_services)],
         "name": [f"Service {k}" for k in range(n_services)],
         "provider": "ORG",
-        "needs": ["; ".join(rng.choice(NEEDS, rng.integers(1, 4), replace=False))
-                  for _ in range(n_services)],
+        "needs": needs,
         "client_groups": ["; ".join(rng.choice(GROUPS, rng.integers(1, 3), replace=False))
                           for _ in range(n_services)],
         "hours": rng.choice(HOURS, n_services),
@@ -83,8 +93,9 @@ def national_tables(n_areas: int = 35_000, n_services: int = 5_000,
             "organisations": organisations}
 
 
-def national_map(n_areas: int = 35_000, n_services: int = 5_000, seed: int = 0):
+def national_map(n_areas: int = 35_000, n_services: int = 5_000, seed: int = 0,
+                 plain: bool = False):
     """Return the synthetic national ServiceMap."""
     import servicemap as sm
 
-    return sm.ServiceMap.from_frames(**national_tables(n_areas, n_services, seed))
+    return sm.ServiceMap.from_frames(**national_tables(n_areas, n_services, seed, plain))

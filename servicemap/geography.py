@@ -422,13 +422,16 @@ def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     return sorted_keys[pos] == keys
 
 
-def _nearest_per_pair(keys: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keep the least cost of each key (a service reached through several sites)."""
-    order = np.lexsort((cost, keys))
+def _least_per_key(keys: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort by key and keep each key's least cost (a service reached through several sites)."""
+    order = np.argsort(keys)
     keys, cost = keys[order], cost[order]
     first = np.ones(len(keys), dtype=bool)
     first[1:] = keys[1:] != keys[:-1]
-    return keys[first], cost[first]
+    if first.all():
+        return keys, cost
+    starts = np.flatnonzero(first)
+    return keys[starts], np.minimum.reduceat(cost, starts)
 
 
 def _expand(block_of: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> tuple[
@@ -500,7 +503,7 @@ def _distance_pairs(smap: ServiceMap, x: np.ndarray, y: np.ndarray,
     pos, owner = _expand(site_of_pair, starts, counts)
     within = f_d[pos] <= r[owner]
     keys = f_area[pos][within] * n_services + service_pos[owner][within]
-    return _nearest_per_pair(keys, f_d[pos][within])
+    return keys, f_d[pos][within]
 
 
 def _minutes_pairs(smap: ServiceMap, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -521,7 +524,7 @@ def _minutes_pairs(smap: ServiceMap, limit: np.ndarray) -> tuple[np.ndarray, np.
     pos, owner = _expand(site_pos, starts, counts)
     within = t_min[pos] <= limit[service_pos][owner]
     keys = t_area[pos][within].astype(np.int64) * n_services + service_pos[owner][within]
-    return _nearest_per_pair(keys, t_min[pos][within])
+    return keys, t_min[pos][within]
 
 
 def _positive(value: float | None, name: str) -> float | None:
@@ -634,8 +637,7 @@ def _build_reach(smap: ServiceMap, max_distance: float | None,
     keys = np.concatenate([keys, f_keys, o_keys])
     cost = np.concatenate([cost, np.zeros(len(f_keys) + len(o_keys))])
 
-    order = np.argsort(keys, kind="stable")
-    keys, cost = keys[order], cost[order]
+    keys, cost = _least_per_key(keys, cost)
     rows, cols = keys // n_services, keys % n_services
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_areas))])
     matrix = sparse.csr_array((cost, cols.astype(np.int32), indptr.astype(np.int64)),
