@@ -23,6 +23,7 @@ from servicemap.errors import (
 )
 from servicemap.geography import ReachMatrix, reach_matrix
 from servicemap.hours import OpeningHours, parse_hours
+from servicemap.interpolation import interpolate
 from servicemap.model import (
     Area,
     Catchment,
@@ -64,6 +65,7 @@ __all__ = [
     "accessibility",
     "coverage",
     "datasets",
+    "interpolate",
     "parse_hours",
     "reach_matrix",
 ]
