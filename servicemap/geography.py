@@ -229,8 +229,8 @@ class ReachMatrix:
     >>> reach = sm.reach_matrix(sm.datasets.bedfordshire())
     >>> reach.shape
     (381, 40)
-    >>> reach.areas_reached("bcb-adult-hub").max() <= 12_000  # its max_distance
-    True
+    >>> len(reach.areas_reached("bcb-adult-hub"))  # LSOAs within its 12 km
+    114
     """
 
     areas: pd.Index

@@ -75,8 +75,8 @@ class Coverage:
         Examples
         --------
         >>> cov = sm.coverage(sm.datasets.bedfordshire(), by=("need",))
-        >>> cov.wide()["drug"].max() > 0
-        True
+        >>> cov.wide().columns.tolist()[:3]
+        ['drug', 'alcohol', 'mental_health']
         """
         if value not in self.table.columns or value in self.by:
             values = [c for c in self.table.columns if c not in self.by]
@@ -98,8 +98,8 @@ class Coverage:
         Examples
         --------
         >>> cov = sm.coverage(sm.datasets.bedfordshire(), by=("need",))
-        >>> cov.summary().loc["drug", "share_of_population"] <= 1
-        True
+        >>> int(cov.summary().loc["drug", "areas_reached"])
+        381
         """
         t = self.table
         pop = self.attrs.get("population")
