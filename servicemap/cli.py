@@ -59,10 +59,12 @@ def demo(
     """Run the Bedfordshire exercise end to end on the shipped data, offline.
 
     Loads the map, validates it and prints areas, population and estimated need by
-    local authority, services by need and commissioning partnership, and the referral
-    pathways. Writes to OUTPUT: bedfordshire.gpkg (layers areas and sites), a CSV of
+    local authority, services by need and commissioning partnership, the referral
+    pathways, coverage by need and hour band and access to capacity (2SFCA) by local
+    authority. Writes to OUTPUT: bedfordshire.gpkg (layers areas and sites), a CSV of
     each table (areas without geometry, sites with easting and northing), the summary
-    tables, validation.csv and ATTRIBUTION.txt.
+    tables, coverage.csv, coverage_summary.csv, accessibility.csv, validation.csv and
+    ATTRIBUTION.txt.
     """
     import pandas as pd
 
@@ -84,13 +86,95 @@ def demo(
             f"{pid} = {name}" for pid, name in smap.partnerships["name"].items()))
         _show("Referral pathways by where they start and their kind",
               summary["pathways"])
+    cov, access, notes = _analyses(smap)
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        _show("Services reaching an area, by need and hour band: median (fewest)",
+              _coverage_table(smap))
+        _show("Access to capacity per 1,000 people in need (2SFCA), by local authority: "
+              "need-weighted mean (lowest area)", _access_table(smap, access))
+    for note in notes:
+        typer.echo(f"  note: {note}")
     typer.echo(f"\nValidation: {report._counts()}")
     for problem in report.errors + report.warnings:
         typer.echo(f"  {problem.severity:<8} {problem}")
 
     output.mkdir(parents=True, exist_ok=True)
     written = _write_demo(smap, summary, report, output)
+    written += _write_analyses(cov, access, output)
     typer.echo(f"\nWrote {len(written)} files to {output}/: {', '.join(written)}")
+
+
+#: The needs the demo measures access for, with the capacity unit of their services.
+DEMO_ACCESS = {"drug": "places", "alcohol": "places", "early_help": "clients_per_year"}
+
+
+def _analyses(smap):  # noqa: ANN001, ANN202
+    """Coverage and accessibility for the demo, with any warnings turned into notes."""
+    import warnings
+
+    import pandas as pd
+
+    import servicemap as sm
+
+    notes = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sm.ServiceMapWarning)
+        needs = list(smap.need_columns)
+        cov = sm.coverage(smap, by=("need", "client_group", "hour_band"), need=needs)
+        frames = {}
+        for need, unit in DEMO_ACCESS.items():
+            for method in ("2sfca", "e2sfca"):
+                acc = sm.accessibility(smap, need=need, method=method, capacity_unit=unit)
+                frames[(need, method)] = acc
+    notes += [str(w.message) for w in caught
+              if issubclass(w.category, sm.ServiceMapWarning)]
+    notes = list(dict.fromkeys(notes))
+    columns = {}
+    for (need, method), acc in frames.items():
+        columns[f"{need}_{method}_per_1000"] = acc["access_per_1000"]
+    first = frames[(next(iter(DEMO_ACCESS)), "2sfca")]
+    access = pd.DataFrame(columns, index=first.index)
+    for need in DEMO_ACCESS:
+        access[f"{need}_demand"] = frames[(need, "2sfca")]["demand"]
+        access[f"{need}_services"] = frames[(need, "2sfca")]["services"]
+    access.attrs["supply"] = {need: frames[(need, "2sfca")].attrs["supply"]
+                              for need in DEMO_ACCESS}
+    return cov, access, notes
+
+
+def _coverage_table(smap):  # noqa: ANN001, ANN202
+    import servicemap as sm
+
+    cov = sm.coverage(smap, by=("need", "hour_band"), need=list(smap.need_columns))
+    grouped = cov.table.groupby(["need", "hour_band"], observed=True, sort=False)["services"]
+    return (grouped.median().astype(int).astype(str) + " ("
+            + grouped.min().astype(str) + ")").unstack("hour_band")
+
+
+def _access_table(smap, access):  # noqa: ANN001, ANN202
+    import pandas as pd
+
+    lad = smap.areas["lad_name"] if "lad_name" in smap.areas else smap.areas["lad_code"]
+    out = {}
+    for need in DEMO_ACCESS:
+        per = access[f"{need}_2sfca_per_1000"]
+        demand = access[f"{need}_demand"]
+        weighted = (per * demand).groupby(lad).sum() / demand.groupby(lad).sum()
+        out[need] = (weighted.round(0).astype(int).map("{:,}".format) + " ("
+                     + per.groupby(lad).min().round(0).astype(int).map("{:,}".format)
+                     + ")")
+    return pd.DataFrame(out).rename_axis(None)
+
+
+def _write_analyses(cov, access, output: Path) -> list[str]:  # noqa: ANN001
+    from servicemap.io.exports import write_csv
+
+    written = [write_csv(cov.table.reset_index(), output / "coverage.csv",
+                         index=False).name]
+    summary = cov.summary().round(4)
+    written.append(write_csv(summary, output / "coverage_summary.csv").name)
+    written.append(write_csv(access.round(3), output / "accessibility.csv").name)
+    return written
 
 
 def _write_demo(smap, summary, report, output: Path) -> list[str]:  # noqa: ANN001

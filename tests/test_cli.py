@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pyogrio
+import pytest
 from typer.testing import CliRunner
 
 import servicemap as sm
@@ -45,7 +46,8 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
         "bedfordshire.gpkg", "areas.csv", "sites.csv", "services.csv", "pathways.csv",
         "organisations.csv", "partnerships.csv", "summary_areas.csv",
         "summary_services_by_need.csv", "summary_pathways.csv", "summary_sites.csv",
-        "validation.csv", "ATTRIBUTION.txt"])
+        "validation.csv", "ATTRIBUTION.txt", "coverage.csv", "coverage_summary.csv",
+        "accessibility.csv"])
     sites = pd.read_csv(out / "sites.csv", index_col="id")
     beds_sites = sm.datasets.bedfordshire().sites
     assert sites["easting"].dropna().astype(int).equals(
@@ -53,6 +55,24 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     assert "Crown copyright" in (out / "ATTRIBUTION.txt").read_text(encoding="utf-8")
     summary = pd.read_csv(out / "summary_areas.csv", index_col=0)
     assert summary.loc["total", "population"] == 652_223
+    # coverage and accessibility, against the library called directly
+    assert "Services reaching an area, by need and hour band" in text
+    assert "note: 2 services meeting drug have no capacity" in text
+    coverage = pd.read_csv(out / "coverage.csv")
+    assert len(coverage) == 381 * 3 * len(set(coverage["client_group"])) * 4
+    access = pd.read_csv(out / "accessibility.csv", index_col="code")
+    smap = sm.datasets.bedfordshire()
+    with pytest.warns(sm.ServiceMapWarning):
+        direct = sm.accessibility(smap, need="drug", capacity_unit="places")
+    assert access["drug_2sfca_per_1000"].round(3).equals(
+        direct["access_per_1000"].round(3).rename("drug_2sfca_per_1000"))
+    # supply is shared out: need x access adds up to the places of the counted services
+    places = (access["drug_2sfca_per_1000"] / 1000 * access["drug_demand"]).sum()
+    services = smap.services
+    counted = services[services["needs"].map(lambda n: "drug" in n)
+                       & (services["capacity_unit"] == "places")
+                       & (services["status"] == "active")]
+    assert places == pytest.approx(counted["capacity"].sum(), rel=1e-3)
     # running again over the same folder works
     assert runner.invoke(app, ["demo", "-o", str(out)]).exit_code == 0
 
