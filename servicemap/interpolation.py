@@ -31,6 +31,7 @@ that no source reaches and sources whose population falls back to area.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ WEIGHTS = ("area", "population")
 COVER_TOLERANCE = 1e-9
 _POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 _SHOW = 10  # codes named in a message before "and n more"
+_PARALLEL_PAIRS = 20_000  # intersections computed in threads above this many pairs
 
 
 class InterpolationWarning(ServiceMapWarning):
@@ -219,6 +221,10 @@ def interpolate(
     that are known (as ``pandas.Series.mean`` does), with a warning giving the count;
     it is NaN where no contributing source is known. Targets may overlap: each gets
     what lies in it, so their totals then add up to more than the source's.
+
+    Pairs where one polygon covers the other need no intersection. The others are
+    intersected with shapely, in threads when there are many (shapely releases the
+    GIL); the result does not depend on the number of threads.
 
     Examples
     --------
@@ -694,7 +700,7 @@ def _overlay(src: gpd.GeoDataFrame, target: gpd.GeoDataFrame, *, weight: str,
     piece[in_target] = s_area[i_s[in_target]]
     piece[holds_target] = t_area[i_t[holds_target]]
     cut = ~(in_target | holds_target)
-    piece[cut] = shapely.area(shapely.intersection(s_geom[i_s[cut]], t_geom[i_t[cut]]))
+    piece[cut] = _intersection_areas(s_geom[i_s[cut]], t_geom[i_t[cut]])
     keep = piece > 0
     i_s, i_t, piece = i_s[keep], i_t[keep], piece[keep]
     reached = np.bincount(i_t, minlength=n_t) > 0
@@ -731,6 +737,28 @@ def _overlay(src: gpd.GeoDataFrame, target: gpd.GeoDataFrame, *, weight: str,
     return _Allocation(shares=shares, weights=weights, index=target.index,
                        geometry=tgt_w.geometry, method="overlay", reached=reached,
                        fallback=fallback)
+
+
+def _intersection_areas(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Return the area of each pair's intersection, in threads for many pairs.
+
+    shapely releases the GIL in its vectorised operations, so chunks run in parallel;
+    each pair is computed alone, so the result does not depend on the chunking.
+    """
+    import shapely
+
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                  else (os.cpu_count() or 1), 8)
+    if workers == 1 or len(left) < _PARALLEL_PAIRS:
+        return shapely.area(shapely.intersection(left, right))
+    from concurrent.futures import ThreadPoolExecutor
+
+    edges = np.linspace(0, len(left), 2 * workers + 1).astype(int)
+    chunks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = pool.map(lambda c: shapely.area(shapely.intersection(left[c], right[c])),
+                         chunks)
+        return np.concatenate(list(parts))
 
 
 def _pairs(query: np.ndarray, n_t: int) -> np.ndarray:

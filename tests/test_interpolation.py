@@ -585,3 +585,11 @@ def test_importing_the_module_is_light():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_threaded_intersections_give_the_same_result(random_layers, monkeypatch):
+    src, tgt = random_layers
+    serial = interpolate(None, src, tgt, extensive="count", intensive="rate")
+    monkeypatch.setattr("servicemap.interpolation._PARALLEL_PAIRS", 1)
+    threaded = interpolate(None, src, tgt, extensive="count", intensive="rate")
+    assert_frame_equal(threaded, serial, check_exact=True)
