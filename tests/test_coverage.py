@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from brute import brute_force_pairs
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_reach import build, code, service, site
 
 import servicemap as sm
@@ -166,3 +168,16 @@ def test_bedfordshire_agrees_with_a_brute_force_sjoin():
     pd.testing.assert_series_equal(drug[drug > 0].sort_index(),
                                    places[places > 0].sort_index(),
                                    check_names=False, check_index_type=False)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(300, 3500), st.floats(300, 3500))
+def test_coverage_never_falls_as_the_cut_off_grows(smap_a, smap_b):
+    lo, hi = sorted((smap_a, smap_b))
+    smap = build([service("A", max_distance=1500, hours="Mon-Fri 09:00-17:00"),
+                  service("B", needs="alcohol", max_distance=1000, footprint="E06000001",
+                          hours="24/7")],
+                 [site("A1", "A", k=1), site("B1", "B", k=5), site("B2", "B", k=9)])
+    small = coverage(smap, max_distance=lo).table["services"].to_numpy()
+    big = coverage(smap, max_distance=hi).table["services"].to_numpy()
+    assert (small <= big).all()
