@@ -266,7 +266,8 @@ def interpolate(
         raise InputError(problems)
 
     moved = list(dict.fromkeys([*ext, *[c for pair in rate_map.values() for c in pair]]))
-    problems += _check_columns(frame, values_table, [*moved, *inten], negative=moved)
+    problems += _check_columns(frame, values_table, [*moved, *inten], negative=moved,
+                               elsewhere=src.columns if values_table == "values" else ())
     pop_values = None
     if weight == "population" and isinstance(population, str):
         pop_values, pop_problems = _population_column(population, frame, values_table,
@@ -347,8 +348,8 @@ def _options(
 ) -> tuple[list[str], list[str], dict[str, tuple[str, str]], list[Problem]]:
     """Check the options; return the column lists, the rates and the problems."""
     problems: list[Problem] = []
-    ext = _as_names(extensive, "extensive", problems)
-    inten = _as_names(intensive, "intensive", problems)
+    ext = list(dict.fromkeys(_as_names(extensive, "extensive", problems)))
+    inten = list(dict.fromkeys(_as_names(intensive, "intensive", problems)))
     rate_map: dict[str, tuple[str, str]] = {}
     if rates is not None and not isinstance(rates, Mapping):
         problems.append(Problem("arguments", None, "rates", None,
@@ -372,12 +373,6 @@ def _options(
             "arguments", None, "intensive", col,
             "is also extensive. A column is either a count (extensive) or an average "
             "(intensive); for a rate, use rates={'out': (numerator, denominator)}."))
-    for col in [*ext, *inten]:
-        if [*ext, *inten].count(col) > 1 and col not in set(ext) & set(inten):
-            problems.append(Problem("arguments", None, "extensive" if col in ext
-                                    else "intensive", col, "is named twice. Name it "
-                                    "once."))
-            break
     for out in rate_map:
         if out in ext or out in inten:
             problems.append(Problem("arguments", None, "rates", out,
@@ -486,18 +481,20 @@ def _match_codes(values: pd.DataFrame, src: gpd.GeoDataFrame) -> list[Problem]:
 
 
 def _check_columns(frame: pd.DataFrame, table: str, columns: list[str],
-                   negative: list[str]) -> list[Problem]:
-    """Every column exists, is numeric and finite; counts are not negative."""
+                   negative: list[str], elsewhere: Sequence[Any] = ()) -> list[Problem]:
+    """Check that every column exists, is numeric and finite; counts not negative."""
     import pandas as pd
 
     problems: list[Problem] = []
     have = [str(c) for c in frame.columns]
     for col in dict.fromkeys(columns):
         if col not in frame.columns:
+            there = (" It is a column of source: add it to values, or pass values=None "
+                     "to take every column from source." if col in elsewhere else "")
             problems.append(Problem(
                 table, None, col, None,
                 f"is not a column of {table}.{did_you_mean(col, have)} Columns are: "
-                f"{', '.join(have) or '(none)'}."))
+                f"{', '.join(have) or '(none)'}.{there}"))
             continue
         series = frame[col]
         if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
@@ -660,8 +657,9 @@ def _first_hit(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
 
     tree = shapely.STRtree(polygons)
     p, g = tree.query(points, predicate="intersects")
+    order = np.lexsort((g, p))  # by point, then by polygon position
+    p, g = p[order], g[order]
     where = np.full(len(points), -1, dtype=np.intp)
-    # query returns pairs sorted by point; keep the first polygon of each point
     first = np.unique(p, return_index=True)[1]
     where[p[first]] = g[first]
     return where

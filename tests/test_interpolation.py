@@ -57,8 +57,8 @@ def pieces(points):
 
 # -- by hand: area weighting -------------------------------------------------------------
 def test_area_weighting_by_hand(two, halves):
-    out = interpolate(None, two, halves, extensive="need", intensive="score")
-    # need: W = A + B/2 = 6 + 8/2 = 10; E = 8/2 = 4
+    out = interpolate(None, two, halves, extensive=["need", "need"], intensive="score")
+    # need (named twice, moved once): W = A + B/2 = 6 + 8/2 = 10; E = 8/2 = 4
     # score (intensive, weights = areas of the pieces in km2):
     #   W = (10 * 1 + 40 * 0.5) / (1 + 0.5) = 30 / 1.5 = 20;  E = 40 * 0.5 / 0.5 = 40
     assert out["need"].tolist() == pytest.approx([10.0, 4.0])
@@ -464,6 +464,8 @@ def bad_geometry(which):
     ("dup", r"table 'values', row 'A': is used by 2 rows"),
     ("column", r"field 'ned': is not a column of values. Did you mean 'need'\? "
                r"Columns are: need, score"),
+    ("elsewhere", r"field 'population': is not a column of values.* It is a column of "
+                  r"source: add it to values, or pass values=None"),
     ("text", r"row 'B', field 'need': 'about 40' is not a number"),
     ("negative", r"row 'A', field 'need': -1.0 is negative, and a count"),
     ("infinite", r"row 'B', field 'score': inf is infinite"),
@@ -480,6 +482,8 @@ def test_values_errors(two, halves, case, match):
         values.index = ["A", "A"]
     elif case == "column":
         extensive = ["ned"]
+    elif case == "elsewhere":
+        extensive = ["population"]
     elif case == "text":
         values["need"] = ["6", "about 40"]
     elif case == "negative":
