@@ -14,6 +14,7 @@ from servicemap.analysis.coverage import Coverage, coverage
 from servicemap.errors import (
     CRSError,
     InputError,
+    InterpolationWarning,
     Problem,
     ReprojectionWarning,
     ServiceMapError,
@@ -44,6 +45,7 @@ __all__ = [
     "Catchment",
     "Coverage",
     "InputError",
+    "InterpolationWarning",
     "OpeningHours",
     "Organisation",
     "Partnership",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 __all__ = [
     "CRSError",
     "InputError",
+    "InterpolationWarning",
     "Problem",
     "ReprojectionWarning",
     "ServiceMapError",
@@ -36,6 +37,14 @@ class CRSError(ServiceMapError, ValueError):
 
 class ServiceMapWarning(UserWarning):
     """Base class of the warnings servicemap gives when it changes something."""
+
+
+class InterpolationWarning(ServiceMapWarning):
+    """Something was not carried over as asked, and the result says what.
+
+    Part of a total went to no target, a target received nothing, a source fell back
+    from population to area weights, or a NaN source was left out of an average.
+    """
 
 
 class ReprojectionWarning(ServiceMapWarning):

@@ -41,8 +41,8 @@ import numpy as np
 
 from servicemap.errors import (
     InputError,
+    InterpolationWarning,
     Problem,
-    ServiceMapWarning,
     did_you_mean,
     plural,
 )
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
     from servicemap.servicemap import ServiceMap
 
-__all__ = ["InterpolationWarning", "interpolate"]
+__all__ = ["interpolate"]
 
 WEIGHTS = ("area", "population")
 # Shares of a source that fall short of 1 by less than this are float noise of the
@@ -63,14 +63,6 @@ COVER_TOLERANCE = 1e-9
 _POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 _SHOW = 10  # codes named in a message before "and n more"
 _PARALLEL_PAIRS = 20_000  # intersections computed in threads above this many pairs
-
-
-class InterpolationWarning(ServiceMapWarning):
-    """Something was not carried over as asked, and the result says what.
-
-    Part of a total went to no target, a target received nothing, a source fell back
-    from population to area weights, or a NaN source was left out of an average.
-    """
 
 
 @dataclass(frozen=True)

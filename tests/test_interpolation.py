@@ -19,8 +19,8 @@ from tobler.area_weighted import area_interpolate
 from toy import X0, Y0
 
 import servicemap as sm
-from servicemap.errors import CRSError, InputError, ReprojectionWarning
-from servicemap.interpolation import InterpolationWarning, interpolate
+from servicemap.errors import CRSError, InputError, InterpolationWarning, ReprojectionWarning
+from servicemap.interpolation import interpolate
 
 KM = 1000
 
