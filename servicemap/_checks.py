@@ -107,9 +107,11 @@ def _service_sites(smap: ServiceMap) -> list[Problem]:
     sites = smap._sites
     exploded = sites["services"].explode().dropna()
     has_site = set(exploded)
-    located = sites.geometry.notna() & ~sites.geometry.is_empty
+    located = (sites.geometry.notna() & ~sites.geometry.is_empty
+               & sites["mode"].isin(("in_person", "outreach")))
     has_located = set(sites.loc[located, "services"].explode().dropna())
-    timed_sites = set(smap._travel_times["site"])
+    timed_sites = sites.index.isin(smap._travel_times["site"].unique())
+    timed = set(sites.loc[timed_sites, "services"].explode().dropna())
     out = []
     for sid, reach in smap._services["reach"].items():
         if reach == "none":
@@ -120,8 +122,7 @@ def _service_sites(smap: ServiceMap) -> list[Problem]:
                 "is by minutes, but the map has no travel-time table. Pass "
                 "travel_times= (columns area, site, minutes) to ServiceMap.from_frames, "
                 "or give max_distance instead.", id=sid))
-        elif reach == "minutes" and not (set(sites.index[
-                sites["services"].map(lambda ss, sid=sid: sid in ss)]) & timed_sites):
+        elif reach == "minutes" and sid not in timed:
             out.append(Problem(
                 "services", sid, "reach", reach,
                 "is by minutes, but none of this service's sites is in the travel-time "
@@ -136,9 +137,9 @@ def _service_sites(smap: ServiceMap) -> list[Problem]:
         elif sid not in has_located:
             out.append(Problem(
                 "services", sid, "reach", reach,
-                "needs a located site, but every site of this service is phone or "
-                "online. Give a site with easting and northing, or set reach to "
-                "'none'.", id=sid))
+                "needs a located in-person or outreach site, but every site of this "
+                "service is phone or online. Give a site with easting and northing, or "
+                "set reach to 'none'.", id=sid))
     return out
 
 

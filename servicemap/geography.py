@@ -409,9 +409,11 @@ def _footprint_keys(smap: ServiceMap) -> tuple[np.ndarray, np.ndarray]:
     pairs = pd.DataFrame({"code": fp.to_numpy(dtype=object),
                           "service": fp.index.to_numpy(dtype=np.int64)}).merge(
         lookup, on="code")
-    keys = (pairs["area"].to_numpy(dtype=np.int64) * n_services
-            + pairs["service"].to_numpy(dtype=np.int64))
-    return np.unique(keys), restricted
+    keys = np.sort(pairs["area"].to_numpy(dtype=np.int64) * n_services
+                   + pairs["service"].to_numpy(dtype=np.int64))
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return keys[first], restricted
 
 
 def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
@@ -446,8 +448,13 @@ def _expand(block_of: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> tup
     return starts[block_of][owner] + offsets, owner
 
 
+#: Site modes that people travel to (or that travel from a base): the points reach is
+#: measured from. Phone and online sites are never a point, even with a location.
+TRAVEL_MODES = ("in_person", "outreach")
+
+
 def _site_service_pairs(smap: ServiceMap, reach: str) -> tuple[np.ndarray, np.ndarray]:
-    """(site position, service position) for every site of services reaching by ``reach``."""
+    """(site, service) positions for the in-person and outreach sites of ``reach`` services."""
     sites, services = smap._sites, smap._services
     listed = sites["services"].reset_index(drop=True).explode().dropna()
     service_pos = services.index.get_indexer(listed.to_numpy(dtype=object))
@@ -455,6 +462,7 @@ def _site_service_pairs(smap: ServiceMap, reach: str) -> tuple[np.ndarray, np.nd
     ok = service_pos >= 0
     site_pos, service_pos = site_pos[ok], service_pos[ok]
     keep = services["reach"].to_numpy(dtype=object)[service_pos] == reach
+    keep &= sites["mode"].isin(TRAVEL_MODES).to_numpy()[site_pos]
     return site_pos[keep], service_pos[keep]
 
 
@@ -528,10 +536,15 @@ def _minutes_pairs(smap: ServiceMap, limit: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _positive(value: float | None, name: str) -> float | None:
+    import numbers
+
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        msg = f"{name} must be a positive number (metres or minutes); got {value!r}."
+    unit = "metres" if name == "max_distance" else "minutes"
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not np.isfinite(value) or not value > 0):
+        example = "for 5 km write 5000" if unit == "metres" else "for half an hour write 30"
+        msg = f"{name} is a positive number of {unit}; got {value!r} ({example})."
         raise ValueError(msg)
     return float(value)
 
@@ -642,6 +655,8 @@ def _build_reach(smap: ServiceMap, max_distance: float | None,
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_areas))])
     matrix = sparse.csr_array((cost, cols.astype(np.int32), indptr.astype(np.int64)),
                               shape=(n_areas, n_services))
+    for array in (matrix.data, matrix.indices, matrix.indptr):
+        array.setflags(write=False)  # shared by every analysis through the cache
     unit = pd.Series([_UNIT.get(r, str(r)) for r in reach], index=services.index,
                      name="unit", dtype=object)
     return ReachMatrix(

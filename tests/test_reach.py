@@ -200,8 +200,29 @@ def test_override_replaces_every_max_distance():
     smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
     # 2100 m adds squares 3 and 7 (2000 m); 8 and 6 are 2236 m away
     assert set(reached(reach_matrix(smap, max_distance=2100), "S")) == {1, 2, 3, 4, 5, 7}
-    with pytest.raises(ValueError, match="max_distance must be a positive number"):
-        reach_matrix(smap, max_distance=-1)
+    with pytest.raises(ValueError, match=r"max_distance is a positive number of metres; "
+                                         r"got '5km' \(for 5 km write 5000\)"):
+        reach_matrix(smap, max_distance="5km")
+    for bad in (-1, 0, float("inf"), True):
+        with pytest.raises(ValueError, match="max_distance is a positive number"):
+            reach_matrix(smap, max_distance=bad)
+    # numpy numbers are numbers: a sweep over np.arange works
+    assert reach_matrix(smap, max_distance=np.int64(2100)).nnz == 6
+    # 1500 and 1500.0 are one cache entry
+    assert reach_matrix(smap, max_distance=1500) is reach_matrix(smap, max_distance=1500.0)
+
+
+def test_a_located_phone_site_is_not_a_point_to_measure_from():
+    # the phone line's office is in square 9, but nobody travels to a phone line
+    smap = build([service("S", max_distance=1000)],
+                 [site("A", "S", k=1), site("P", "S", k=9, mode="phone")])
+    assert set(reached(reach_matrix(smap), "S")) == {1, 2, 4}
+
+
+def test_the_cached_matrix_cannot_be_changed():
+    smap = build([service("S", max_distance=1000)], [site("A", "S", k=1)])
+    with pytest.raises(ValueError, match="read-only"):
+        reach_matrix(smap).cost.data[:] = 99
 
 
 def test_cached_on_the_map_per_threshold():

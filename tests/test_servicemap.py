@@ -178,9 +178,9 @@ def test_service_with_only_phone_sites_cannot_reach_by_distance():
         tables["sites"].loc[0, ["easting", "northing", "mode"]] = [None, None, "phone"]
     report = seeded(change)
     assert [str(p) for p in report.errors] == [
-        "table 'services', row 0 (id 'HUB'), field 'reach': 'distance' needs a located site, but "
-        "every site of this service is phone or online. Give a site with easting and "
-        "northing, or set reach to 'none'."]
+        "table 'services', row 0 (id 'HUB'), field 'reach': 'distance' needs a located "
+        "in-person or outreach site, but every site of this service is phone or online. "
+        "Give a site with easting and northing, or set reach to 'none'."]
 
 
 def test_strict_raises_every_cross_record_error():

@@ -22,11 +22,18 @@ if TYPE_CHECKING:
 ACTIVE = ("active",)
 
 
-def as_terms(smap: ServiceMap, category: str, value: Any, argument: str) -> tuple[str, ...]:
-    """Check a term or list of terms against the map's vocabulary; raise with the fix."""
+def as_tuple(value: Any) -> tuple[Any, ...]:
+    """A string or one value as a one-item tuple, any other iterable as a tuple."""
     if value is None:
         return ()
-    values = (value,) if isinstance(value, str) else tuple(value)
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return (value,)
+    return tuple(value)
+
+
+def as_terms(smap: ServiceMap, category: str, value: Any, argument: str) -> tuple[str, ...]:
+    """Check a term or list of terms against the map's vocabulary; raise with the fix."""
+    values = as_tuple(value)
     vocab = smap.vocabulary
     for v in values:
         if vocab.match(category, v) != v:
@@ -57,7 +64,7 @@ def counted(smap: ServiceMap, *, status: Iterable[str] = ACTIVE,
             age: tuple[float, float] | None = None) -> np.ndarray:
     """Mask of the services with one of ``status`` whose ages take in all of ``age``."""
     services = smap._services
-    statuses = tuple(status)
+    statuses = as_tuple(status)
     for s in statuses:
         if smap.vocabulary.match("service_status", s) != s:
             msg = f"status={s!r}: {smap.vocabulary.unknown_message('service_status', s)}"
