@@ -106,7 +106,9 @@ def test_unknown_hours_open_or_closed():
     smap = build([service("E", reach="none")], [site("P", "E", mode="phone")])
     open_ = coverage(smap, by=("hour_band",))
     assert set(open_.table["services"]) == {1}
-    assert "1 counted services have no opening hours" in open_.attrs["unknown_hours"]
+    assert open_.attrs["unknown_hours"] == ("1 counted service has no opening hours; it is "
+                                            "counted as open in every hour band")
+    assert coverage(smap, by=("need",)).attrs["unknown_hours"] is None
     closed = coverage(smap, by=("hour_band",), unknown_hours="closed")
     assert set(closed.table["services"]) == {0}
 
@@ -137,6 +139,8 @@ def test_wide_and_summary(smap):
 def test_bad_arguments(smap):
     with pytest.raises(ValueError, match="choose distinct dimensions"):
         coverage(smap, by=("need", "postcode"))
+    with pytest.raises(ValueError, match="Did you mean 'need'"):
+        coverage(smap, by=("needs",))
     with pytest.raises(ValueError, match="need='drugs'.*drug"):
         coverage(smap, need="drugs")
     with pytest.raises(ValueError, match="status='closed'"):
@@ -181,3 +185,32 @@ def test_coverage_never_falls_as_the_cut_off_grows(smap_a, smap_b):
     small = coverage(smap, max_distance=lo).table["services"].to_numpy()
     big = coverage(smap, max_distance=hi).table["services"].to_numpy()
     assert (small <= big).all()
+
+
+def test_one_string_is_one_dimension_or_status(smap):
+    assert coverage(smap, by="need").by == ("need",)
+    assert coverage(smap, by="hour_band", status="paused").attrs["services_counted"] == 1
+
+
+def test_filters_never_change_the_shape(smap):
+    # nothing meets alcohol for adults: still a row per area, all zeros
+    cov = coverage(smap, by=("need", "client_group"), need="alcohol", client_group="adults")
+    assert len(cov.table) == 9 and set(cov.table["services"]) == {0}
+    # only paused services counted: every level of every dimension is still there
+    paused = coverage(smap, status="paused")
+    assert len(paused.table) == len(coverage(smap).table)
+
+
+def test_services_without_capacity_are_listed(smap):
+    cov = coverage(smap, status=("active", "paused"))
+    assert cov.attrs["no_capacity"] == ["C"]
+
+
+def test_wide_is_the_table_reshaped(smap):
+    cov = coverage(smap)
+    wide = cov.wide()
+    t = cov.table
+    row = t[(t["need"] == "alcohol") & (t["client_group"] == "young_people")
+            & (t["hour_band"] == "weekday_evening")]["services"]
+    assert wide["alcohol|young_people|weekday_evening"].tolist() == row.tolist()
+    assert wide.shape == (9, 16)

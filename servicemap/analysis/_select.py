@@ -23,7 +23,7 @@ ACTIVE = ("active",)
 
 
 def as_tuple(value: Any) -> tuple[Any, ...]:
-    """A string or one value as a one-item tuple, any other iterable as a tuple."""
+    """Return a string or one value as a one-item tuple, any other iterable as a tuple."""
     if value is None:
         return ()
     if isinstance(value, str) or not isinstance(value, Iterable):

@@ -14,7 +14,10 @@ and sums their capacity, per capacity unit. A service counts for:
 
 Capacity is the service's whole capacity in each area it reaches (the supply within
 reach, not shared between areas; :func:`~servicemap.accessibility` shares it). Units
-are never added together: there is one ``capacity_<unit>`` column per unit.
+are never added together: there is one ``capacity_<unit>`` column per unit. A
+service with no capacity given counts in ``services`` but adds nothing to capacity;
+``attrs["no_capacity"]`` lists such services. The table is indexed by a categorical
+of the area codes (4 million rows at national scale stay small).
 """
 
 from __future__ import annotations
@@ -25,7 +28,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from servicemap.analysis._select import ACTIVE, age_range, as_terms, counted, group_age_ok
+from servicemap.analysis._select import (
+    ACTIVE,
+    age_range,
+    as_terms,
+    as_tuple,
+    counted,
+    group_age_ok,
+)
+from servicemap.errors import did_you_mean, plural
 from servicemap.geography import reach_matrix
 
 if TYPE_CHECKING:
@@ -78,19 +89,22 @@ class Coverage:
         >>> cov.wide().columns.tolist()[:3]
         ['drug', 'alcohol', 'mental_health']
         """
+        import itertools
+
+        import pandas as pd
+
         if value not in self.table.columns or value in self.by:
             values = [c for c in self.table.columns if c not in self.by]
             msg = f"value={value!r} is not a count; choose one of {', '.join(values)}."
             raise ValueError(msg)
         t = self.table
-        labels = t[list(self.by)].astype(str).agg("|".join, axis=1) if self.by else None
-        if labels is None:
-            return t[[value]]
-        wide = (t.assign(_combo=labels.to_numpy()).reset_index()
-                .pivot(index="code", columns="_combo", values=value))
-        wide.columns.name = None
-        order = list(dict.fromkeys(labels))
-        return wide.loc[self.table.index.unique(), order]
+        areas = pd.Index(t.index.categories if hasattr(t.index, "categories")
+                         else t.index.unique(), name="code")
+        # the table is area-major over the full product of the levels, in order
+        levels = [t[d].cat.categories for d in self.by]
+        labels = ["|".join(map(str, combo)) for combo in itertools.product(*levels)]
+        values_ = t[value].to_numpy().reshape(len(areas), max(len(labels), 1))
+        return pd.DataFrame(values_, index=areas, columns=labels or [value])
 
     def summary(self) -> pd.DataFrame:
         """Per combination: areas reached, population reached and its share.
@@ -141,15 +155,16 @@ def _combinations(smap: ServiceMap, keep: np.ndarray, by: tuple[str, ...],
     pos = np.flatnonzero(keep)
     rows = pd.DataFrame({"service": pos})
     levels: dict[str, list[str]] = {}
+    # levels come from every service, so the table's shape never depends on filters
     if "need" in by or needs:
         exploded = services["needs"].iloc[pos].reset_index(drop=True).explode()
         rows = pd.DataFrame({"service": pos[exploded.index.to_numpy()],
                              "need": exploded.to_numpy(dtype=object)})
         if needs:
             rows = rows[rows["need"].isin(needs)]
-        present = set(rows["need"]) | set(smap.need_columns)
+        present = set(services["needs"].explode().dropna()) | set(smap.need_columns)
         levels["need"] = [t for t in smap.vocabulary.terms("need")
-                          if t in present and (not needs or t in needs)]
+                          if (t in present and not needs) or t in needs]
         if "need" not in by:
             rows = rows.drop(columns="need").drop_duplicates()
     if "client_group" in by or groups:
@@ -160,7 +175,7 @@ def _combinations(smap: ServiceMap, keep: np.ndarray, by: tuple[str, ...],
                                  rows["service"].to_numpy())]
         if groups:
             rows = rows[rows["client_group"].isin(groups)]
-        present = set(services["client_groups"].iloc[pos].explode().dropna())
+        present = set(services["client_groups"].explode().dropna())
         levels["client_group"] = [t for t in smap.vocabulary.terms("client_group")
                                   if (t in present and not groups) or t in groups]
         if "client_group" not in by:
@@ -230,10 +245,12 @@ def coverage(
     import pandas as pd
     from scipy import sparse
 
-    by = tuple(by)
+    by = as_tuple(by)
     bad = [d for d in by if d not in DIMENSIONS]
     if bad or len(set(by)) != len(by):
-        msg = (f"by={by!r}: choose distinct dimensions from {', '.join(DIMENSIONS)}.")
+        hint = did_you_mean(bad[0], DIMENSIONS) if bad else ""
+        msg = (f"by={by!r}: choose distinct dimensions from {', '.join(DIMENSIONS)}."
+               f"{hint}")
         raise ValueError(msg)
     if unknown_hours not in ("open", "closed"):
         msg = f"unknown_hours={unknown_hours!r}: choose 'open' or 'closed'."
@@ -282,13 +299,17 @@ def coverage(
         np.repeat(np.arange(n_areas), n_combos), categories=reach.areas), name="code")
     table = pd.DataFrame(data, index=index)
     areas = smap._areas
+    no_capacity = list(services.index[keep & np.isnan(capacity)])
+    said = (f"{plural(unknown, 'counted service has', 'counted services have')} no "
+            f"opening hours; {'it is' if unknown == 1 else 'they are'} counted as "
+            f"{unknown_hours} in every hour band")
     attrs = {
-        "status": tuple(status), "need": needs or None, "client_group": groups or None,
+        "status": as_tuple(status), "need": needs or None, "client_group": groups or None,
         "age": ages, "max_distance": max_distance, "max_minutes": max_minutes,
         "services_counted": int(keep.sum()),
-        "unknown_hours": f"{unknown} counted services have no opening hours; they are "
-                         f"counted as {unknown_hours} in every band" if unknown else None,
+        "unknown_hours": said if unknown and "hour_band" in by else None,
         "capacity_units": units,
+        "no_capacity": no_capacity,
         "population": areas.get("population", None),
     }
     table.attrs.update({k: v for k, v in attrs.items() if k != "population"})
