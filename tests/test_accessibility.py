@@ -43,7 +43,6 @@ def test_2sfca_by_hand(smap):
     assert by_square(acc["services"]) == {1: 1, 2: 1, 3: 0, 4: 1, 5: 2, 6: 1, 7: 0,
                                           8: 1, 9: 1}
     assert acc.loc[code(5), "supply_in_reach"] == 160
-    assert acc["access_per_1000"].equals(acc["access"] * 1000)
     # all supply is shared out: sum of demand x access = 160 places
     assert (acc["demand"] * acc["access"]).sum() == pytest.approx(160)
     assert acc.attrs["map_ratio"] == pytest.approx(160 / sum(10 + k for k in range(1, 10)))
@@ -122,6 +121,13 @@ def test_capacity_units_are_never_added(smap):
                   [site("A1", "A", k=1), site("B1", "B", k=9)])
     with pytest.raises(ValueError, match=r"2 units: clients_per_year \(1\), places \(1\)"):
         accessibility(mixed, need="drug")
+    three = build([service("A", capacity=100, capacity_unit="places", max_distance=1500),
+                   service("B", capacity=900, capacity_unit="clients_per_year",
+                           max_distance=1500),
+                   service("C", capacity=50, capacity_unit="places", max_distance=1500)],
+                  [site("A1", "A", k=1), site("B1", "B", k=9), site("C1", "C", k=5)])
+    with pytest.raises(ValueError, match="such as capacity_unit='places'"):  # the commoner
+        accessibility(three, need="drug")
     acc = accessibility(mixed, need="drug", capacity_unit="places")
     assert acc.attrs["excluded"] == {"B": "capacity in clients_per_year, not places"}
     assert acc.loc[code(9), "access"] == 0.0
@@ -136,6 +142,30 @@ def test_bad_arguments(smap):
         accessibility(smap, need="drug", weights={1000: 1})
     with pytest.raises(ValueError, match="one weight of 0 or more per cost"):
         accessibility(smap, need="drug", method="gravity", weights=lambda c: -c)
+    for bad in ({}, {1000: float("nan")}, {float("inf"): 1}, {1000: -1}):
+        with pytest.raises(ValueError, match="give at least one step"):
+            accessibility(smap, need="drug", method="e2sfca", weights=bad)
+
+
+def test_a_weight_of_zero_is_not_reached(smap):
+    # steps stop at 500 m: only squares 1 and 9 (0 m from a site) have weight above 0
+    acc = accessibility(smap, need="drug", method="e2sfca", weights={500: 1.0})
+    assert by_square(acc["services"]) == {k: int(k in (1, 9)) for k in range(1, 10)}
+    assert acc.loc[code(2), "supply_in_reach"] == 0
+
+
+def test_nearest_never_compares_minutes_with_metres():
+    times = pd.DataFrame({"area": [code(9)], "site": ["M"], "minutes": [25]})
+    mixed = build([service("S", max_minutes=30), service("D", max_distance=1500)],
+                  [site("M", "S", k=9), site("D1", "D", k=8)], travel_times=times)
+    with pytest.raises(ValueError, match="reach by metres and by minutes"):
+        accessibility(mixed, need="drug", method="nearest")
+
+
+def test_nearest_with_no_service_for_the_need():
+    smap = build([service("S", needs="alcohol", max_distance=1500)], [site("A", "S", k=1)])
+    acc = accessibility(smap, need="drug", method="nearest")
+    assert acc["service"].isna().all() and acc["distance"].isna().all()
 
 
 # -- agreement with PySAL access -------------------------------------------------------

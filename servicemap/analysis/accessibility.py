@@ -55,8 +55,11 @@ Weights = Mapping[float, float] | Callable[[np.ndarray], np.ndarray] | None
 def _stepped(steps: Mapping[float, float]) -> Callable[[np.ndarray], np.ndarray]:
     edges = np.array(sorted(steps), dtype=float)
     values = np.array([steps[k] for k in sorted(steps)], dtype=float)
-    if (values < 0).any():
-        msg = f"weights={dict(steps)!r}: weights must be 0 or more."
+    if (not len(edges) or not np.isfinite(edges).all() or not np.isfinite(values).all()
+            or (values < 0).any()):
+        msg = (f"weights={dict(steps)!r}: give at least one step, as {{cost: weight}} "
+               "with finite costs and weights of 0 or more, such as "
+               "{5000: 1, 10000: 0.68, 15000: 0.22}.")
         raise ValueError(msg)
 
     def weight(cost: np.ndarray) -> np.ndarray:
@@ -142,7 +145,8 @@ def accessibility(
     pandas.DataFrame
         Indexed like ``smap.areas``. For the FCA methods: ``access`` (supply per
         person of demand), ``access_per_1000``, ``demand``, ``supply_in_reach``
-        (capacity reaching the area, unshared) and ``services`` (how many reach it).
+        (capacity reaching the area, unshared) and ``services`` (how many reach it
+        with a weight above 0).
         For ``nearest``: ``service``, ``cost`` and ``unit`` of the nearest service
         reaching the area that needs a journey (empty where none does),
         ``remote_services`` (outreach, phone and online services reaching it) and
@@ -230,7 +234,7 @@ def accessibility(
     ratio = np.divide(s, served, out=np.zeros_like(s), where=served > 0)
     access = weighted @ ratio
     in_reach = weighted @ s
-    reached = np.diff(sub.tocsr().indptr)
+    reached = np.asarray((weighted > 0).sum(axis=1)).ravel()  # weight 0 is not reached
     no_demand = services.index[cols[served <= 0]]
     out = pd.DataFrame({"access": access, "access_per_1000": access * 1000,
                         "demand": demand, "supply_in_reach": in_reach,
@@ -264,9 +268,10 @@ def _supply(smap: ServiceMap, keep: np.ndarray, need: str, capacity_unit: str | 
     if capacity_unit is None and len(present) > 1:
         counts = {u: int((units[keep] == u).sum()) for u in present}
         listed = ", ".join(f"{u} ({n})" for u, n in counts.items())
+        common = max(present, key=lambda u: counts[u])
         msg = (f"the services meeting {need} give capacity in {len(present)} units: "
                f"{listed}. Capacities in different units cannot be added; choose one "
-               f"with capacity_unit=, such as capacity_unit={present[0]!r}.")
+               f"with capacity_unit=, such as capacity_unit={common!r}.")
         raise ValueError(msg)
     unit = capacity_unit or (present[0] if present else "places")
     other = keep & (units != unit)
@@ -295,6 +300,13 @@ def _nearest(smap: ServiceMap, reach: Any, keep: np.ndarray,
 
     areas, services, sites = smap._areas, smap._services, smap._sites
     journey = reach.unit.to_numpy() != "none"
+    measured = set(reach.unit.to_numpy()[keep & journey])
+    if len(measured) > 1:
+        msg = (f"the services meeting {attrs['need']} reach by "
+               f"{' and by '.join(sorted(measured))}, which cannot be compared to find "
+               "the nearest. Give them all max_distance, or all max_minutes with a "
+               "travel-time table.")
+        raise ValueError(msg)
     remote = reach.matrix[:, np.flatnonzero(keep & ~journey)].tocsr()
     cols = np.flatnonzero(keep & journey)
     sub = reach.cost[:, cols].tocsr()
@@ -310,13 +322,17 @@ def _nearest(smap: ServiceMap, reach: Any, keep: np.ndarray,
         best_cost[rows[pick]] = sub.data[pick]
         best[rows[pick]] = cols[sub.indices[pick]]
     ids = services.index.to_numpy(dtype=object)
-    service = pd.array(np.where(best >= 0, ids[np.maximum(best, 0)], None), dtype="str")
-    unit = pd.array(np.where(best >= 0, reach.unit.to_numpy()[np.maximum(best, 0)], None),
-                    dtype="str")
+    units = reach.unit.to_numpy(dtype=object)
+    found = best >= 0
+    service = pd.array([None] * n, dtype="str")
+    unit = pd.array([None] * n, dtype="str")
+    service[found] = ids[best[found]]
+    unit[found] = units[best[found]]
     # straight line to the nearest located site of any service for the need
     wanted = set(ids[np.flatnonzero(keep)])
     geom = np.asarray(sites.geometry.values)
-    located = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
+    located = ~(shapely.is_missing(geom) | shapely.is_empty(geom)) & sites["mode"].isin(
+        ("in_person", "outreach")).to_numpy()
     of_need = sites["services"].map(lambda ss: bool(wanted & set(ss))).to_numpy(dtype=bool)
     points = geom[located & of_need]
     distance = np.full(n, np.nan)
