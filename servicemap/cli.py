@@ -92,8 +92,10 @@ def demo(
               _coverage_table(smap))
         _show("Access to capacity per 1,000 people in need (2SFCA), by local authority: "
               "need-weighted mean (lowest area)", _access_table(smap, access))
+    typer.echo("A service meeting several needs counts its whole capacity for each; "
+               "capacities and catchments are illustrative.")
     for note in notes:
-        typer.echo(f"  note: {note}")
+        typer.echo("  note: " + note.replace("; attrs['excluded'] lists them", ""))
     typer.echo(f"\nValidation: {report._counts()}")
     for problem in report.errors + report.warnings:
         typer.echo(f"  {problem.severity:<8} {problem}")
@@ -131,7 +133,7 @@ def _analyses(smap):  # noqa: ANN001, ANN202
     notes = list(dict.fromkeys(notes))
     columns = {}
     for (need, method), acc in frames.items():
-        columns[f"{need}_{method}_per_1000"] = acc["access_per_1000"]
+        columns[f"{need}_{DEMO_ACCESS[need]}_per_1000_{method}"] = acc["access_per_1000"]
     first = frames[(next(iter(DEMO_ACCESS)), "2sfca")]
     access = pd.DataFrame(columns, index=first.index)
     for need in DEMO_ACCESS:
@@ -157,10 +159,10 @@ def _access_table(smap, access):  # noqa: ANN001, ANN202
     lad = smap.areas["lad_name"] if "lad_name" in smap.areas else smap.areas["lad_code"]
     out = {}
     for need in DEMO_ACCESS:
-        per = access[f"{need}_2sfca_per_1000"]
+        per = access[f"{need}_{DEMO_ACCESS[need]}_per_1000_2sfca"]
         demand = access[f"{need}_demand"]
         weighted = (per * demand).groupby(lad).sum() / demand.groupby(lad).sum()
-        out[need] = (weighted.round(0).astype(int).map("{:,}".format) + " ("
+        out[f"{need} ({DEMO_ACCESS[need].replace('_', ' ')})"] = (weighted.round(0).astype(int).map("{:,}".format) + " ("
                      + per.groupby(lad).min().round(0).astype(int).map("{:,}".format)
                      + ")")
     return pd.DataFrame(out).rename_axis(None)
