@@ -162,9 +162,10 @@ def _access_table(smap, access):  # noqa: ANN001, ANN202
         per = access[f"{need}_{DEMO_ACCESS[need]}_per_1000_2sfca"]
         demand = access[f"{need}_demand"]
         weighted = (per * demand).groupby(lad).sum() / demand.groupby(lad).sum()
-        out[f"{need} ({DEMO_ACCESS[need].replace('_', ' ')})"] = (weighted.round(0).astype(int).map("{:,}".format) + " ("
-                     + per.groupby(lad).min().round(0).astype(int).map("{:,}".format)
-                     + ")")
+        label = f"{need} ({DEMO_ACCESS[need].replace('_', ' ')})"
+        out[label] = (weighted.round(0).astype(int).map("{:,}".format) + " ("
+                      + per.groupby(lad).min().round(0).astype(int).map("{:,}".format)
+                      + ")")
     return pd.DataFrame(out).rename_axis(None)
 
 

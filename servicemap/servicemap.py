@@ -584,7 +584,8 @@ def _travel_time_frame(
         return empty, problems
     out = pd.DataFrame({"area": pd.array(area, dtype=str), "site": pd.array(site, dtype=str),
                         "minutes": minutes})
-    return out, []
+    # one order whatever the input's, so that maps with the same times are equal
+    return out.sort_values(["area", "site"], ignore_index=True), []
 
 
 # -- the map --------------------------------------------------------------------------

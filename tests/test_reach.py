@@ -159,6 +159,15 @@ def test_minutes_from_a_travel_time_table():
     assert reached(reach_matrix(smap, max_minutes=45), "S") == {1: 10, 2: 25, 3: 40}
 
 
+def test_travel_time_row_order_does_not_matter():
+    times = pd.DataFrame({"area": [code(1), code(2)], "site": ["A", "A"], "minutes": [5, 9]})
+    a = build([service("S", max_minutes=30)], [site("A", "S", k=1)], travel_times=times)
+    b = build([service("S", max_minutes=30)], [site("A", "S", k=1)],
+              travel_times=times.iloc[::-1])
+    assert a.equals(b)
+    assert not a.equals(a.replace(travel_times=times.assign(minutes=[5, 10])))
+
+
 def test_minutes_take_the_quickest_site():
     times = pd.DataFrame({"area": [code(1), code(1)], "site": ["A", "B"],
                           "minutes": [20, 5]})
