@@ -585,7 +585,8 @@ def reach_matrix(
     -----
     Straight-line reach uses k-d trees (scipy ``cKDTree``) of the area points and the
     sites, searched in bands of similar radius; travel-time reach joins the long
-    table. Nothing is dense: memory grows with the pairs reached.
+    table. Nothing is dense: memory grows with the pairs reached and the sizes of the
+    footprints. Each threshold passed is cached separately on the map.
 
     Examples
     --------

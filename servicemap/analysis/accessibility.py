@@ -11,9 +11,10 @@ services, weighted by distance decay for the enhanced methods):
   1, 0.68 and 0.22 for the first, second and last third of each service's own
   threshold; pass ``weights={5_000: 1, 10_000: 0.68, 15_000: 0.22}`` (cost up to
   each key -> weight; beyond the last, 0) or a function of the cost.
-* **gravity**: the same with continuous decay (Joseph and Bantock's gravity model with
-  competition); by default Gaussian, ``exp(-c^2 / (2 sigma^2))`` with ``sigma`` half of
-  each service's threshold, truncated at the threshold.
+* **gravity**: the same with continuous decay, as in the gravity model with competition
+  (Joseph and Bantock 1982); by default Gaussian, ``exp(-c^2 / (2 sigma^2))`` with
+  ``sigma`` half of each service's threshold, truncated at the threshold (Dai's
+  Gaussian 2SFCA). Pass ``weights=lambda c: c ** -1.5`` for a power decay.
 * **nearest**: the nearest service reaching the area that needs a journey (reach by
   distance or minutes) and its cost; how many outreach, phone or online services
   reach the area (``remote_services``, no journey); and the straight-line distance to
