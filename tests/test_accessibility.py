@@ -140,8 +140,12 @@ def test_bad_arguments(smap):
         accessibility(smap, need="alcohol")
     with pytest.raises(ValueError, match="weights= is for method='e2sfca'"):
         accessibility(smap, need="drug", weights={1000: 1})
-    with pytest.raises(ValueError, match="one weight of 0 or more per cost"):
+    with pytest.raises(ValueError, match="one finite weight of 0 or more per cost"):
         accessibility(smap, need="drug", method="gravity", weights=lambda c: -c)
+    with pytest.raises(ValueError, match="a cost may be 0"):  # 0 ** -1 is infinite
+        accessibility(smap, need="drug", method="gravity",
+                      weights=lambda c: np.divide(1.0, c, out=np.full_like(c, np.inf),
+                                                  where=c > 0))
     for bad in ({}, {1000: float("nan")}, {float("inf"): 1}, {1000: -1}):
         with pytest.raises(ValueError, match="give at least one step"):
             accessibility(smap, need="drug", method="e2sfca", weights=bad)

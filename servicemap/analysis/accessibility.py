@@ -14,7 +14,8 @@ services, weighted by distance decay for the enhanced methods):
 * **gravity**: the same with continuous decay, as in the gravity model with competition
   (Joseph and Bantock 1982); by default Gaussian, ``exp(-c^2 / (2 sigma^2))`` with
   ``sigma`` half of each service's threshold, truncated at the threshold (Dai's
-  Gaussian 2SFCA). Pass ``weights=lambda c: c ** -1.5`` for a power decay.
+  Gaussian 2SFCA). Pass ``weights=lambda c: np.maximum(c, 500) ** -1.5`` for a power
+  decay (the floor keeps a site on the area's point finite).
 * **nearest**: the nearest service reaching the area that needs a journey (reach by
   distance or minutes) and its cost; how many outreach, phone or online services
   reach the area (``remote_services``, no journey); and the straight-line distance to
@@ -88,9 +89,9 @@ def _decay(method: str, weights: Weights, cost: np.ndarray, limit: np.ndarray,
             raise ValueError(msg)
         if callable(weights):
             w = np.asarray(weights(cost), dtype=float)
-            if w.shape != cost.shape or (w < 0).any() or np.isnan(w).any():
-                msg = ("weights(cost) must return one weight of 0 or more per cost, "
-                       "from a numpy array of costs.")
+            if w.shape != cost.shape or (w < 0).any() or not np.isfinite(w).all():
+                msg = ("weights(cost) must return one finite weight of 0 or more per "
+                       "cost, from a numpy array of costs (a cost may be 0).")
                 raise ValueError(msg)
             return w, "the given function of cost"
         return _stepped(weights)(cost), f"stepped {dict(weights)!r}"
