@@ -42,6 +42,14 @@ def as_terms(smap: ServiceMap, category: str, value: Any, argument: str) -> tupl
     return values
 
 
+def lists_any(lists: pd.Series, values: Iterable[Any]) -> np.ndarray:
+    """Mask of the rows whose list (a tuple per row) holds any of ``values``."""
+    listed = lists.reset_index(drop=True).explode().dropna()
+    mask = np.zeros(len(lists), dtype=bool)
+    mask[listed.index.to_numpy()[listed.isin(list(values)).to_numpy()]] = True
+    return mask
+
+
 def age_range(age: Any) -> tuple[float, float] | None:
     """``age=16`` or ``age=(16, 17)`` as (lowest, highest); None for no age filter."""
     if age is None:

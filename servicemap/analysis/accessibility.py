@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from servicemap.analysis._select import ACTIVE, as_terms, counted, group_age_ok, need_column
+from servicemap.analysis._select import (
+    ACTIVE,
+    as_terms,
+    counted,
+    group_age_ok,
+    lists_any,
+    need_column,
+)
 from servicemap.errors import ServiceMapWarning, plural
 from servicemap.geography import reach_matrix, user_stacklevel
 
@@ -191,8 +198,7 @@ def accessibility(
     column = need_column(smap, need)
     services = smap._services
     areas = smap._areas
-    keep = counted(smap, status=status) & services["needs"].map(
-        lambda ns: need in ns).to_numpy(dtype=bool)
+    keep = counted(smap, status=status) & lists_any(services["needs"], [need])
     if groups:
         listed = services["client_groups"].reset_index(drop=True).explode().dropna()
         ok = listed.isin(groups).to_numpy() & group_age_ok(
@@ -331,11 +337,11 @@ def _nearest(smap: ServiceMap, reach: Any, keep: np.ndarray,
     service[found] = ids[best[found]]
     unit[found] = units[best[found]]
     # straight line to the nearest located site of any service for the need
-    wanted = set(ids[np.flatnonzero(keep)])
+
     geom = np.asarray(sites.geometry.values)
     located = ~(shapely.is_missing(geom) | shapely.is_empty(geom)) & sites["mode"].isin(
         ("in_person", "outreach")).to_numpy()
-    of_need = sites["services"].map(lambda ss: bool(wanted & set(ss))).to_numpy(dtype=bool)
+    of_need = lists_any(sites["services"], ids[keep])
     points = geom[located & of_need]
     distance = np.full(n, np.nan)
     if len(points):
