@@ -25,6 +25,8 @@ from servicemap.errors import (
 from servicemap.geography import ReachMatrix, reach_matrix
 from servicemap.hours import OpeningHours, parse_hours
 from servicemap.interpolation import interpolate
+from servicemap.io.files import read_file
+from servicemap.io.hsds import read_hsds
 from servicemap.model import (
     Area,
     Catchment,
@@ -70,4 +72,6 @@ __all__ = [
     "interpolate",
     "parse_hours",
     "reach_matrix",
+    "read_file",
+    "read_hsds",
 ]

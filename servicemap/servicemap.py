@@ -1165,6 +1165,67 @@ class ServiceMap:
         return (f"<div><b>{name}</b> <small>ServiceMap, EPSG:27700</small>"
                 f"<table>{rows}</table></div>")
 
+    # -- files -----------------------------------------------------------------------
+    def to_file(self, path: Any, *, layer: str | None = None) -> Any:
+        """Write the whole map to a GeoPackage, or one layer to GeoPackage, GeoJSON or GeoParquet.
+
+        See :func:`servicemap.io.files.write_file`; :func:`servicemap.read_file` reads
+        the GeoPackage back equal.
+
+        Parameters
+        ----------
+        path : str or path-like
+            ``.gpkg`` for the whole map; ``.gpkg``, ``.geojson`` or ``.parquet`` for one
+            layer.
+        layer : {"areas", "sites"}, optional
+            Write only this layer.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> smap = sm.datasets.bedfordshire()
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     sm.read_file(smap.to_file(pathlib.Path(d) / "map.gpkg")).equals(smap)
+        True
+        """
+        from servicemap.io.files import write_file
+
+        return write_file(self, path, layer=layer)
+
+    def to_hsds(self, directory: Any, **options: Any) -> Any:
+        """Write the map as an Open Referral (HSDS 3.0) directory, CSV and JSON.
+
+        See :func:`servicemap.io.hsds.write_hsds` for the options and the mapping;
+        :func:`servicemap.read_hsds` reads it back equal.
+
+        Parameters
+        ----------
+        directory : str or path-like
+            The folder to write (made if missing).
+        **options
+            Passed to :func:`servicemap.io.hsds.write_hsds`.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> smap = sm.datasets.bedfordshire()
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     back = sm.read_hsds(smap.to_hsds(d), areas="bedfordshire")
+        >>> back.equals(smap)
+        True
+        """
+        from servicemap.io.hsds import write_hsds
+
+        return write_hsds(self, directory, **options)
+
     # -- comparison ------------------------------------------------------------------
     def equals(self, other: object) -> bool:
         """Whether two maps hold the same records, areas and vocabulary.

@@ -1,0 +1,376 @@
+"""A whole map in one GeoPackage, and single layers as GeoJSON or GeoParquet.
+
+:func:`write_file` (``smap.to_file``) and :func:`read_file` (``sm.read_file``) store a
+whole :class:`~servicemap.ServiceMap` in one GeoPackage and read it back equal
+(:meth:`ServiceMap.equals`): every record, the areas with all their columns and dtypes,
+the travel times, the vocabulary and the provenance.
+
+===========================  ======================================================
+layer                        what it holds
+===========================  ======================================================
+``areas``                    polygons, one row per area; ``code`` and every column
+``sites``                    points (none for phone and online sites)
+``services``, ``pathways``,  attribute tables (no geometry), one row per record
+``organisations``,
+``partnerships``
+``travel_times``             ``area``, ``site``, ``minutes``
+``vocabulary``               every term: ``category``, ``term``, ``label``,
+                             ``description``, ``declared``
+``servicemap_metadata``      ``key``, ``value``: the format and its version, the CRS,
+                             the provenance and the columns' dtypes, as JSON
+===========================  ======================================================
+
+List fields (``needs``, ``services`` of a site, ...) are stored as JSON arrays of text,
+so any text in them comes back exactly; opening hours as the text they were read from.
+
+A single layer, ``areas`` or ``sites``, can also be written on its own, in the format
+the file's suffix names: ``.gpkg``, ``.geojson`` (or ``.json``, in EPSG:4326 as RFC 7946
+requires) or ``.parquet`` (GeoParquet, which needs pyarrow:
+``pip install 'servicemap[parquet]'``). Lists are then written as text separated by
+``"; "``, as a spreadsheet cell holds them.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> smap = sm.datasets.bedfordshire()
+>>> with tempfile.TemporaryDirectory() as d:
+...     path = smap.to_file(pathlib.Path(d) / "bedfordshire.gpkg")
+...     back = sm.read_file(path)
+>>> back.equals(smap)
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from servicemap.errors import InputError, Problem, did_you_mean
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from servicemap.servicemap import ServiceMap
+
+__all__ = ["FORMAT_VERSION", "LAYERS", "read_file", "write_file"]
+
+#: The version of the GeoPackage layout written by :func:`write_file`.
+FORMAT_VERSION = 1
+FORMAT = "servicemap"
+METADATA_LAYER = "servicemap_metadata"
+#: The layers of a map's GeoPackage, in the order they are written.
+LAYERS = ("areas", "sites", "services", "pathways", "organisations", "partnerships",
+          "travel_times", "vocabulary", METADATA_LAYER)
+_RECORD_TABLES = ("services", "sites", "pathways", "organisations", "partnerships")
+_SUFFIXES = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson",
+             ".parquet": "parquet", ".geoparquet": "parquet"}
+_EXPORT_LAYERS = ("areas", "sites")
+
+
+# -- writing ---------------------------------------------------------------------------
+def write_file(smap: ServiceMap, path: str | os.PathLike[str], *,
+               layer: str | None = None) -> Path:
+    """Write a whole map to a GeoPackage, or one layer to GeoPackage, GeoJSON or GeoParquet.
+
+    Parameters
+    ----------
+    smap : ServiceMap
+        The map to write.
+    path : str or path-like
+        The file. Its suffix says the format: ``.gpkg``, ``.geojson`` (or ``.json``)
+        or ``.parquet``.
+    layer : {"areas", "sites"}, optional
+        Write only this layer. Without it, the whole map is written, which only a
+        GeoPackage can hold; an existing file of that name is replaced. With it, a
+        GeoPackage gains (or has replaced) that one layer, and GeoJSON or GeoParquet
+        files are written whole.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        If the suffix is not a known format, the layer is unknown, or a whole map is
+        asked of GeoJSON or GeoParquet.
+    ImportError
+        If GeoParquet is asked for and pyarrow is not installed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> smap = sm.datasets.bedfordshire()
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     whole = write_file(smap, pathlib.Path(d) / "map.gpkg")
+    ...     areas = write_file(smap, pathlib.Path(d) / "areas.geojson", layer="areas")
+    ...     print(whole.name, areas.name, len(gpd.read_file(areas)))
+    map.gpkg areas.geojson 381
+    """
+    path = Path(path)
+    kind = _format_of(path)
+    if layer is None:
+        if kind != "gpkg":
+            msg = (f"{path.name!r}: a whole map can only be written to a GeoPackage "
+                   "(.gpkg). Name a .gpkg file, or pass layer='areas' or layer='sites' "
+                   f"to write one layer as {kind}.")
+            raise ValueError(msg)
+        return _write_map(smap, path)
+    if layer not in _EXPORT_LAYERS:
+        msg = (f"layer {layer!r} cannot be written on its own. Use one of: "
+               f"{', '.join(_EXPORT_LAYERS)}; or leave layer out to write the whole map "
+               "to a GeoPackage.")
+        raise ValueError(msg)
+    frame = export_frame(smap, layer)
+    if kind == "gpkg":
+        frame.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    elif kind == "geojson":
+        if path.exists():
+            path.unlink()
+        frame.to_crs(4326).to_file(path, driver="GeoJSON", engine="pyogrio")
+    else:
+        _require_pyarrow()
+        frame.to_parquet(path)
+    return path
+
+
+def _format_of(path: Path) -> str:
+    kind = _SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        msg = (f"{path.name!r}: servicemap writes {', '.join(sorted(_SUFFIXES))} files; "
+               f"{path.suffix or 'no suffix'!r} is none of them. Name the file with one.")
+        raise ValueError(msg)
+    return kind
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        msg = ("writing GeoParquet needs pyarrow, which is not installed: "
+               "pip install 'servicemap[parquet]' (or pip install pyarrow). GeoPackage "
+               "(.gpkg) and GeoJSON (.geojson) need nothing more.")
+        raise ImportError(msg) from None
+
+
+def export_frame(smap: ServiceMap, layer: str) -> Any:
+    """Return a layer as a GeoDataFrame to export: the id as a column, lists as text.
+
+    Parameters
+    ----------
+    smap : ServiceMap
+        The map.
+    layer : {"areas", "sites"}
+        Which layer.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        In EPSG:27700, with ``code`` (areas) or ``id`` (sites) as the first column and
+        list fields joined by ``"; "``.
+
+    Examples
+    --------
+    >>> export_frame(sm.datasets.bedfordshire(), "sites")["services"].iloc[0]
+    'bcb-adult-hub; bcb-laib; beds-naloxone'
+    """
+    frame = getattr(smap, layer).reset_index()
+    for col in frame.columns:
+        if frame[col].dtype == object and frame[col].map(
+                lambda v: isinstance(v, tuple)).any():
+            frame[col] = frame[col].map(
+                lambda v: "; ".join(map(str, v)) if isinstance(v, tuple) else v)
+    return frame
+
+
+def _list_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if frame[c].dtype == object
+            and frame[c].map(lambda v: isinstance(v, tuple)).any()]
+
+
+def _encode_lists(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    for col in columns:
+        out[col] = [json.dumps(list(v), ensure_ascii=False) if isinstance(v, tuple)
+                    else None for v in out[col]]
+    return out
+
+
+def _write_map(smap: ServiceMap, path: Path) -> Path:
+    import pandas as pd
+    import pyogrio
+
+    from servicemap import __version__
+
+    try:
+        provenance = json.dumps(smap.provenance, ensure_ascii=False, sort_keys=True)
+    except TypeError as exc:
+        msg = (f"the map's provenance cannot be stored as JSON ({exc}). Keep to text, "
+               "numbers, lists and dicts in provenance.")
+        raise ValueError(msg) from None
+    tables: dict[str, Any] = {"areas": smap.areas.reset_index()}
+    schema: dict[str, Any] = {}
+    for name in _RECORD_TABLES:
+        frame = getattr(smap, name)
+        lists = sorted(set(_list_columns(frame)) | _declared_lists(name))
+        schema[name] = {"lists": [c for c in lists if c in frame.columns]}
+        tables[name] = _encode_lists(frame.reset_index(), schema[name]["lists"])
+    tables["travel_times"] = smap.travel_times
+    vocab = smap.vocabulary.to_frame()
+    tables["vocabulary"] = vocab
+    areas = smap.areas
+    schema["areas"] = {"index": areas.index.name or "code",
+                       "geometry": areas.geometry.name,
+                       "columns": [str(c) for c in areas.columns],
+                       "dtypes": {str(c): str(t) for c, t in areas.dtypes.items()
+                                  if c != areas.geometry.name}}
+    meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
+            "servicemap_version": __version__, "crs": "EPSG:27700",
+            "provenance": provenance, "schema": json.dumps(schema, sort_keys=True)}
+    tables[METADATA_LAYER] = pd.DataFrame({"key": list(meta), "value": list(meta.values())})
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # write next to the target and move into place, so a failure leaves no half file
+    fd, tmp_name = tempfile.mkstemp(suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        for name in LAYERS:
+            frame = tables[name]
+            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def _declared_lists(table: str) -> set[str]:
+    from servicemap.servicemap import _LIST_COLUMNS, _TABLE_COLUMNS
+
+    return set(_TABLE_COLUMNS[table]) & _LIST_COLUMNS
+
+
+# -- reading ---------------------------------------------------------------------------
+def read_file(path: str | os.PathLike[str], *, strict: bool = True) -> ServiceMap:
+    """Read a whole map from a GeoPackage written by :meth:`ServiceMap.to_file`.
+
+    Every row is validated again, as by :meth:`ServiceMap.from_frames`, so a file edited
+    by hand (in QGIS, say) cannot hold a record the model does not accept.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.gpkg`` file.
+    strict : bool, default True
+        As for :meth:`ServiceMap.from_frames`: raise when records contradict each
+        other; with ``False`` the map is built and ``smap.validate()`` lists them.
+
+    Returns
+    -------
+    ServiceMap
+        Equal to the map written (:meth:`ServiceMap.equals`).
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    InputError
+        If the file is not a servicemap GeoPackage (the message names the missing
+        layer), or a row does not validate (naming the layer, row and field).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> smap = sm.datasets.bedfordshire()
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     back = read_file(smap.to_file(pathlib.Path(d) / "map.gpkg"))
+    >>> back.equals(smap), len(back.services)
+    (True, 40)
+    """
+    import pandas as pd
+    import pyogrio
+
+    from servicemap.servicemap import ServiceMap
+    from servicemap.vocab import Term, Vocabulary
+
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{str(path)!r} does not exist. Write a map with smap.to_file('map.gpkg')."
+        raise FileNotFoundError(msg)
+    try:
+        present = [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # noqa: BLE001 - any reason the file cannot be opened
+        raise _not_ours(path, None, f"it cannot be opened as a GeoPackage ({exc})") from None
+    for name in LAYERS:
+        if name not in present:
+            raise _not_ours(path, name, f"it has no layer {name!r}{did_you_mean(name, present)}"
+                            f" (its layers: {', '.join(present) or 'none'})")
+    meta_frame = pyogrio.read_dataframe(path, layer=METADATA_LAYER, read_geometry=False)
+    meta = dict(zip(meta_frame["key"], meta_frame["value"], strict=True))
+    if meta.get("format") != FORMAT:
+        raise _not_ours(path, METADATA_LAYER, "its metadata does not name the servicemap "
+                        "format")
+    version = int(meta.get("format_version", 0))
+    if version > FORMAT_VERSION:
+        msg = (f"{path.name!r} was written in servicemap GeoPackage format {version}, newer "
+               f"than this servicemap reads ({FORMAT_VERSION}). Upgrade servicemap.")
+        raise InputError([Problem(METADATA_LAYER, None, "format_version", version, msg)],
+                         source=path.name)
+    schema = json.loads(meta["schema"])
+
+    areas = pyogrio.read_dataframe(path, layer="areas")
+    area_schema = schema["areas"]
+    if area_schema["geometry"] != areas.geometry.name:
+        areas = areas.rename_geometry(area_schema["geometry"])
+    for col, dtype in area_schema["dtypes"].items():
+        if col in areas and str(areas[col].dtype) != dtype:
+            areas[col] = areas[col].astype(dtype)
+    index = area_schema["index"]
+    areas = areas.set_index(index)[area_schema["columns"]]
+
+    tables: dict[str, Any] = {}
+    for name in _RECORD_TABLES:
+        frame = pyogrio.read_dataframe(path, layer=name, read_geometry=name == "sites")
+        for col in schema[name]["lists"]:
+            frame[col] = [_decode_list(v, name, i, col, path)
+                          for i, v in enumerate(frame[col])]
+        tables[name] = frame
+    times = pyogrio.read_dataframe(path, layer="travel_times", read_geometry=False)
+    terms = pyogrio.read_dataframe(path, layer="vocabulary", read_geometry=False)
+    by_category: dict[str, dict[str, Term]] = {}
+    for row in terms.itertuples(index=False):
+        by_category.setdefault(row.category, {})[row.term] = Term(
+            row.term, row.label, "" if pd.isna(row.description) else row.description,
+            bool(row.declared))
+    return ServiceMap.from_frames(
+        areas=areas, **tables,
+        travel_times=times.astype({"area": str, "site": str}) if len(times) else None,
+        vocabulary=Vocabulary(by_category), provenance=json.loads(meta["provenance"]),
+        strict=strict, source=path.name)
+
+
+def _decode_list(value: Any, table: str, row: int, column: str, path: Path) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return ()
+    try:
+        items = json.loads(value)
+    except (TypeError, ValueError):
+        items = None
+    if not isinstance(items, list):
+        msg = ("is not a JSON list of text such as '[\"drug\", \"alcohol\"]'. Write the "
+               "list in that form.")
+        raise InputError([Problem(table, row, column, value, msg)], source=path.name)
+    return tuple(items)
+
+
+def _not_ours(path: Path, layer: str | None, why: str) -> InputError:
+    msg = (f"is not a servicemap GeoPackage: {why}. Make one with "
+           "smap.to_file('map.gpkg'); to build a map from other layers, read them with "
+           "geopandas and pass them to sm.ServiceMap.from_frames.")
+    return InputError([Problem(layer or "file", None, None, None, msg)], source=path.name)
