@@ -1196,18 +1196,16 @@ class ServiceMap:
 
         return write_file(self, path, layer=layer)
 
-    def to_hsds(self, directory: Any, **options: Any) -> Any:
+    def to_hsds(self, directory: Any) -> Any:
         """Write the map as an Open Referral (HSDS 3.0) directory, CSV and JSON.
 
-        See :func:`servicemap.io.hsds.write_hsds` for the options and the mapping;
+        See :func:`servicemap.io.hsds.write_hsds` for the files and the mapping;
         :func:`servicemap.read_hsds` reads it back equal.
 
         Parameters
         ----------
         directory : str or path-like
             The folder to write (made if missing).
-        **options
-            Passed to :func:`servicemap.io.hsds.write_hsds`.
 
         Returns
         -------
@@ -1224,7 +1222,7 @@ class ServiceMap:
         """
         from servicemap.io.hsds import write_hsds
 
-        return write_hsds(self, directory, **options)
+        return write_hsds(self, directory)
 
     # -- comparison ------------------------------------------------------------------
     def equals(self, other: object) -> bool:

@@ -1046,8 +1046,8 @@ def read_hsds(
                     hit = vocab.match(category, code) or vocab.match(category, name)
                     if hit:
                         pair = (category, hit)
-                        guesses.append(f"{a['_where']}: {name or code!r} as {category} "
-                                       f"{hit!r}")
+                        guesses.append(f"{a['_where']}: term {name or code!r} as "
+                                       f"{category} {hit!r}")
                         break
             if pair is None:
                 value = {"taxonomy": taxonomy, "code": code, "name": name,
@@ -1129,11 +1129,12 @@ def read_hsds(
         cats = classify(uid, kept, notes)
         footprint = []
         for a in areas_by.get(uid, []):
-            code = _area_code(a, by_name)
-            if code is None:
+            codes, how = _area_codes(a, by_name, area_frame)
+            if not codes:
                 notes.append(unmapped.add(a["_where"], "service_area", _row_value(a), kept))
-            elif code not in footprint:
-                footprint.append(code)
+            elif how is not None:
+                guesses.append(f"{a['_where']}: service area as {how}")
+            footprint += [c for c in codes if c not in footprint]
         hours = _hours(schedules_by.get(uid, []), unmapped, kept, notes)
         for extra in attach("service_id", uid):
             notes.append(unmapped.add(extra.get("where") or extra["row"].get(
@@ -1290,8 +1291,9 @@ def read_hsds(
     if guesses:
         shown = "; ".join(guesses[:5]) + ("; ..." if len(guesses) > 5 else "")
         warnings.warn(
-            f"{plural(len(guesses), 'taxonomy term')} in {label} were read as vocabulary "
-            f"terms by their code or name: {shown}. Pass terms= to map them yourself.",
+            f"{plural(len(guesses), 'value')} in {label} were matched by name or shape: "
+            f"{shown}. Pass terms= to map taxonomy terms yourself; give service areas a "
+            "GSS code in their uri.",
             HSDSWarning, stacklevel=2)
     del files
     return ServiceMap.from_frames(
@@ -1327,13 +1329,45 @@ def _names_to_codes(areas: gpd.GeoDataFrame) -> dict[str, str]:
     return out
 
 
-def _area_code(row: Mapping[str, Any], by_name: Mapping[str, str]) -> str | None:
+def _area_codes(row: Mapping[str, Any], by_name: Mapping[str, str],
+                areas: gpd.GeoDataFrame) -> tuple[list[str], str | None]:
+    """Return the footprint codes a service area names, and how they were found.
+
+    A GSS code at the end of ``uri`` is used as it is; otherwise a GeoJSON ``extent``
+    (longitude and latitude) takes the areas whose representative point lies in it;
+    otherwise a ``name`` equal to an area's or parent area's name (any case).
+    """
     uri = str(row.get("uri") or "").strip()
     m = _GSS.search(uri)
     if m:
-        return m.group(1)
+        return [m.group(1)], None
+    extent = row.get("extent")
+    if extent and str(row.get("extent_type") or "geojson").lower() == "geojson":
+        import shapely
+        from pyproj import Transformer
+        from shapely.errors import GEOSException
+        from shapely.geometry import shape as to_shape
+        from shapely.ops import transform
+
+        try:
+            data = json.loads(extent) if isinstance(extent, str) else extent
+            shape = to_shape(data.get("geometry", data))
+        except (TypeError, ValueError, AttributeError, KeyError, GEOSException):
+            shape = None
+        if shape is not None and not shape.is_empty:
+            project = Transformer.from_crs(4326, 27700, always_xy=True).transform
+            shape = transform(project, shape)
+            points = areas.geometry.representative_point()
+            inside = points[shapely.contains(shape, points.values)]
+            codes = (inside.index if "code" not in areas.columns
+                     else areas.loc[inside.index, "code"]).tolist()
+            if codes:
+                return [str(c) for c in codes], (
+                    f"{len(codes)} areas whose representative point is in its extent")
     name = str(row.get("name") or "").strip().casefold()
-    return by_name.get(name)
+    if name in by_name:
+        return [by_name[name]], f"the area named {row.get('name')!r}"
+    return [], None
 
 
 def _missing(row: Mapping[str, Any], where: str, label: str) -> list[Problem]:
