@@ -8,9 +8,10 @@ Examples
 True
 """
 
-from servicemap import datasets
+from servicemap import datasets, disclosure
 from servicemap.analysis.accessibility import accessibility
 from servicemap.analysis.coverage import Coverage, coverage
+from servicemap.analysis.gaps import GapReport, find_gaps
 from servicemap.errors import (
     CRSError,
     InputError,
@@ -46,6 +47,7 @@ __all__ = [
     "CRSError",
     "Catchment",
     "Coverage",
+    "GapReport",
     "InputError",
     "InterpolationWarning",
     "OpeningHours",
@@ -69,6 +71,8 @@ __all__ = [
     "accessibility",
     "coverage",
     "datasets",
+    "disclosure",
+    "find_gaps",
     "interpolate",
     "parse_hours",
     "reach_matrix",

@@ -554,6 +554,7 @@ def reach_matrix(
     *,
     max_distance: float | None = None,
     max_minutes: float | None = None,
+    footprints: bool = True,
 ) -> ReachMatrix:
     """Resolve every service's catchment into one sparse areas x services matrix.
 
@@ -570,6 +571,9 @@ def reach_matrix(
         distance (to test how results move with the cut-off).
     max_minutes : float, optional
         Minutes; replaces the ``max_minutes`` of every service that reaches by time.
+    footprints : bool, default True
+        With ``False``, reach alone, as if every service took residents from
+        anywhere: compared with the default, it shows whom footprints turn away.
 
     Returns
     -------
@@ -598,15 +602,17 @@ def reach_matrix(
     True
     >>> sm.reach_matrix(smap, max_distance=5_000).nnz < reach.nnz
     True
+    >>> sm.reach_matrix(smap, footprints=False).nnz > reach.nnz  # footprints turn away
+    True
     """
     max_distance = _positive(max_distance, "max_distance")
     max_minutes = _positive(max_minutes, "max_minutes")
-    key = ("reach_matrix", max_distance, max_minutes)
+    key = ("reach_matrix", max_distance, max_minutes, bool(footprints))
     cache = smap._cache
     if key not in cache:
-        cache[key] = _build_reach(smap, max_distance, max_minutes)
+        cache[key] = _build_reach(smap, max_distance, max_minutes, bool(footprints))
         unreached = cache[key].unreached_services
-        if len(unreached):
+        if len(unreached) and footprints:
             shown = ", ".join(map(str, unreached[:10]))
             more = f" and {len(unreached) - 10} more" if len(unreached) > 10 else ""
             warnings.warn(
@@ -618,7 +624,7 @@ def reach_matrix(
 
 
 def _build_reach(smap: ServiceMap, max_distance: float | None,
-                 max_minutes: float | None) -> ReachMatrix:
+                 max_minutes: float | None, footprints: bool = True) -> ReachMatrix:
     import pandas as pd
     from scipy import sparse
 
@@ -626,6 +632,8 @@ def _build_reach(smap: ServiceMap, max_distance: float | None,
     n_areas, n_services = len(areas), len(services)
     x, y, origin = area_points(areas)
     footprint, restricted = _footprint_keys(smap)
+    if not footprints:
+        footprint, restricted = footprint[:0], np.zeros_like(restricted)
     reach = services["reach"].to_numpy(dtype=object)
 
     radius = services["max_distance"].to_numpy(dtype=float, na_value=np.nan)

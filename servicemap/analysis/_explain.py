@@ -1,0 +1,150 @@
+"""Why a gap is a gap: the services that came closest, and what stopped each."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from servicemap.geography import reach_matrix
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ALL = "all"
+
+_SENTENCES = {
+    "none": "no service in the map meets this need",
+    "unreachable": "no service for it reaches the area",
+    "ineligible": "services reach the area, but their footprints turn its residents away",
+    "client_group": "services reach the area, but none for {group}",
+    "out_of_hours": "{group} are served, but not in the {band} band",
+    "under_capacity": ("its access is {access:.3g} {unit} per person in need, below the "
+                       "threshold of {limit:.3g}"),
+    "pathway": "no route of referrals reaches a service for it",
+}
+
+
+def _costs(smap: Any, area: int, cols: np.ndarray, reach: Any) -> np.ndarray:
+    """Cost from the area to each service: straight line, travel time or 0."""
+    import shapely
+
+    from servicemap.geography import TRAVEL_MODES, area_points
+
+    services, sites = smap._services, smap._sites
+    units = reach.unit.to_numpy(dtype=object)[cols]
+    out = np.full(len(cols), np.nan)
+    out[units == "none"] = 0.0
+    x, y, _ = area_points(smap._areas.iloc[[area]])
+    geom = np.asarray(sites.geometry.values)
+    located = (~(shapely.is_missing(geom) | shapely.is_empty(geom))
+               & sites["mode"].isin(TRAVEL_MODES).to_numpy())
+    listed = sites["services"].explode().dropna()
+    ids = services.index.to_numpy(dtype=object)[cols]
+    times = smap._travel_times
+    code = smap._areas.index[area]
+    for k, sid in enumerate(ids):
+        site_ids = listed.index[listed.to_numpy() == sid]
+        if units[k] == "metres":
+            pos = sites.index.get_indexer(site_ids)
+            pts = geom[pos[located[pos]]]
+            if len(pts):
+                out[k] = float(np.hypot(shapely.get_x(pts) - x[0],
+                                        shapely.get_y(pts) - y[0]).min())
+        elif units[k] == "minutes" and times is not None:
+            hit = times[(times["area"] == code) & times["site"].isin(site_ids)]
+            if len(hit):
+                out[k] = float(hit["minutes"].min())
+    return out
+
+
+def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
+    """List the services for a gap's need, closest first, with why each did not count."""
+    import pandas as pd
+
+    smap = report._smap
+    need = str(row["need"])
+    ctx = report.attrs["context"][need]
+    reach_kw = {"max_distance": report.attrs["max_distance"],
+                "max_minutes": report.attrs["max_minutes"]}
+    area = smap._areas.index.get_loc(row["code"])
+    group, band = row["client_group"], row["hour_band"]
+    unit_name = ctx.unit or ""
+    access = ctx.access[area] if ctx.access is not None else np.nan
+    headline = (f"{row['code']} ({row['name']}), {need}, "
+                f"{'every client group' if group == ALL else group}, "
+                f"{'all hours' if band == ALL else band}: {row['reason']}; "
+                + _SENTENCES[str(row["reason"])].format(
+                    group=group, band=band, access=access, unit=unit_name,
+                    limit=ctx.limit if ctx.limit is not None else np.nan)
+                + f" ({row['severity']:,.1f} people with the need).")
+    columns = ["name", "cost", "unit", "counts", "why"]
+    cols = ctx.cols
+    if not len(cols):
+        out = pd.DataFrame(columns=columns, index=pd.Index([], name="service"))
+        out.attrs["headline"] = headline
+        return out
+    services = smap._services
+    elig = reach_matrix(smap, **reach_kw)
+    phys = reach_matrix(smap, footprints=False, **reach_kw)
+    reached = phys.matrix[[area]][:, cols].toarray().ravel() > 0
+    eligible = elig.matrix[[area]][:, cols].toarray().ravel() > 0
+    cost = _costs(smap, area, cols, phys)
+    units = phys.unit.to_numpy(dtype=object)[cols]
+    radius = services["max_distance"].to_numpy(dtype=float, na_value=np.nan)[cols]
+    limit_min = services["max_minutes"].to_numpy(dtype=float, na_value=np.nan)[cols]
+    if reach_kw["max_distance"] is not None:
+        radius = np.full(len(cols), reach_kw["max_distance"])
+    if reach_kw["max_minutes"] is not None:
+        limit_min = np.full(len(cols), reach_kw["max_minutes"])
+    g = ctx.groups.index(group) if group in ctx.groups else None
+    b = ctx.bands.index(band) if band in ctx.bands else None
+    demand = smap._areas[smap.need_columns[need]].to_numpy(dtype=float)
+    whys, counts, failed = [], [], []
+    for k, j in enumerate(cols):
+        why = []
+        if not reached[k]:
+            if units[k] == "metres":
+                why.append("no site to measure from" if np.isnan(cost[k]) else
+                           f"too far: {cost[k] / 1000:.1f} km, "
+                           f"{(cost[k] - radius[k]) / 1000:.1f} km beyond its "
+                           f"{radius[k] / 1000:g} km")
+            elif units[k] == "minutes":
+                why.append("no travel time recorded from here" if np.isnan(cost[k])
+                           else f"too far: {cost[k]:.0f} min, "
+                                f"{cost[k] - limit_min[k]:.0f} beyond its "
+                                f"{limit_min[k]:g} min")
+        elif not eligible[k]:
+            fp = ", ".join(services["footprint"].iloc[j])
+            why.append(f"its footprint ({fp}) does not take in this area")
+        if g is not None and not ctx.member[k, g]:
+            lo, hi = services["min_age"].iloc[j], services["max_age"].iloc[j]
+            ages = ("" if pd.isna(lo) and pd.isna(hi) else
+                    f", ages {'' if pd.isna(lo) else int(lo)}-"
+                    f"{'' if pd.isna(hi) else int(hi)}")
+            why.append(f"not for {group}: for "
+                       f"{', '.join(services['client_groups'].iloc[j]) or 'no group'}"
+                       f"{ages}")
+        if b is not None and not ctx.open_[k, b]:
+            why.append(f"closed {band}: open {services['hours'].iloc[j]}")
+        ok = not why
+        if ok and str(row["reason"]) == "under_capacity":
+            cap = services["capacity"].iloc[j]
+            if pd.isna(cap) or services["capacity_unit"].iloc[j] != ctx.unit:
+                why.append(f"counts, but its capacity is not in {unit_name}")
+            else:
+                served = float(demand[elig.matrix[:, [j]].toarray().ravel() > 0].sum())
+                why.append(f"counts; its {cap:g} {unit_name} are shared among "
+                           f"{served:,.0f} people with the need within its reach")
+        whys.append("; ".join(why) if why else "counts")
+        counts.append(ok)
+        failed.append(0 if ok else len(why))
+    out = pd.DataFrame({"name": services["name"].to_numpy(dtype=object)[cols],
+                        "cost": cost, "unit": units, "counts": counts, "why": whys},
+                       index=pd.Index(services.index[cols], name="service"))
+    # closest first: fewest reasons not to count, then the shortest journey
+    out = (out.assign(_failed=failed)
+           .sort_values(["_failed", "cost"], na_position="last", kind="stable")
+           .drop(columns="_failed").head(n))
+    out.attrs["headline"] = headline
+    return out

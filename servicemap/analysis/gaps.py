@@ -1,0 +1,752 @@
+"""Gaps: who, with which need, where and when, has no service they can use.
+
+:func:`find_gaps` looks at every area, need, client group and hour band, and labels
+each place where provision falls short with the first reason that holds, in this
+order (:data:`REASONS`):
+
+``none``
+    No service for the need anywhere in the map.
+``unreachable``
+    Services for the need exist, but none reaches the area (its reach: distance,
+    minutes), whoever they take.
+``ineligible``
+    A service for the need reaches the area, but its footprint turns the residents
+    away: the cross-boundary case. Per client group when a service for the group
+    reaches but excludes them.
+``client_group``
+    Services reach the area and take its residents, but none for this client group
+    (or ages).
+``out_of_hours``
+    The group is served in some hour bands and not in this one.
+``under_capacity``
+    The area is served, but its 2SFCA access (capacity per person in need, shared
+    among everyone within reach; see :func:`~servicemap.accessibility`) is below a
+    threshold: by default half the map-wide ratio of capacity to need.
+``pathway``
+    No route of referrals from an entry point (kept in the vocabulary; filled in
+    once pathways are traced).
+
+A reason that holds for every client group (or hour band) is one row with ``all``
+there, not one row per group. Areas with no need are never gaps. **Severity** is the
+need affected: the area's ``need_<need>`` (people with the need), so needs without a
+need column in the areas are not assessed (the report's notes say so).
+
+By default a gap is measured against what the map shows can be provided: the client
+groups are the age groups (children, young people, adults, older people) that some
+service for the need serves somewhere, and the hour bands those in which some service
+for the need is open somewhere. Groups and bands no service covers anywhere are listed
+in the notes, not repeated for every area; name them (``client_group=``,
+``hour_band=``) to assess them, targeted groups such as ``people_leaving_prison``
+included.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from servicemap.analysis._select import (
+    ACTIVE,
+    as_terms,
+    as_tuple,
+    counted,
+    group_age_ok,
+    lists_any,
+)
+from servicemap.disclosure import DEFAULT_THRESHOLD, suppress
+from servicemap.errors import ServiceMapWarning, did_you_mean, plural
+from servicemap.geography import reach_matrix
+from servicemap.vocab import CLIENT_GROUP_AGES
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from servicemap.servicemap import ServiceMap
+
+__all__ = ["REASONS", "GapReport", "find_gaps"]
+
+#: Gap reasons, most fundamental first.
+REASONS = ("none", "unreachable", "ineligible", "client_group", "out_of_hours",
+           "under_capacity", "pathway")
+#: The value of ``client_group`` or ``hour_band`` in a row that holds for all of them.
+ALL = "all"
+_RANK = {r: k for k, r in enumerate(REASONS)}
+
+
+@dataclass(frozen=True, repr=False)
+class GapReport:
+    """Where provision falls short, by area, need, client group and hour band.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per gap, ranked by severity: ``code``, ``name``, the parent areas,
+        ``imd_decile`` and ``population`` where the areas have them, ``need``,
+        ``client_group``, ``hour_band`` (``all`` where the reason holds for all),
+        ``reason``, ``severity`` (people with the need in the area), ``services``
+        (services for the need that reach the area and take its residents) and
+        ``headline`` (the row giving the area's most fundamental reason for that need;
+        summaries count people once, on these rows). Figures are not suppressed:
+        publish :meth:`summary`.
+    sensitivity : pandas.DataFrame or None
+        With several thresholds: per threshold and need, the areas in gaps and the
+        people in need there, by reason.
+    attrs : dict
+        What was assessed: needs, groups, bands, thresholds, capacity units and the
+        access threshold per need, statuses.
+    notes : tuple of str
+        What was not assessed and why, and what was left out of capacity.
+    """
+
+    table: pd.DataFrame
+    sensitivity: pd.DataFrame | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    _smap: Any = field(default=None, compare=False)
+
+    def totals(self) -> pd.DataFrame:
+        """Per need: all people in need, those in gap areas, those covered.
+
+        Covered is worked out on its own (the area is reached for every group and
+        band assessed, with enough capacity), so the two add up to the total as a
+        check, not by construction.
+
+        Examples
+        --------
+        >>> t = sm.find_gaps(sm.datasets.bedfordshire()).totals()
+        >>> t.columns.tolist()
+        ['need_total', 'need_in_gaps', 'need_covered', 'share_in_gaps']
+        >>> bool(((t["need_in_gaps"] + t["need_covered"]) - t["need_total"]).abs().max()
+        ...      < 1e-6)
+        True
+        """
+        return self.attrs["totals"].copy()
+
+    def summary(self, by: str | Sequence[str] = "reason", *,
+                suppress: int | None = DEFAULT_THRESHOLD) -> pd.DataFrame:
+        """People in need in gaps, grouped, with small counts suppressed.
+
+        Parameters
+        ----------
+        by : str or list of str, default "reason"
+            ``reason``, ``need``, ``partnership`` (the partnerships whose footprint
+            takes in the area; an area in two partnerships counts in both, and once in
+            the total), a parent
+            level such as ``lad``, ``imd_decile``, or any column of the table.
+        suppress : int or None, default 5
+            Counts of people below this are hidden, with secondary suppression
+            (:func:`servicemap.disclosure.suppress`); None publishes exact figures.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``areas`` (distinct areas), ``need_in_gaps`` (people, each area and need
+            counted once, under its most fundamental reason) and ``share_of_need``
+            (of all people with the needs assessed); a last row ``total``.
+
+        Examples
+        --------
+        >>> gaps = sm.find_gaps(sm.datasets.bedfordshire(), need="drug")
+        >>> gaps.summary().index.tolist()[-1]
+        'total'
+        >>> gaps.summary("lad", suppress=None).columns.tolist()
+        ['lad_name', 'areas', 'need_in_gaps', 'share_of_need']
+        """
+        import pandas as pd
+
+        keys = list(as_tuple(by))
+        rows = self.table[self.table["headline"]]
+        total_need = float(self.attrs["totals"]["need_total"].sum())
+        total = pd.DataFrame({"areas": [rows["code"].nunique()],
+                              "need_in_gaps": [rows["severity"].sum()]},
+                             index=pd.Index(["total"]))
+        labels: list[str] = []
+        if "partnership" in keys:
+            rows = rows.merge(self._area_partnerships(), left_on="code",
+                              right_index=True, how="left")
+            rows["partnership"] = rows["partnership"].fillna("(none)")
+        resolved = []
+        for k in keys:
+            if k in rows.columns:
+                resolved.append(k)
+            elif f"{k}_code" in rows.columns:
+                resolved.append(f"{k}_code")
+                if f"{k}_name" in rows.columns:
+                    labels.append(f"{k}_name")
+            else:
+                options = [c for c in rows.columns if c not in ("headline",)]
+                msg = (f"by={k!r}: choose reason, need, partnership, a parent level or "
+                       f"a column of the table ({', '.join(options)})."
+                       f"{did_you_mean(k, [*options, 'partnership'])}")
+                raise ValueError(msg)
+        grouped = rows.groupby(resolved, observed=True, sort=True)
+        out = grouped.agg(areas=("code", "nunique"), need_in_gaps=("severity", "sum"))
+        for label in labels:
+            out.insert(0, label, grouped[label].first())
+        if "reason" in resolved and len(resolved) == 1:
+            out = out.reindex([r for r in REASONS if r in out.index])
+        if len(resolved) > 1:
+            total.index = pd.MultiIndex.from_tuples([("total",) + ("",) * (
+                len(resolved) - 1)], names=out.index.names)
+        out = pd.concat([out, total])
+        out.index.names = resolved
+        out["share_of_need"] = out["need_in_gaps"] / total_need if total_need else np.nan
+        if suppress:
+            body = suppress_counts(out.iloc[:-1], suppress)
+            tail = suppress_counts(out.iloc[-1:], suppress)
+            out = pd.concat([body, tail])
+            out["share_of_need"] = out["share_of_need"].where(out["need_in_gaps"].notna())
+        return out
+
+    def _area_partnerships(self) -> pd.DataFrame:
+        import pandas as pd
+
+        smap = self._smap
+        areas = smap._areas
+        codes = pd.DataFrame({"code": areas.index.to_numpy()})
+        for level in smap.parent_levels:
+            codes[level] = areas[f"{level}_code"].to_numpy()
+        long = codes.melt(id_vars="code", value_name="footprint")[["code", "footprint"]]
+        long = pd.concat([long, pd.DataFrame({"code": codes["code"],
+                                              "footprint": codes["code"]})])
+        parts = smap._partnerships["footprint"].explode().dropna()
+        parts = pd.DataFrame({"partnership": parts.index, "footprint": parts.to_numpy()})
+        joined = long.merge(parts, on="footprint")[["code", "partnership"]]
+        return joined.drop_duplicates().set_index("code")
+
+    def explain(self, i: int, n: int = 5) -> pd.DataFrame:
+        """Which services came closest to filling gap ``i``, and why each did not count.
+
+        Parameters
+        ----------
+        i : int
+            A row label of :attr:`table`.
+        n : int, default 5
+            How many services to show, nearest first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by service: ``name``, ``cost`` and ``unit`` from the area (the
+            straight line to its nearest site, its travel time, or ``none`` for
+            outreach, phone and online reach), and ``why``: too far by how much,
+            footprint, client group or ages, closed then, or capacity shared thin.
+            ``attrs["headline"]`` says what the gap is in a sentence.
+
+        Examples
+        --------
+        >>> gaps = sm.find_gaps(sm.datasets.bedfordshire(), need="drug")
+        >>> why = gaps.explain(0)
+        >>> why.columns.tolist()
+        ['name', 'cost', 'unit', 'counts', 'why']
+        """
+        from servicemap.analysis._explain import explain_gap
+
+        if i not in self.table.index:
+            msg = (f"no gap {i!r}: give a row label of .table (0 to "
+                   f"{len(self.table) - 1}).")
+            raise KeyError(msg)
+        return explain_gap(self, self.table.loc[i], n)
+
+    def plot(self, ax: Axes | None = None, *, need: str | None = None) -> Axes:
+        """Map people in need in gaps per area, hatched by the most fundamental reason.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure if omitted.
+        need : str, optional
+            One need; by default all needs in the report (people with two needs
+            count once for each).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> ax = sm.find_gaps(sm.datasets.bedfordshire(), need="drug").plot()
+        >>> ax.get_title()
+        'People with a drug need in gaps, by reason'
+        """
+        import pandas as pd
+
+        from servicemap.plotting import area_map
+
+        rows = self.table[self.table["headline"]]
+        needs = self.attrs["need"]
+        if need is not None:
+            if need not in needs:
+                msg = (f"need={need!r}: this report assessed {', '.join(needs)}."
+                       f"{did_you_mean(need, list(needs))}")
+                raise ValueError(msg)
+            rows = rows[rows["need"] == need]
+        areas = self._smap._areas
+        severity = rows.groupby("code")["severity"].sum().reindex(areas.index)
+        rank = rows["reason"].map(_RANK)
+        first = rows.assign(rank=rank).sort_values("rank").drop_duplicates("code")
+        reason = pd.Series(first["reason"].to_numpy(), index=first["code"].to_numpy())
+        reason = pd.Categorical(reason.reindex(areas.index),
+                                categories=[r for r in REASONS if r in set(reason)])
+        label = need or (needs[0] if len(needs) == 1 else None)
+        title = (f"People with a{'n' if (label or 'a')[0] in 'aeiou' else ''} "
+                 f"{label} need in gaps, by reason" if label else
+                 "People in need in gaps (all needs), by reason")
+        return area_map(areas, severity, ax=ax, title=title,
+                        label="people in need in gaps",
+                        hatch=pd.Series(reason, index=areas.index))
+
+    def __repr__(self) -> str:
+        t = self.attrs.get("totals")
+        people = float(t["need_in_gaps"].sum()) if t is not None else 0.0
+        return (f"<GapReport: {len(self.table):,} gaps in "
+                f"{self.table['code'].nunique():,} areas for "
+                f"{', '.join(self.attrs.get('need', ())) or 'no need'}; "
+                f"{people:,.0f} people in need in gap areas>")
+
+
+def suppress_counts(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Suppress the ``need_in_gaps`` of a summary (one published sum: its total)."""
+    return suppress(frame, ["need_in_gaps"], threshold=threshold)
+
+
+@dataclass
+class _Need:
+    """The matrices of one need that classify and explain its gaps."""
+
+    need: str
+    cols: np.ndarray          # service positions meeting the need
+    groups: list[str]
+    bands: list[str]
+    member: np.ndarray        # services x groups: serves the group, ages allowed
+    open_: np.ndarray         # services x bands: open in the band
+    access: np.ndarray | None
+    limit: float | None
+    unit: str | None
+
+
+def _hours_table(smap: ServiceMap, bands: list[str], unknown_hours: str) -> np.ndarray:
+    """Services x bands: open at some time in the band."""
+    import pandas as pd
+
+    from servicemap.hours import parse_hours
+
+    codes, texts = pd.factorize(smap._services["hours"], use_na_sentinel=True)
+    flags = np.array([[parse_hours(t).open_in_band()[b] for b in bands] for t in texts]
+                     + [[unknown_hours == "open"] * len(bands)], dtype=bool)
+    return flags.reshape(len(texts) + 1, len(bands))[codes]  # -1 = no hours: last row
+
+
+def _membership(smap: ServiceMap, groups: list[str]) -> np.ndarray:
+    """Services x groups: lists the group, and its ages overlap the group's."""
+    services = smap._services
+    listed = services["client_groups"].reset_index(drop=True).explode().dropna()
+    out = np.zeros((len(services), len(groups)), dtype=bool)
+    where = {g: k for k, g in enumerate(groups)}
+    k = listed.map(where)
+    ok = k.notna().to_numpy() & group_age_ok(services, listed.to_numpy(dtype=object),
+                                             listed.index.to_numpy())
+    out[listed.index.to_numpy()[ok], k.to_numpy()[ok].astype(int)] = True
+    return out
+
+
+def _capacity(smap: ServiceMap, need: str, keep: np.ndarray, unit: str | None,
+              reach_kw: dict[str, Any], share: float,
+              minimum: float | None, notes: list[str]) -> tuple[Any, Any, Any]:
+    """Each area's 2SFCA access for a need, the threshold, and the unit used."""
+    from servicemap.analysis.accessibility import accessibility
+
+    services = smap._services
+    units = services["capacity_unit"].to_numpy(dtype=object)[keep]
+    given = services["capacity"].notna().to_numpy()[keep]
+    present = [u for u in smap.vocabulary.terms("capacity_unit")
+               if u in set(units[given])]
+    if not present:
+        notes.append(f"{need}: under_capacity not assessed; no service for it gives "
+                     "a capacity.")
+        return None, None, None
+    if unit is None:
+        counts = {u: int((units[given] == u).sum()) for u in present}
+        unit = max(present, key=lambda u: counts[u])  # ties: vocabulary order
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ServiceMapWarning)  # said in the notes instead
+        acc = accessibility(smap, need=need, capacity_unit=unit, **reach_kw)
+    left_out = acc.attrs["excluded"]
+    if left_out:
+        shown = ", ".join(f"{s} ({why})" for s, why in list(left_out.items())[:4])
+        more = f" and {len(left_out) - 4} more" if len(left_out) > 4 else ""
+        notes.append(f"{need}: capacity judged in {unit}; "
+                     f"{plural(len(left_out), 'service')} left out of it: {shown}{more}.")
+    limit = minimum if minimum is not None else share * acc.attrs["map_ratio"]
+    return acc["access"].to_numpy(), float(limit), unit
+
+
+def _scope(keep: np.ndarray, member_all: np.ndarray,
+           open_all: np.ndarray, all_groups: list[str], all_bands: list[str],
+           given_groups: tuple[str, ...], given_bands: tuple[str, ...], need: str,
+           notes: list[str]) -> tuple[list[int], list[int]]:
+    """Group and band positions assessed for a need."""
+    if given_groups:
+        g_pos = [all_groups.index(g) for g in given_groups]
+    else:
+        served = member_all[keep].any(axis=0)
+        g_pos = [k for k, g in enumerate(all_groups)
+                 if g in CLIENT_GROUP_AGES and served[k]]
+        unserved = [g for k, g in enumerate(all_groups)
+                    if g in CLIENT_GROUP_AGES and not served[k]]
+        if unserved and keep.any():
+            notes.append(f"{need}: no service for it anywhere serves "
+                         f"{', '.join(unserved)}; not assessed (name them with "
+                         "client_group= to list every area).")
+    if given_bands:
+        b_pos = [all_bands.index(b) for b in given_bands]
+    else:
+        opened = open_all[keep].any(axis=0)
+        b_pos = [k for k in range(len(all_bands)) if opened[k]]
+        shut = [b for k, b in enumerate(all_bands) if not opened[k]]
+        if shut and keep.any():
+            notes.append(f"{need}: no service for it anywhere is open "
+                         f"{', '.join(shut)}; not assessed (name them with "
+                         "hour_band= to list every area).")
+    return g_pos, b_pos
+
+
+def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: Any,
+              member: np.ndarray, open_: np.ndarray, groups: list[str],
+              bands: list[str], access: np.ndarray | None,
+              limit: float | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Gap rows (area position, need, group, band, reason) and the covered areas."""
+    n_areas = len(demand)
+    has_need = demand > 0
+    rows: dict[str, list[np.ndarray]] = {"area": [], "group": [], "band": [],
+                                         "reason": []}
+
+    def add(mask: np.ndarray, group: str, band: str, reason: str) -> None:
+        where = np.flatnonzero(mask & has_need)
+        rows["area"].append(where)
+        rows["group"].append(np.full(len(where), group, dtype=object))
+        rows["band"].append(np.full(len(where), band, dtype=object))
+        rows["reason"].append(np.full(len(where), reason, dtype=object))
+
+    if not len(cols):
+        add(np.ones(n_areas, dtype=bool), ALL, ALL, "none")
+        covered = np.zeros(n_areas, dtype=bool)
+    else:
+        e = elig[:, cols]
+        p = phys[:, cols]
+        e_any = np.diff(e.indptr) > 0
+        p_any = np.diff(p.indptr) > 0
+        add(~p_any, ALL, ALL, "unreachable")
+        add(p_any & ~e_any, ALL, ALL, "ineligible")
+        ng, nb = member.shape[1], open_.shape[1]
+        both = (member[:, :, None] & open_[:, None, :]).reshape(len(cols), ng * nb)
+        stacked = np.hstack([member, both]).astype(float)
+        e_counts = e @ stacked
+        p_counts = p @ member.astype(float)
+        covered = e_any.copy()
+        for g in range(ng):
+            eg = e_counts[:, g] > 0
+            add(e_any & ~eg & (p_counts[:, g] > 0), groups[g], ALL, "ineligible")
+            add(e_any & ~eg & (p_counts[:, g] == 0), groups[g], ALL, "client_group")
+            covered &= eg
+            for b in range(nb):
+                egb = e_counts[:, ng + g * nb + b] > 0
+                add(eg & ~egb, groups[g], bands[b], "out_of_hours")
+                covered &= egb
+        if access is not None:
+            thin = e_any & (access < limit)
+            add(thin, ALL, ALL, "under_capacity")
+            covered &= ~thin
+    out = {k: np.concatenate(v) if v else np.array([], dtype=object)
+           for k, v in rows.items()}
+    out["area"] = out["area"].astype(np.int64)
+    reaching = np.diff(elig[:, cols].indptr) if len(cols) else np.zeros(n_areas, int)
+    out["services"] = reaching[out["area"]].astype(np.int64)
+    out["need"] = np.full(len(out["area"]), need, dtype=object)
+    return out, covered
+
+
+def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
+            given_groups: tuple[str, ...], given_bands: tuple[str, ...],
+            unknown_hours: str, capacity_unit: Any, capacity_share: float,
+            min_access: Any, reach_kw: dict[str, Any], notes: list[str],
+            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, _Need]]:
+    """Classify every area for every need at one threshold."""
+    import pandas as pd
+
+    from servicemap.hours import HOUR_BANDS
+
+    services, areas = smap._services, smap._areas
+    elig = reach_matrix(smap, **reach_kw).matrix
+    phys = reach_matrix(smap, footprints=False, **reach_kw).matrix
+    all_groups = list(smap.vocabulary.terms("client_group"))
+    all_bands = list(HOUR_BANDS)
+    member_all = _membership(smap, all_groups)
+    open_all = _hours_table(smap, all_bands, unknown_hours)
+    parts, totals, context = [], [], {}
+    for need in needs:
+        column = smap.need_columns[need]
+        demand = areas[column].to_numpy(dtype=float, na_value=np.nan)
+        if np.isnan(demand).any():
+            missing = areas.index[np.isnan(demand)]
+            msg = (f"areas column {column!r} is empty for "
+                   f"{plural(len(missing), 'area')} ({', '.join(missing[:5])}"
+                   f"{' ...' if len(missing) > 5 else ''}). Fill them in (0 where "
+                   "nobody has the need).")
+            raise ValueError(msg)
+        keep = keep_base & lists_any(services["needs"], [need])
+        cols = np.flatnonzero(keep)
+        g_pos, b_pos = _scope(keep, member_all, open_all, all_groups, all_bands,
+                              given_groups, given_bands, need, notes)
+        unit = (capacity_unit.get(need) if isinstance(capacity_unit, Mapping)
+                else capacity_unit)
+        minimum = min_access.get(need) if isinstance(min_access, Mapping) else min_access
+        access, limit, unit = (_capacity(smap, need, keep, unit, reach_kw,
+                                         capacity_share, minimum, notes)
+                               if len(cols) else (None, None, None))
+        member = member_all[np.ix_(cols, g_pos)]
+        open_ = open_all[np.ix_(cols, b_pos)]
+        groups = [all_groups[k] for k in g_pos]
+        bands = [all_bands[k] for k in b_pos]
+        rows, covered = _classify(need, demand, cols, elig, phys, member, open_,
+                                  groups, bands, access, limit)
+        parts.append(pd.DataFrame(rows))
+        in_gaps = np.zeros(len(demand), dtype=bool)
+        in_gaps[rows["area"]] = True
+        totals.append({"need": need, "need_total": float(demand.sum()),
+                       "need_in_gaps": float(demand[in_gaps].sum()),
+                       "need_covered": float(demand[covered].sum())})
+        context[need] = _Need(need, cols, groups, bands, member, open_, access, limit,
+                              unit)
+    long = (pd.concat(parts, ignore_index=True) if parts else
+            pd.DataFrame({"area": [], "need": [], "group": [], "band": [],
+                          "reason": [], "services": []}))
+    frame = pd.DataFrame(totals, columns=["need", "need_total", "need_in_gaps",
+                                          "need_covered"]).set_index("need")
+    frame["share_in_gaps"] = frame["need_in_gaps"] / frame["need_total"]
+    return long, frame, context
+
+
+def _thresholds(max_distance: Any, max_minutes: Any) -> tuple[str | None, list[Any]]:
+    """Return the threshold swept (its argument) and its values; [None] if none is."""
+    swept = [(name, list(v)) for name, v in (("max_distance", max_distance),
+                                             ("max_minutes", max_minutes))
+             if v is not None and not np.isscalar(v)]
+    if len(swept) > 1:
+        msg = ("give a list for max_distance or for max_minutes, not both: the "
+               "sensitivity moves one threshold at a time.")
+        raise ValueError(msg)
+    if swept:
+        name, values = swept[0]
+        if not values:
+            msg = f"{name}=[]: give at least one threshold."
+            raise ValueError(msg)
+        return name, values
+    return None, [None]
+
+
+def find_gaps(
+    smap: ServiceMap,
+    *,
+    need: str | Iterable[str] | None = None,
+    client_group: str | Iterable[str] | None = None,
+    hour_band: str | Iterable[str] | None = None,
+    status: Iterable[str] = ACTIVE,
+    unknown_hours: str = "open",
+    capacity_share: float = 0.5,
+    min_access: float | Mapping[str, float] | None = None,
+    capacity_unit: str | Mapping[str, str] | None = None,
+    max_distance: float | Sequence[float] | None = None,
+    max_minutes: float | Sequence[float] | None = None,
+) -> GapReport:
+    """Find every area, need, client group and hour band where provision falls short.
+
+    Parameters
+    ----------
+    smap : ServiceMap
+        The map.
+    need : str or list of str, optional
+        The needs to assess; by default every need with a ``need_<need>`` column in
+        the areas (severity is people with the need).
+    client_group : str or list of str, optional
+        The client groups to assess; by default the age groups some service for the
+        need serves (see the module notes).
+    hour_band : str or list of str, optional
+        The hour bands to assess; by default those in which some service for the
+        need is open.
+    status : iterable of str, default ("active",)
+        The statuses of the services that count.
+    unknown_hours : {"open", "closed"}, default "open"
+        How a service with no opening hours counts in the hour bands.
+    capacity_share : float, default 0.5
+        An area is ``under_capacity`` when its 2SFCA access is below this share of
+        the map-wide ratio of capacity to need.
+    min_access : float or {need: float}, optional
+        An absolute threshold instead: capacity per person in need.
+    capacity_unit : str or {need: str}, optional
+        The capacity unit of each need's 2SFCA; by default the unit most of its
+        services give (the notes list services left out).
+    max_distance, max_minutes : float or list of float, optional
+        Replace every service's threshold (see :func:`~servicemap.reach_matrix`). A
+        list of values gives :attr:`GapReport.sensitivity`; the table is for the
+        first value.
+
+    Returns
+    -------
+    GapReport
+        ``.table``, ``.summary()``, ``.totals()``, ``.explain(i)``, ``.plot()``,
+        ``.sensitivity`` and ``.notes``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown need, group, band or status, a need with no column in the
+        areas, or a bad threshold.
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> gaps = sm.find_gaps(smap, need="drug", max_distance=[8_000, 12_000])
+    >>> gaps.table.columns.tolist()[:4]
+    ['code', 'name', 'lad_code', 'lad_name']
+    >>> s = gaps.sensitivity["need_in_gaps"]
+    >>> bool(s.loc[(8_000, "drug")] >= s.loc[(12_000, "drug")])  # wider reach, fewer
+    True
+    """
+    import pandas as pd
+
+    if unknown_hours not in ("open", "closed"):
+        msg = f"unknown_hours={unknown_hours!r}: choose 'open' or 'closed'."
+        raise ValueError(msg)
+    if not (np.isfinite(capacity_share) and capacity_share >= 0):
+        msg = (f"capacity_share={capacity_share!r}: give a share of the map-wide ratio "
+               "of 0 or more, such as 0.5.")
+        raise ValueError(msg)
+    needs = list(as_terms(smap, "need", need, "need"))
+    notes: list[str] = []
+    if not needs:
+        needs = [n for n in smap.vocabulary.terms("need") if n in smap.need_columns]
+        unmeasured = sorted(set(smap._services["needs"].explode().dropna())
+                            - set(smap.need_columns))
+        if unmeasured:
+            notes.append(f"Not assessed, as the areas have no need column for them: "
+                         f"{', '.join(unmeasured)} (add need_<need> columns of people "
+                         "with the need).")
+    else:
+        from servicemap.analysis._select import need_column
+
+        for n in needs:
+            need_column(smap, n)
+    groups = as_terms(smap, "client_group", client_group, "client_group")
+    bands = as_terms(smap, "hour_band", hour_band, "hour_band")
+    keep = counted(smap, status=status)
+    name, values = _thresholds(max_distance, max_minutes)
+    base = {"max_distance": max_distance, "max_minutes": max_minutes}
+    sweeps = []
+    first = None
+    for value in values:
+        reach_kw = dict(base, **({name: value} if name else {}))
+        run_notes: list[str] = [] if first is not None else notes
+        long, totals, context = _assess(smap, needs, keep, groups, bands,
+                                        unknown_hours, capacity_unit, capacity_share,
+                                        min_access, reach_kw, run_notes)
+        if first is None:
+            first = (long, totals, context, reach_kw)
+        if name:
+            heads = _headline(long.assign(severity=_severity(smap, long)))
+            by_reason = (heads.groupby(["need", "reason"])["severity"].sum()
+                         .unstack("reason")
+                         .reindex(index=totals.index, columns=list(REASONS))
+                         .fillna(0.0))
+            frame = totals.assign(**{name: value})
+            frame["areas_in_gaps"] = (long.groupby("need")["area"].nunique()
+                                      .reindex(frame.index).fillna(0).astype(int))
+            frame = frame.join(by_reason)
+            sweeps.append(frame.reset_index().set_index([name, "need"]))
+    assert first is not None
+    long, totals, context, reach_kw = first
+    table = _table(smap, long)
+    sensitivity = pd.concat(sweeps) if sweeps else None
+    attrs = {"need": tuple(needs), "status": as_tuple(status),
+             "client_group": {n: c.groups for n, c in context.items()},
+             "hour_band": {n: c.bands for n, c in context.items()},
+             "unknown_hours": unknown_hours,
+             "capacity_unit": {n: c.unit for n, c in context.items()},
+             "min_access": {n: c.limit for n, c in context.items()},
+             "capacity_share": capacity_share if min_access is None else None,
+             "max_distance": reach_kw["max_distance"],
+             "max_minutes": reach_kw["max_minutes"],
+             "totals": totals, "context": context}
+    table.attrs.update({k: v for k, v in attrs.items() if k not in ("totals", "context")})
+    return GapReport(table=table, sensitivity=sensitivity, attrs=attrs,
+                     notes=tuple(notes), _smap=smap)
+
+
+def _severity(smap: ServiceMap, long: pd.DataFrame) -> np.ndarray:
+    """Return the need of each row's area, for the row's need."""
+    areas = smap._areas
+    out = np.zeros(len(long))
+    for need, idx in long.groupby("need", sort=False).indices.items():
+        col = areas[smap.need_columns[need]].to_numpy(dtype=float)
+        out[idx] = col[long["area"].to_numpy()[idx]]
+    return out
+
+
+def _headline(long: pd.DataFrame) -> pd.DataFrame:
+    """Keep each (area, need)'s most fundamental row."""
+    rank = long["reason"].map(_RANK).to_numpy()
+    order = np.lexsort((rank, long["need"].to_numpy(dtype=str),
+                        long["area"].to_numpy()))
+    first = long.iloc[order].drop_duplicates(["area", "need"])
+    return first
+
+
+def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
+    """Build the ranked gap table with the areas' names, parents, IMD and people."""
+    import pandas as pd
+
+    areas = smap._areas
+    severity = _severity(smap, long)
+    long = long.assign(severity=severity, rank=long["reason"].map(_RANK))
+    head = np.zeros(len(long), dtype=bool)
+    head[long.index.get_indexer(_headline(long).index)] = True
+    long["headline"] = head
+    order = np.lexsort((long["band"].to_numpy(dtype=str),
+                        long["group"].to_numpy(dtype=str),
+                        long["rank"].to_numpy(),
+                        long["need"].to_numpy(dtype=str),
+                        areas.index.to_numpy(dtype=str)[long["area"].to_numpy()],
+                        -long["severity"].to_numpy()))
+    long = long.iloc[order]
+    pos = long["area"].to_numpy()
+    data: dict[str, Any] = {"code": areas.index.to_numpy(dtype=object)[pos],
+                            "name": areas["name"].to_numpy(dtype=object)[pos]}
+    for level in smap.parent_levels:
+        for suffix in ("code", "name"):
+            column = f"{level}_{suffix}"
+            if column in areas.columns:
+                data[column] = areas[column].to_numpy(dtype=object)[pos]
+    for column in ("imd_decile", "population"):
+        if column in areas.columns:
+            data[column] = areas[column].to_numpy()[pos]
+    cats = {"need": list(dict.fromkeys(long["need"])), "reason": list(REASONS)}
+    data["need"] = pd.Categorical(long["need"].to_numpy(dtype=object),
+                                  categories=cats["need"])
+    data["client_group"] = long["group"].to_numpy(dtype=object)
+    data["hour_band"] = long["band"].to_numpy(dtype=object)
+    data["reason"] = pd.Categorical(long["reason"].to_numpy(dtype=object),
+                                    categories=cats["reason"])
+    data["severity"] = long["severity"].to_numpy()
+    data["services"] = long["services"].to_numpy(dtype=np.int64)
+    data["headline"] = long["headline"].to_numpy()
+    table = pd.DataFrame(data, index=pd.RangeIndex(len(long), name="gap"))
+    for column in ("code", "name", "client_group", "hour_band"):
+        table[column] = table[column].astype("str")
+    return table

@@ -1,0 +1,314 @@
+"""Gaps: each reason made by a hand-built 1 km grid, explained, and totals reconciled.
+
+The grid (tests/toy.py): 3 x 3 squares of 1 km, square k (1..9, row by row from the
+south-west) with need_drug = 10 + k, so the map's need is 11 + ... + 19 = 135.
+Squares 1, 2, 4, 5, 7, 8 are LAD E06000001; 3, 6, 9 are E06000002. From a site at
+square 1's centre: squares 2 and 4 are 1000 m, 5 is 1414 m, 3 and 7 are 2000 m, 6 and
+8 are 2236 m, 9 is 2828 m.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_reach import build, code, service, site
+from toy import grid_areas
+
+import servicemap as sm
+from servicemap.analysis.gaps import REASONS
+
+NEED = {k: 10.0 + k for k in range(1, 10)}
+
+
+def gaps_of(report):
+    """{(square, group, band): reason} of a report's table."""
+    t = report.table
+    return {(int(c[3:]), g, b): r for c, g, b, r in
+            zip(t["code"], t["client_group"], t["hour_band"], t["reason"], strict=True)}
+
+
+def in_gaps(report):
+    return float(report.totals()["need_in_gaps"].sum())
+
+
+def test_none_no_service_for_the_need_anywhere():
+    smap = build([service("S", needs="alcohol", max_distance=1500)], [site("A", "S", k=1)])
+    report = sm.find_gaps(smap, need="drug")
+    assert gaps_of(report) == {(k, "all", "all"): "none" for k in range(1, 10)}
+    assert in_gaps(report) == 135.0
+    why = report.explain(0)
+    assert len(why) == 0
+    assert "no service in the map meets this need" in why.attrs["headline"]
+
+
+def test_unreachable_and_the_explanation_gives_the_shortfall():
+    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    report = sm.find_gaps(smap, need="drug")
+    assert gaps_of(report) == {(k, "all", "all"): "unreachable" for k in (3, 6, 7, 8, 9)}
+    # ranked by severity: square 9 (19 people) first
+    assert report.table["code"].tolist() == [code(k) for k in (9, 8, 7, 6, 3)]
+    assert report.table["severity"].tolist() == [19.0, 18.0, 17.0, 16.0, 13.0]
+    why = report.explain(0)
+    # 2828.4 m from square 1 to square 9, 1328.4 m beyond 1500 m
+    assert why.loc["S", "why"] == "too far: 2.8 km, 1.3 km beyond its 1.5 km"
+    assert why.loc["S", "cost"] == pytest.approx(2000 * np.sqrt(2))
+    assert not why.loc["S", "counts"]
+    t = report.totals().loc["drug"]
+    assert (t["need_in_gaps"], t["need_covered"], t["need_total"]) == (83.0, 52.0, 135.0)
+
+
+def test_areas_with_no_need_are_never_gaps():
+    areas = grid_areas()
+    areas.loc[areas["code"] == code(9), "need_drug"] = 0.0
+    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)], areas=areas)
+    report = sm.find_gaps(smap, need="drug")
+    assert code(9) not in set(report.table["code"])
+    assert in_gaps(report) == 13 + 16 + 17 + 18
+
+
+def test_ineligible_the_cross_boundary_case():
+    # from square 2's centre, 1100 m reaches 1, 2, 3 and 5; the footprint E06000001
+    # turns square 3 away; 4, 6, 7, 8, 9 are out of reach
+    smap = build([service("S", max_distance=1100, footprint="E06000001")],
+                 [site("A", "S", k=2)])
+    got = gaps_of(sm.find_gaps(smap, need="drug"))
+    assert got == {(3, "all", "all"): "ineligible",
+                   **{(k, "all", "all"): "unreachable" for k in (4, 6, 7, 8, 9)}}
+    report = sm.find_gaps(smap, need="drug")
+    i = report.table.index[report.table["code"] == code(3)][0]
+    why = report.explain(i)
+    assert why.loc["S", "why"] == "its footprint (E06000001) does not take in this area"
+    assert "footprints turn its residents away" in why.attrs["headline"]
+
+
+def test_client_group_and_ages():
+    # A: adults at square 1; B: young people 11-17 at square 9; C lists young people
+    # but takes ages 30-40 only, at square 1, so it serves no young person
+    smap = build([service("A", max_distance=1500),
+                  service("B", client_groups="young_people", min_age=11, max_age=17,
+                          max_distance=1500),
+                  service("C", client_groups="young_people", min_age=30, max_age=40,
+                          max_distance=1500)],
+                 [site("SA", "A", k=1), site("SB", "B", k=9), site("SC", "C", k=1)])
+    report = sm.find_gaps(smap, need="drug")
+    # A reaches 1, 2, 4, 5; B reaches 5, 6, 8, 9; nothing reaches 3 or 7
+    assert gaps_of(report) == {
+        (1, "young_people", "all"): "client_group",
+        (2, "young_people", "all"): "client_group",
+        (4, "young_people", "all"): "client_group",
+        (6, "adults", "all"): "client_group",
+        (8, "adults", "all"): "client_group",
+        (9, "adults", "all"): "client_group",
+        (3, "all", "all"): "unreachable",
+        (7, "all", "all"): "unreachable",
+    }
+    i = report.table.index[report.table["code"] == code(1)][0]
+    why = report.explain(i)
+    assert why.loc["C", "why"] == "not for young_people: for young_people, ages 30-40"
+    assert why.loc["A", "why"] == "not for young_people: for adults"
+    assert why.loc["B", "why"] == "too far: 2.8 km, 1.3 km beyond its 1.5 km"
+
+
+def test_client_group_footprint_for_the_group_is_ineligible():
+    # B for young people reaches square 2 but only takes E06000002's residents
+    smap = build([service("A", max_distance=1500),
+                  service("B", client_groups="young_people", max_distance=1100,
+                          footprint="E06000002")],
+                 [site("SA", "A", k=1), site("SB", "B", k=3)])
+    got = gaps_of(sm.find_gaps(smap, need="drug"))
+    assert got[(2, "young_people", "all")] == "ineligible"
+    assert got[(1, "young_people", "all")] == "client_group"
+    assert (3, "young_people", "all") not in got and (3, "adults", "all") in got
+
+
+def test_out_of_hours():
+    smap = build([service("A", max_distance=1500, hours="Mon-Fri 09:00-17:00"),
+                  service("D", max_distance=1500, hours="Sat 10:00-14:00")],
+                 [site("SA", "A", k=1), site("SD", "D", k=9)])
+    report = sm.find_gaps(smap, need="drug")
+    got = gaps_of(report)
+    # only weekday daytime and weekend are assessed: nobody opens evenings or nights
+    assert got == {
+        (1, "adults", "weekend"): "out_of_hours",
+        (2, "adults", "weekend"): "out_of_hours",
+        (4, "adults", "weekend"): "out_of_hours",
+        (6, "adults", "weekday_daytime"): "out_of_hours",
+        (8, "adults", "weekday_daytime"): "out_of_hours",
+        (9, "adults", "weekday_daytime"): "out_of_hours",
+        (3, "all", "all"): "unreachable",
+        (7, "all", "all"): "unreachable",
+    }
+    assert report.attrs["hour_band"]["drug"] == ["weekday_daytime", "weekend"]
+    assert any("weekday_evening, overnight; not assessed" in n for n in report.notes)
+    i = report.table.index[(report.table["code"] == code(1))][0]
+    why = report.explain(i)
+    assert why.loc["A", "why"] == "closed weekend: open Mon-Fri 09:00-17:00"
+    assert why.index[0] == "A"  # one reason against it, nearer than D's two
+    # naming the band assesses it everywhere reached
+    evening = sm.find_gaps(smap, need="drug", hour_band="weekday_evening")
+    assert set(evening.table["reason"]) == {"out_of_hours", "unreachable"}
+    assert len(evening.table) == 9
+
+
+def test_under_capacity_by_hand():
+    # A: 10 places at square 1, reaching 1, 2, 4, 5 (need 52): ratio 10/52 = 0.1923
+    # B: 100 places at square 9, reaching 5, 6, 8, 9 (need 68): ratio 100/68 = 1.4706
+    # access: 1, 2, 4 -> 0.1923; 5 -> 1.6629; 6, 8, 9 -> 1.4706
+    # map-wide ratio 110/135 = 0.8148; half of it 0.4074: 1, 2, 4 fall short
+    smap = build([service("A", max_distance=1500, capacity=10, capacity_unit="places"),
+                  service("B", max_distance=1500, capacity=100, capacity_unit="places")],
+                 [site("SA", "A", k=1), site("SB", "B", k=9)])
+    report = sm.find_gaps(smap, need="drug")
+    assert gaps_of(report) == {**{(k, "all", "all"): "under_capacity" for k in (1, 2, 4)},
+                               **{(k, "all", "all"): "unreachable" for k in (3, 7)}}
+    assert report.attrs["min_access"]["drug"] == pytest.approx(0.5 * 110 / 135)
+    t = report.totals().loc["drug"]
+    assert (t["need_in_gaps"], t["need_covered"]) == (37 + 30, 68.0)
+    i = report.table.index[report.table["code"] == code(1)][0]
+    why = report.explain(i)
+    assert why.loc["A", "why"] == ("counts; its 10 places are shared among 52 people "
+                                   "with the need within its reach")
+    assert "0.192 places per person in need, below the threshold of 0.407" in (
+        why.attrs["headline"])
+    # an absolute threshold, and a share above the best area's access
+    assert "under_capacity" not in set(
+        sm.find_gaps(smap, need="drug", min_access=0.1).table["reason"])
+    high = sm.find_gaps(smap, need="drug", capacity_share=2.0)  # 1.6296
+    assert {int(c[3:]) for c in high.table["code"][high.table["reason"]
+                                                   == "under_capacity"]} == {1, 2, 4, 6, 8, 9}
+
+
+def test_capacity_in_other_units_is_left_out_and_said():
+    smap = build([service("A", max_distance=1500, capacity=10, capacity_unit="places"),
+                  service("B", max_distance=1500, capacity=5,
+                          capacity_unit="clients_per_year"),
+                  service("C", max_distance=1500, capacity=9, capacity_unit="places")],
+                 [site("SA", "A", k=1), site("SB", "B", k=9), site("SC", "C", k=9)])
+    report = sm.find_gaps(smap, need="drug")
+    assert report.attrs["capacity_unit"]["drug"] == "places"  # 2 of 3 services
+    assert any("B (capacity in clients_per_year, not places)" in n for n in report.notes)
+    other = sm.find_gaps(smap, need="drug", capacity_unit="clients_per_year")
+    assert other.attrs["capacity_unit"]["drug"] == "clients_per_year"
+
+
+def test_sensitivity_moves_with_the_threshold():
+    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    report = sm.find_gaps(smap, need="drug", max_distance=[1100, 1500, 3000])
+    s = report.sensitivity
+    # 1100 m reaches 1, 2, 4: gaps 3, 5, 6, 7, 8, 9 = 98; 1500 m: 83; 3000 m: none
+    assert s["need_in_gaps"].tolist() == [98.0, 83.0, 0.0]
+    assert s["areas_in_gaps"].tolist() == [6, 5, 0]
+    assert s["unreachable"].tolist() == [98.0, 83.0, 0.0]
+    assert s.index.names == ["max_distance", "need"]
+    # the table is for the first threshold
+    assert len(report.table) == 6 and report.attrs["max_distance"] == 1100
+    with pytest.raises(ValueError, match="not both"):
+        sm.find_gaps(smap, max_distance=[1, 2], max_minutes=[3, 4])
+
+
+def test_summary_counts_each_area_once_and_suppresses_small_counts():
+    areas = grid_areas()
+    areas["need_drug"] = [3.0, 2.0, 4.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]
+    smap = build([service("A", max_distance=1500, capacity=10, capacity_unit="places",
+                          hours="Mon-Fri 09:00-17:00"),
+                  service("D", max_distance=1500, hours="Sat 10:00-14:00")],
+                 [site("SA", "A", k=1), site("SD", "D", k=9)], areas=areas)
+    report = sm.find_gaps(smap, need="drug")
+    raw = report.summary(suppress=None)
+    # headline rows: unreachable 3 (4) and 7 (70); out_of_hours: 1, 2, 4, 6, 8, 9
+    assert raw.loc["unreachable", "need_in_gaps"] == 74.0
+    assert raw.loc["total", "need_in_gaps"] == raw["need_in_gaps"].iloc[:-1].sum()
+    assert raw.loc["total", "areas"] == 8
+    by_lad = report.summary("lad", suppress=None)
+    # E06000001: squares 1, 2, 4, 7, 8 = 3 + 2 + 40 + 70 + 80; E06000002: 3, 6, 9
+    assert by_lad["need_in_gaps"].tolist() == [195.0, 154.0, 349.0]
+    # a small group is hidden with its smallest neighbour
+    tiny = report.summary(["lad", "client_group"], suppress=100)
+    assert tiny["need_in_gaps"].isna().sum() >= 2
+    with pytest.raises(ValueError, match="by='ladd'"):
+        report.summary("ladd")
+
+
+def test_summary_hides_a_small_count_and_protects_it():
+    areas = grid_areas()
+    areas["need_drug"] = [1.0, 0, 0, 0, 0, 0, 0, 0, 0]  # one person, in square 1
+    smap = build([service("S", max_distance=1500)], [site("A", "S", k=9)], areas=areas)
+    out = sm.find_gaps(smap, need="drug").summary()
+    assert out["need_in_gaps"].isna().all()  # 1 person: hidden, total too
+
+
+def test_reasons_vocabulary():
+    assert REASONS[-1] == "pathway"
+    assert REASONS == ("none", "unreachable", "ineligible", "client_group",
+                       "out_of_hours", "under_capacity", "pathway")
+
+
+def test_bad_arguments_are_named():
+    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    with pytest.raises(ValueError, match="need='drugs'"):
+        sm.find_gaps(smap, need="drugs")
+    with pytest.raises(ValueError, match="no column need_alcohol"):
+        sm.find_gaps(smap, need="alcohol")
+    with pytest.raises(ValueError, match="hour_band='evening'"):
+        sm.find_gaps(smap, hour_band="evening")
+    with pytest.raises(ValueError, match="capacity_share=-1"):
+        sm.find_gaps(smap, capacity_share=-1)
+    with pytest.raises(KeyError, match="no gap 99"):
+        sm.find_gaps(smap).explain(99)
+
+
+@pytest.fixture(scope="module")
+def bedfordshire():
+    return sm.datasets.bedfordshire()
+
+
+def test_bedfordshire_reconciles_with_coverage_and_accessibility(bedfordshire):
+    """Need in gaps + need covered = total, covered worked out from coverage()."""
+    smap = bedfordshire
+    report = sm.find_gaps(smap)
+    for need in report.attrs["need"]:
+        groups = report.attrs["client_group"][need]
+        bands = report.attrs["hour_band"][need]
+        cov = sm.coverage(smap, need=need, client_group=groups).table
+        cov = cov[(cov["need"] == need) & cov["client_group"].isin(groups)
+                  & cov["hour_band"].isin(bands)]
+        served = cov.groupby(level="code", observed=True)["services"].min() > 0
+        unit = report.attrs["capacity_unit"][need]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sm.ServiceMapWarning)  # no capacity given
+            acc = sm.accessibility(smap, need=need, capacity_unit=unit)
+        enough = acc["access"] >= report.attrs["min_access"][need]
+        demand = smap.areas[f"need_{need}"]
+        covered = served.reindex(demand.index).fillna(False) & enough
+        in_gaps = report.table.loc[report.table["need"] == need, "code"].unique()
+        # every area with need is either covered or a gap, never both
+        with_need = demand[demand > 0].index
+        assert set(in_gaps) == set(with_need[~covered.loc[with_need]])
+        total = demand.sum()
+        gap_need = report.totals().loc[need, "need_in_gaps"]
+        assert gap_need + demand[covered].sum() == pytest.approx(total)
+        assert report.totals().loc[need, "need_covered"] == pytest.approx(
+            demand[covered].sum())
+
+
+def test_bedfordshire_report_reads_well(bedfordshire):
+    report = sm.find_gaps(bedfordshire)
+    t = report.table
+    assert t["severity"].is_monotonic_decreasing
+    assert (t["severity"] > 0).all()
+    assert t.groupby(["code", "need"], observed=True)["headline"].sum().eq(1).all()
+    assert list(t.columns) == [
+        "code", "name", "lad_code", "lad_name", "msoa_code", "msoa_name",
+        "imd_decile", "population", "need", "client_group", "hour_band", "reason",
+        "severity", "services", "headline"]
+    assert repr(report).startswith("<GapReport: ")
+    summary = report.summary("imd_decile", suppress=None)
+    assert summary.loc["total", "need_in_gaps"] == pytest.approx(
+        report.totals()["need_in_gaps"].sum())
+    by_partnership = report.summary("partnership", suppress=None)
+    assert by_partnership.loc["total", "need_in_gaps"] == pytest.approx(
+        report.totals()["need_in_gaps"].sum())
+    assert by_partnership.loc["beds-pcc-area", "need_in_gaps"] == pytest.approx(
+        by_partnership.loc["total", "need_in_gaps"])  # the PCC area is all three LADs
+    assert isinstance(report.summary(), pd.DataFrame)
