@@ -424,11 +424,12 @@ def _csv_frame(rows: list[dict[str, Any]], columns: list[str]) -> Any:
                            for k, v in r.items()} for r in rows], columns=cols)
     for col in frame.columns:
         values = frame[col]
-        if values.dtype == object and values.map(lambda v: isinstance(v, bool)).any():
+        text = values.dtype == object or str(values.dtype) in {"str", "string"}
+        if text and values.map(lambda v: isinstance(v, bool)).any():
             frame[col] = values.map(lambda v: ("true" if v else "false")
                                     if isinstance(v, bool) else v)
-        elif values.dtype == object:
-            frame[col] = values.map(_escape)
+        elif text:
+            frame[col] = values.map(_escape).astype(object)
         elif values.dtype == bool:
             frame[col] = values.map(lambda v: "true" if v else "false")
         elif col in {"minimum_age", "maximum_age"}:
@@ -833,12 +834,16 @@ def _hours(rows: list[dict[str, Any]], unmapped: _Unmapped, kept_in: str,
 
     week = np.zeros(WEEK, dtype=bool)
     structured = False
-    texts = list(dict.fromkeys(r["description"] for r in rows if r.get("description")))
+    texts: list[str] = []
     for r in rows:
         spans = _weekly(r)
+        if spans is None and any(r.get(k) for k in ("byday", "opens_at", "closes_at",
+                                                     "freq")):
+            notes.append(unmapped.add(r["_where"], "schedule", _row_value(r), kept_in))
+            continue
+        if r.get("description") and r["description"] not in texts:
+            texts.append(r["description"])
         if spans is None:
-            if any(r.get(k) for k in ("byday", "opens_at", "closes_at", "freq")):
-                notes.append(unmapped.add(r["_where"], "schedule", _row_value(r), kept_in))
             continue
         structured = True
         for s, e in spans:
@@ -1195,11 +1200,8 @@ def read_hsds(
         notes = []
         mode = r.get("servicemap_mode") or (
             "online" if r.get("location_type") == "virtual" else "in_person")
-        leftovers(r, {"id", "name", "description", "_where"},
-                  {"location_type", "latitude", "longitude"}, kept, notes)
-        if not r.get("servicemap_id") and r.get("location_type") not in (
-                None, "physical", "virtual"):
-            pass  # already in notes through leftovers
+        leftovers(r, {"id", "name", "description", "_where", "location_type", "latitude",
+                      "longitude"}, set(), kept, notes)
         addresses = addr_by.get(uid, [])
         postcode = next((a.get("postal_code") for a in addresses if a.get("postal_code")),
                         None)
@@ -1343,11 +1345,11 @@ def _area_codes(row: Mapping[str, Any], by_name: Mapping[str, str],
         return [m.group(1)], None
     extent = row.get("extent")
     if extent and str(row.get("extent_type") or "geojson").lower() == "geojson":
+        import numpy as np
         import shapely
         from pyproj import Transformer
         from shapely.errors import GEOSException
         from shapely.geometry import shape as to_shape
-        from shapely.ops import transform
 
         try:
             data = json.loads(extent) if isinstance(extent, str) else extent
@@ -1356,7 +1358,8 @@ def _area_codes(row: Mapping[str, Any], by_name: Mapping[str, str],
             shape = None
         if shape is not None and not shape.is_empty:
             project = Transformer.from_crs(4326, 27700, always_xy=True).transform
-            shape = transform(project, shape)
+            shape = shapely.transform(shape, lambda xy: np.column_stack(
+                project(xy[:, 0], xy[:, 1])))
             points = areas.geometry.representative_point()
             inside = points[shapely.contains(shape, points.values)]
             codes = (inside.index if "code" not in areas.columns
