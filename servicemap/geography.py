@@ -554,7 +554,6 @@ def reach_matrix(
     *,
     max_distance: float | None = None,
     max_minutes: float | None = None,
-    footprints: bool = True,
 ) -> ReachMatrix:
     """Resolve every service's catchment into one sparse areas x services matrix.
 
@@ -571,9 +570,6 @@ def reach_matrix(
         distance (to test how results move with the cut-off).
     max_minutes : float, optional
         Minutes; replaces the ``max_minutes`` of every service that reaches by time.
-    footprints : bool, default True
-        With ``False``, reach alone, as if every service took residents from
-        anywhere: compared with the default, it shows whom footprints turn away.
 
     Returns
     -------
@@ -602,17 +598,15 @@ def reach_matrix(
     True
     >>> sm.reach_matrix(smap, max_distance=5_000).nnz < reach.nnz
     True
-    >>> sm.reach_matrix(smap, footprints=False).nnz > reach.nnz  # footprints turn away
-    True
     """
     max_distance = _positive(max_distance, "max_distance")
     max_minutes = _positive(max_minutes, "max_minutes")
-    key = ("reach_matrix", max_distance, max_minutes, bool(footprints))
+    key = ("reach_matrix", max_distance, max_minutes)
     cache = smap._cache
     if key not in cache:
-        cache[key] = _build_reach(smap, max_distance, max_minutes, bool(footprints))
+        cache[key] = _build_reach(smap, max_distance, max_minutes)
         unreached = cache[key].unreached_services
-        if len(unreached) and footprints:
+        if len(unreached):
             shown = ", ".join(map(str, unreached[:10]))
             more = f" and {len(unreached) - 10} more" if len(unreached) > 10 else ""
             warnings.warn(
@@ -621,6 +615,23 @@ def reach_matrix(
                 "footprint and maximum distance or minutes.", UnreachedWarning,
                 stacklevel=user_stacklevel())
     return cache[key]
+
+
+def journey_reach(smap: ServiceMap, *, max_distance: float | None = None,
+                  max_minutes: float | None = None) -> ReachMatrix:
+    """Reach by distance or minutes alone, footprints aside; cached like the reach.
+
+    Compared with :func:`reach_matrix`, it shows whom footprints turn away. Services
+    that reach by ``none`` are empty columns here: without a footprint they would
+    reach every area, so callers treat them as reaching everywhere.
+    """
+    max_distance = _positive(max_distance, "max_distance")
+    max_minutes = _positive(max_minutes, "max_minutes")
+    key = ("journey_reach", max_distance, max_minutes)
+    if key not in smap._cache:
+        smap._cache[key] = _build_reach(smap, max_distance, max_minutes,
+                                        footprints=False)
+    return smap._cache[key]
 
 
 def _build_reach(smap: ServiceMap, max_distance: float | None,
@@ -651,7 +662,7 @@ def _build_reach(smap: ServiceMap, max_distance: float | None,
     keys, cost = keys[eligible], cost[eligible]
 
     # reach "none": the whole footprint, or every area for a service without one
-    anywhere = reach == "none"
+    anywhere = (reach == "none") & footprints
     f_keys = footprint[anywhere[footprint % n_services]]
     open_services = np.flatnonzero(anywhere & ~restricted)
     o_keys = (np.arange(n_areas, dtype=np.int64)[:, None] * n_services

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from servicemap.geography import reach_matrix
+from servicemap.geography import journey_reach, reach_matrix
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,8 +86,9 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
         return out
     services = smap._services
     elig = reach_matrix(smap, **reach_kw)
-    phys = reach_matrix(smap, footprints=False, **reach_kw)
-    reached = phys.matrix[[area]][:, cols].toarray().ravel() > 0
+    phys = journey_reach(smap, **reach_kw)
+    reached = ((phys.matrix[[area]][:, cols].toarray().ravel() > 0)
+               | (services["reach"].to_numpy()[cols] == "none"))
     eligible = elig.matrix[[area]][:, cols].toarray().ravel() > 0
     cost = _costs(smap, area, cols, phys)
     units = phys.unit.to_numpy(dtype=object)[cols]

@@ -59,7 +59,7 @@ from servicemap.analysis._select import (
 )
 from servicemap.disclosure import DEFAULT_THRESHOLD, suppress
 from servicemap.errors import ServiceMapWarning, did_you_mean, plural
-from servicemap.geography import reach_matrix
+from servicemap.geography import journey_reach, reach_matrix
 from servicemap.vocab import CLIENT_GROUP_AGES
 
 if TYPE_CHECKING:
@@ -419,7 +419,7 @@ def _scope(keep: np.ndarray, member_all: np.ndarray,
 
 
 def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: Any,
-              member: np.ndarray, open_: np.ndarray, groups: list[str],
+              everywhere: np.ndarray, member: np.ndarray, open_: np.ndarray, groups: list[str],
               bands: list[str], access: np.ndarray | None,
               limit: float | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Gap rows (area position, need, group, band, reason) and the covered areas."""
@@ -442,14 +442,15 @@ def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: 
         e = elig[:, cols]
         p = phys[:, cols]
         e_any = np.diff(e.indptr) > 0
-        p_any = np.diff(p.indptr) > 0
+        # services reaching by "none" reach every area, footprints aside
+        p_any = (np.diff(p.indptr) > 0) | everywhere.any()
         add(~p_any, ALL, ALL, "unreachable")
         add(p_any & ~e_any, ALL, ALL, "ineligible")
         ng, nb = member.shape[1], open_.shape[1]
         both = (member[:, :, None] & open_[:, None, :]).reshape(len(cols), ng * nb)
         stacked = np.hstack([member, both]).astype(float)
         e_counts = e @ stacked
-        p_counts = p @ member.astype(float)
+        p_counts = p @ member.astype(float) + member[everywhere].sum(axis=0)
         covered = e_any.copy()
         for g in range(ng):
             eg = e_counts[:, g] > 0
@@ -485,7 +486,8 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
 
     services, areas = smap._services, smap._areas
     elig = reach_matrix(smap, **reach_kw).matrix
-    phys = reach_matrix(smap, footprints=False, **reach_kw).matrix
+    phys = journey_reach(smap, **reach_kw).matrix
+    no_journey = (services["reach"] == "none").to_numpy()
     all_groups = list(smap.vocabulary.terms("client_group"))
     all_bands = list(HOUR_BANDS)
     member_all = _membership(smap, all_groups)
@@ -515,8 +517,8 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
         open_ = open_all[np.ix_(cols, b_pos)]
         groups = [all_groups[k] for k in g_pos]
         bands = [all_bands[k] for k in b_pos]
-        rows, covered = _classify(need, demand, cols, elig, phys, member, open_,
-                                  groups, bands, access, limit)
+        rows, covered = _classify(need, demand, cols, elig, phys, no_journey[cols],
+                                  member, open_, groups, bands, access, limit)
         parts.append(pd.DataFrame(rows))
         in_gaps = np.zeros(len(demand), dtype=bool)
         in_gaps[rows["area"]] = True
@@ -701,11 +703,15 @@ def _severity(smap: ServiceMap, long: pd.DataFrame) -> np.ndarray:
 
 def _headline(long: pd.DataFrame) -> pd.DataFrame:
     """Keep each (area, need)'s most fundamental row."""
+    import pandas as pd
+
     rank = long["reason"].map(_RANK).to_numpy()
-    order = np.lexsort((rank, long["need"].to_numpy(dtype=str),
-                        long["area"].to_numpy()))
-    first = long.iloc[order].drop_duplicates(["area", "need"])
-    return first
+    need = pd.factorize(long["need"])[0]
+    order = np.lexsort((rank, need, long["area"].to_numpy()))
+    first = np.ones(len(order), dtype=bool)
+    key = long["area"].to_numpy()[order] * (need.max(initial=0) + 1) + need[order]
+    first[1:] = key[1:] != key[:-1]
+    return long.iloc[order[first]]
 
 
 def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
@@ -718,35 +724,44 @@ def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
     head = np.zeros(len(long), dtype=bool)
     head[long.index.get_indexer(_headline(long).index)] = True
     long["headline"] = head
-    order = np.lexsort((long["band"].to_numpy(dtype=str),
-                        long["group"].to_numpy(dtype=str),
+    code_rank = np.empty(len(areas), dtype=np.int64)
+    code_rank[np.argsort(areas.index.to_numpy(dtype=str), kind="stable")] = np.arange(
+        len(areas))
+    order = np.lexsort((pd.factorize(long["band"], sort=True)[0],
+                        pd.factorize(long["group"], sort=True)[0],
                         long["rank"].to_numpy(),
-                        long["need"].to_numpy(dtype=str),
-                        areas.index.to_numpy(dtype=str)[long["area"].to_numpy()],
+                        pd.factorize(long["need"], sort=True)[0],
+                        code_rank[long["area"].to_numpy()],
                         -long["severity"].to_numpy()))
     long = long.iloc[order]
     pos = long["area"].to_numpy()
-    data: dict[str, Any] = {"code": areas.index.to_numpy(dtype=object)[pos],
-                            "name": areas["name"].to_numpy(dtype=object)[pos]}
+    data: dict[str, Any] = {"code": _take(areas.index, pos),
+                            "name": _take(areas["name"], pos)}
     for level in smap.parent_levels:
         for suffix in ("code", "name"):
             column = f"{level}_{suffix}"
             if column in areas.columns:
-                data[column] = areas[column].to_numpy(dtype=object)[pos]
+                data[column] = _take(areas[column], pos)
     for column in ("imd_decile", "population"):
         if column in areas.columns:
             data[column] = areas[column].to_numpy()[pos]
-    cats = {"need": list(dict.fromkeys(long["need"])), "reason": list(REASONS)}
+    cats = {"need": list(pd.unique(long["need"].to_numpy(dtype=object))),
+            "reason": list(REASONS)}
     data["need"] = pd.Categorical(long["need"].to_numpy(dtype=object),
                                   categories=cats["need"])
-    data["client_group"] = long["group"].to_numpy(dtype=object)
-    data["hour_band"] = long["band"].to_numpy(dtype=object)
+    data["client_group"] = pd.Categorical(long["group"].to_numpy(dtype=object))
+    data["hour_band"] = pd.Categorical(long["band"].to_numpy(dtype=object))
     data["reason"] = pd.Categorical(long["reason"].to_numpy(dtype=object),
                                     categories=cats["reason"])
     data["severity"] = long["severity"].to_numpy()
     data["services"] = long["services"].to_numpy(dtype=np.int64)
     data["headline"] = long["headline"].to_numpy()
-    table = pd.DataFrame(data, index=pd.RangeIndex(len(long), name="gap"))
-    for column in ("code", "name", "client_group", "hour_band"):
-        table[column] = table[column].astype("str")
-    return table
+    return pd.DataFrame(data, index=pd.RangeIndex(len(long), name="gap"))
+
+
+def _take(values: Any, positions: np.ndarray) -> pd.Categorical:
+    """Area attributes for each row, as a categorical (one string per area)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes[positions], categories=uniques)
