@@ -8,10 +8,11 @@ Examples
 True
 """
 
-from servicemap import datasets, disclosure
+from servicemap import datasets, disclosure, plotting
 from servicemap.analysis.accessibility import accessibility
 from servicemap.analysis.coverage import Coverage, coverage
 from servicemap.analysis.gaps import GapReport, find_gaps
+from servicemap.analysis.overlaps import OverlapReport, find_overlaps
 from servicemap.errors import (
     CRSError,
     InputError,
@@ -52,6 +53,7 @@ __all__ = [
     "InterpolationWarning",
     "OpeningHours",
     "Organisation",
+    "OverlapReport",
     "Partnership",
     "Pathway",
     "Problem",
@@ -73,8 +75,10 @@ __all__ = [
     "datasets",
     "disclosure",
     "find_gaps",
+    "find_overlaps",
     "interpolate",
     "parse_hours",
+    "plotting",
     "reach_matrix",
     "read_file",
     "read_hsds",

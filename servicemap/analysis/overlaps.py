@@ -868,6 +868,11 @@ def find_overlaps(
         size = shapely.area(np.asarray(areas.geometry.values))
         triples = _triples(weights, pieces, size, keys)
         pair = np.searchsorted(keys, triples["a"].to_numpy() * m + triples["b"].to_numpy())
+        # catchments touching the same area may still share none of it
+        present = np.unique(pair)
+        a, b, keys = a[present], b[present], keys[present]
+        both_needs, both_groups = both_needs[present], both_groups[present]
+        pair = np.searchsorted(present, pair)
         triples["pair"] = pair
         frac = triples["fraction"].to_numpy()
         area_of = triples["area"].to_numpy()

@@ -1,0 +1,518 @@
+"""Overlaps: pairs of services for the same need and people, worked by hand on the grid.
+
+The 3 x 3 grid of tests/toy.py: square k (1..9, row by row from the south-west) has
+population 1000 + 100 k and need_drug 10 + k; 3, 6, 9 are LAD E06000002. Squares are
+1 km, so square k spans x in [X0 + 1000 i, X0 + 1000 (i + 1)], i = (k - 1) % 3.
+
+Reach from a site at the centre of square 1, 1500 m: squares 1, 2, 4, 5 (0, 1000, 1000,
+1414 m). From square 5's centre, 1000 m: squares 2, 4, 5, 6, 8.
+"""
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from test_reach import code, service, site
+from toy import X0, Y0, grid_areas
+
+import servicemap as sm
+from servicemap.analysis.overlaps import find_overlaps
+
+POP = {k: 1000.0 + 100 * k for k in range(1, 10)}
+NEED = {k: 10.0 + k for k in range(1, 10)}
+ORGS = [{"id": o, "name": o, "kind": "voluntary"} for o in ("TP", "TQ", "C1", "C2")]
+PARTNERSHIPS = [{"id": p, "name": p, "kind": "drug_alcohol_partnership",
+                 "members": "C1; C2"} for p in ("P1", "P2")]
+
+
+def make(services, sites, areas=None):
+    return sm.ServiceMap.from_frames(
+        areas=grid_areas() if areas is None else areas, organisations=ORGS,
+        partnerships=PARTNERSHIPS, services=services, sites=sites)
+
+
+def two(a=None, b=None):
+    """S1 at square 1 (1500 m) and S2 at square 5 (1000 m); options per service."""
+    return make([service("S1", max_distance=1500, **(a or {})),
+                 service("S2", max_distance=1000, **(b or {}))],
+                [site("A", "S1", k=1), site("B", "S2", k=5)])
+
+
+def box(i0, i1, j0=0, j1=3):
+    """A rectangle over grid columns i0..i1 and rows j0..j1, in km from the corner."""
+    return shapely.box(X0 + 1000 * i0, Y0 + 1000 * j0, X0 + 1000 * i1, Y0 + 1000 * j1)
+
+
+# -- by the reach matrix, by hand -------------------------------------------------------
+def test_shares_by_hand():
+    smap = two({"capacity": 100, "capacity_unit": "places", "provider": "TP"},
+               {"capacity": 50, "capacity_unit": "places", "provider": "TQ"})
+    t = find_overlaps(smap).table
+    assert t.index.tolist() == [("S1", "S2")]
+    row = t.loc[("S1", "S2")]
+    # S1: 1, 2, 4, 5; S2: 2, 4, 5, 6, 8; shared 2, 4, 5
+    assert (row["shared_areas"], row["areas_a"], row["areas_b"]) == (3, 4, 5)
+    # people: 1200 + 1400 + 1500 = 4100 shared; S1 1100 + 4100 = 5200;
+    # S2 4100 + 1600 + 1800 = 7500
+    assert row["shared_population"] == 4100.0
+    assert row["share_a"] == pytest.approx(4100 / 5200)
+    assert row["share_b"] == pytest.approx(4100 / 7500)
+    # need: 12 + 14 + 15 = 41; 150 places per 41 people -> 3658.5 per 1,000
+    assert row["need_drug"] == 41.0
+    assert (row["capacity_a"], row["capacity_b"], row["capacity_unit"]) == (100, 50, "places")
+    assert row["combined_capacity"] == 150.0
+    assert row["capacity_per_1000_need"] == pytest.approx(150 / 41 * 1000)
+    assert row["needs"] == ("drug",) and row["client_groups"] == ("adults",)
+    assert (row["provider_a"], row["provider_b"]) == ("TP", "TQ")
+
+
+def test_duplication_by_hand():
+    # S3 reaches the eastern column 3, 6, 9 (reach none there): with S2 it shares 6
+    smap = make([service("S1", max_distance=1500), service("S2", max_distance=1000),
+                 service("S3", reach="none", footprint="E06000002")],
+                [site("A", "S1", k=1), site("B", "S2", k=5), site("C", "S3", mode="phone")])
+    ovl = find_overlaps(smap)
+    assert sorted(ovl.table.index) == [("S1", "S2"), ("S2", "S3")]
+    d = ovl.duplication
+    pd.testing.assert_index_equal(d.index, smap.areas.index)
+    # 2, 4, 5: S1 and S2 (one pair); 6: S2 and S3; 1 only S1, 8 only S2 (their
+    # partners do not reach there), 3 and 9 only S3, 7 nobody
+    expected = {2: 1, 4: 1, 5: 1, 6: 1}
+    assert d["duplication"].to_dict() == {code(k): expected.get(k, 0) for k in range(1, 10)}
+    assert d["services"].to_dict() == {code(k): 2 * (k in expected) for k in range(1, 10)}
+    assert d["pairs"].to_dict() == {code(k): int(k in expected) for k in range(1, 10)}
+
+
+def test_three_services_in_one_area():
+    # all three reach every square (reach none, no footprint): 3 services, 3 pairs,
+    # duplication 2 everywhere
+    smap = make([service(s, reach="none") for s in ("S1", "S2", "S3")],
+                [site(f"{s}-site", s, mode="phone") for s in ("S1", "S2", "S3")])
+    ovl = find_overlaps(smap)
+    assert len(ovl.table) == 3
+    assert (ovl.duplication["services"] == 3).all()
+    assert (ovl.duplication["pairs"] == 3).all()
+    assert (ovl.duplication["duplication"] == 2).all()
+    assert (ovl.table["share_a"] == 1).all() and (ovl.table["shared_areas"] == 9).all()
+
+
+def test_ids_ordered_and_sorted_by_shared_population():
+    # "Z" sorts after "A" whatever the order of the services frame; the pair (B, Z)
+    # shares 2, 4, 5 (4100 people), the pair (A, Z) shares every square (13500)
+    smap = make([service("Z", reach="none"), service("B", max_distance=1500),
+                 service("A", reach="none")],
+                [site("z", "Z", mode="phone"), site("b", "B", k=1),
+                 site("a", "A", mode="phone")])
+    t = find_overlaps(smap).table
+    assert t.index.tolist() == [("A", "Z"), ("A", "B"), ("B", "Z")]
+    assert t["shared_population"].tolist() == [13500.0, 5200.0, 5200.0]
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ({"needs": "alcohol"}, {"needs": "drug"}),                     # different needs
+    ({"client_groups": "children"}, {"client_groups": "adults"}),  # different groups
+    # both list young people, but 11-17 and 18-24 do not meet
+    ({"client_groups": "young_people", "min_age": 11, "max_age": 17},
+     {"client_groups": "young_people", "min_age": 18, "max_age": 24}),
+    # both list adults, but a service for under-16s serves no adults
+    ({"client_groups": "adults; children", "max_age": 15},
+     {"client_groups": "adults", "min_age": 18}),
+    ({"status": "planned"}, {}),                                    # not active
+])
+def test_pairs_that_do_not_overlap(a, b):
+    assert find_overlaps(two(a, b)).table.empty
+
+
+def test_shared_needs_and_groups_and_missing_need_columns():
+    areas = grid_areas()
+    areas["need_alcohol"] = 1.0
+    smap = make([service("S1", needs="drug; alcohol; housing",
+                         client_groups="adults; women", max_distance=1500),
+                 service("S2", needs="drug; housing", client_groups="women; adults",
+                         max_distance=1000),
+                 service("S3", needs="alcohol", max_distance=1000)],
+                [site("A", "S1", k=1), site("B", "S2", k=5), site("C", "S3", k=5)],
+                areas=areas)
+    ovl = find_overlaps(smap)
+    t = ovl.table
+    # needs in vocabulary order: drug, alcohol, housing
+    assert t.loc[("S1", "S2"), "needs"] == ("drug", "housing")
+    assert t.loc[("S1", "S2"), "client_groups"] == ("adults", "women")
+    assert np.isnan(t.loc[("S1", "S2"), "need_alcohol"])      # S2 does not meet it
+    assert t.loc[("S1", "S3"), "need_alcohol"] == 3.0         # 1 in each of 2, 4, 5
+    assert np.isnan(t.loc[("S1", "S3"), "need_drug"])
+    assert ("S2", "S3") not in t.index                        # no need in common
+    assert "need_housing" not in t.columns
+    assert ovl.attrs["no_need_column"] == ["housing"]
+    only = find_overlaps(smap, need="alcohol").table
+    assert only.index.tolist() == [("S1", "S3")] and only.loc[("S1", "S3"), "needs"] == (
+        "alcohol",)
+
+
+def test_capacity_against_the_largest_shared_need():
+    areas = grid_areas()
+    areas["need_alcohol"] = 100.0
+    kw = {"needs": "drug; alcohol", "capacity": 30, "capacity_unit": "places"}
+    smap = make(
+        [service("S1", max_distance=1500, **kw), service("S2", max_distance=1000, **kw)],
+        [site("A", "S1", k=1), site("B", "S2", k=5)], areas=areas)
+    row = find_overlaps(smap).table.iloc[0]
+    # shared: drug 41, alcohol 300; 60 places against 300 -> 200 per 1,000
+    assert row["need_alcohol"] == 300.0
+    assert row["capacity_per_1000_need"] == pytest.approx(200.0)
+
+
+def test_capacity_units_are_never_added():
+    smap = two({"capacity": 100, "capacity_unit": "places"},
+               {"capacity": 50, "capacity_unit": "beds"})
+    row = find_overlaps(smap).table.iloc[0]
+    assert pd.isna(row["capacity_unit"]) and np.isnan(row["combined_capacity"])
+    assert np.isnan(row["capacity_per_1000_need"])
+    missing = find_overlaps(two({"capacity": 100, "capacity_unit": "places"})).table
+    assert np.isnan(missing["combined_capacity"].iloc[0])
+
+
+# -- across ------------------------------------------------------------------------
+@pytest.mark.parametrize(("a", "b", "kept"), [
+    ({"commissioners": "P1"}, {"commissioners": "P2"}, True),
+    ({"commissioners": "P1"}, {"commissioners": "P1; P2"}, False),   # P1 in both
+    ({"commissioners": "P1"}, {"commissioners": "C1"}, True),        # no partnership
+    ({"commissioners": "C1"}, {"commissioners": "C2"}, False),       # neither has one
+    ({}, {}, False),
+])
+def test_across_partnership(a, b, kept):
+    assert len(find_overlaps(two(a, b), across="partnership").table) == int(kept)
+    assert len(find_overlaps(two(a, b)).table) == 1
+
+
+@pytest.mark.parametrize(("a", "b", "across", "kept"), [
+    ({"provider": "TP"}, {"provider": "TQ"}, "provider", True),
+    ({"provider": "TP"}, {"provider": "TP"}, "provider", False),
+    ({"commissioners": "C1"}, {"commissioners": "C2"}, "commissioner", True),
+    ({"commissioners": "C1; P1"}, {"commissioners": "P1"}, "commissioner", False),
+    ({"commissioners": "C1"}, {}, "commissioner", True),
+    ({}, {}, "commissioner", False),
+])
+def test_across_provider_and_commissioner(a, b, across, kept):
+    assert len(find_overlaps(two(a, b), across=across).table) == int(kept)
+
+
+# -- a second method: plain sets over the reach matrix ------------------------------------
+def test_agrees_with_sets_on_bedfordshire():
+    smap = sm.datasets.bedfordshire()
+    ovl = find_overlaps(smap, need=["drug", "alcohol"], across="partnership")
+    services, areas = smap.services, smap.areas
+    reach = sm.reach_matrix(smap)
+    parts = smap.service_partnerships()
+    lo = services["min_age"].astype(float).fillna(0)
+    hi = services["max_age"].astype(float).fillna(np.inf)
+    ages = {"children": (0, 12), "young_people": (11, 24),
+            "adults": (18, np.inf), "older_people": (65, np.inf)}
+
+    def groups(s):
+        return {g for g in services.at[s, "client_groups"]
+                if lo[s] <= ages.get(g, (0, np.inf))[1]
+                and hi[s] >= ages.get(g, (0, np.inf))[0]}
+
+    ids = [s for s in services.index if services.at[s, "status"] == "active"
+           and {"drug", "alcohol"} & set(services.at[s, "needs"]) and groups(s)]
+    reached = {s: set(reach.areas_reached(s).index) for s in ids}
+    expected = {}
+    for a in ids:
+        for b in ids:
+            needs = {"drug", "alcohol"} & set(services.at[a, "needs"]) & set(
+                services.at[b, "needs"])
+            if (a < b and needs and groups(a) & groups(b) and lo[a] <= hi[b]
+                    and lo[b] <= hi[a] and not set(parts[a]) & set(parts[b])
+                    and (parts[a] or parts[b]) and reached[a] & reached[b]):
+                shared = sorted(reached[a] & reached[b])
+                expected[(a, b)] = (len(shared), areas.loc[shared, "population"].sum(),
+                                    areas.loc[shared, "need_drug"].sum()
+                                    if "drug" in needs else np.nan)
+    t = ovl.table
+    assert set(t.index) == set(expected) and len(expected) > 10
+    got = t.loc[list(expected)]
+    want = pd.DataFrame(expected.values(), index=got.index,
+                        columns=["shared_areas", "shared_population", "need_drug"])
+    pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
+
+
+# -- by geometry ----------------------------------------------------------------------
+def test_exact_by_hand_with_drawn_catchments():
+    # A covers columns 1 and half of 2 (x up to 1.5 km); B columns 2 and 3. The overlap
+    # is the eastern half of squares 2, 5, 8: 0.5 x (1200 + 1500 + 1800) = 2250 people,
+    # need 0.5 x (12 + 15 + 18) = 22.5. A holds 1100 + 1400 + 1700 + 2250 = 6450;
+    # B holds 2 x 2250 + 1300 + 1600 + 1900 = 9300. Square 1 only touches B: not shared.
+    smap = make([service("A", reach="none"), service("B", reach="none")],
+                [site("a", "A", mode="phone"), site("b", "B", mode="phone")])
+    drawn = gpd.GeoSeries([box(0, 1.5), box(1, 3)], index=["A", "B"], crs=27700)
+    ovl = find_overlaps(smap, exact=True, catchments=drawn)
+    row = ovl.table.loc[("A", "B")]
+    assert row["shared_areas"] == 3
+    assert row["shared_population"] == pytest.approx(2250.0)
+    assert row["need_drug"] == pytest.approx(22.5)
+    assert row["share_a"] == pytest.approx(2250 / 6450)
+    assert row["share_b"] == pytest.approx(2250 / 9300)
+    assert (row["areas_a"], row["areas_b"]) == (6, 6)
+    shared = ovl.explain(("B", "A"))
+    assert sorted(shared.index) == [code(2), code(5), code(8)]
+    assert shared["overlap"].tolist() == pytest.approx([0.5, 0.5, 0.5])
+    assert shared["population"].sum() == pytest.approx(row["shared_population"])
+    assert ovl.duplication["duplication"].to_dict() == {
+        code(k): int(k in (2, 5, 8)) for k in range(1, 10)}
+    # without exact=True the same map shares every square: reach none, no footprint
+    assert find_overlaps(smap).table.loc[("A", "B"), "shared_areas"] == 9
+
+
+def test_exact_whole_areas_and_footprints():
+    # F: reach none on E06000002 (3, 6, 9 wholly). B: drawn over columns 2-3.
+    # D: a 1 km circle round square 5's centre, cut to its footprint E06000002, so
+    # only the parts of 3, 6, 9 within 1 km of (X0 + 1500, Y0 + 1500).
+    smap = make([service("F", reach="none", footprint="E06000002"),
+                 service("B", reach="none"),
+                 service("D", max_distance=1000, footprint="E06000002")],
+                [site("f", "F", mode="phone"), site("b", "B", mode="phone"),
+                 site("d", "D", k=5)])
+    drawn = gpd.GeoSeries([box(1, 3)], index=["B"], crs=27700)
+    ovl = find_overlaps(smap, exact=True, catchments=drawn)
+    t = ovl.table
+    # F and B share 3, 6, 9 wholly: 1300 + 1600 + 1900 = 4800; B holds 9300
+    assert t.loc[("B", "F"), "shared_population"] == pytest.approx(4800.0)
+    assert t.loc[("B", "F"), "share_b"] == pytest.approx(1.0)
+    assert t.loc[("B", "F"), "share_a"] == pytest.approx(4800 / 9300)
+    # D lies inside both B and F: its pieces of 3, 6, 9, worked out with shapely
+    circle = shapely.buffer(shapely.Point(X0 + 1500, Y0 + 1500), 1000, quad_segs=16)
+    east = {3: box(2, 3, 0, 1), 6: box(2, 3, 1, 2), 9: box(2, 3, 2, 3)}
+    inside = {k: shapely.area(shapely.intersection(circle, g)) / 1e6
+              for k, g in east.items()}
+    expected = sum(POP[k] * f for k, f in inside.items())
+    assert t.loc[("D", "F"), "shared_population"] == pytest.approx(expected, rel=1e-9)
+    assert t.loc[("B", "D"), "shared_population"] == pytest.approx(expected, rel=1e-9)
+    assert t.loc[("D", "F"), "share_a"] == pytest.approx(1.0)
+    assert ovl.attrs["catchments_given"] == 1 and ovl.attrs["catchments_drawn"] == 1
+
+
+def random_polygons(rng, n, extent):
+    """Convex hulls of 3-8 random points and circles, somewhere over the extent."""
+    shapes = []
+    for k in range(n):
+        cx, cy = X0 + rng.uniform(-500, extent + 500, 2)
+        if k % 3 == 0:
+            shapes.append(shapely.Point(cx, cy).buffer(rng.uniform(300, 2500)))
+        else:
+            pts = rng.normal(0, rng.uniform(500, 2000), (rng.integers(3, 9), 2))
+            shapes.append(shapely.MultiPoint(pts + [cx, cy - X0 + Y0]).convex_hull)
+    return shapes
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exact_agrees_with_geopandas_overlay(seed):
+    rng = np.random.default_rng(seed)
+    n = 6
+    areas = grid_areas(n=n)
+    areas["population"] = rng.integers(500, 3000, n * n).astype(float)
+    areas["need_drug"] = rng.uniform(1, 60, n * n)
+    shapes = [s for s in random_polygons(rng, 30, n * 1000) if s.area > 0]
+    ids = [f"S{k:02d}" for k in range(len(shapes))]
+    smap = make([service(s, reach="none") for s in ids],
+                [site(f"{s}-site", s, mode="phone") for s in ids], areas=areas)
+    cats = gpd.GeoDataFrame({"service": ids}, geometry=shapes, crs=27700)
+    ovl = find_overlaps(smap, exact=True, catchments=cats.set_index("service"))
+
+    # the second method: overlay the catchments pairwise, then with the areas
+    a = areas.set_index("code")
+    pairs = gpd.overlay(cats, cats, how="intersection", keep_geom_type=True)
+    pairs = pairs[pairs["service_1"] < pairs["service_2"]]
+    pieces = gpd.overlay(pairs, areas[["code", "geometry"]], how="intersection",
+                         keep_geom_type=True)
+    share = pieces.geometry.area.to_numpy() / 1e6   # every area is 1 square km
+    pieces = pieces.assign(share=share, pop=share * a.loc[pieces["code"], "population"]
+                           .to_numpy(), need=share * a.loc[pieces["code"], "need_drug"]
+                           .to_numpy())
+    pieces = pieces[pieces["share"] > 1e-9]
+    want = pieces.groupby(["service_1", "service_2"]).agg(
+        shared_areas=("code", "nunique"), shared_population=("pop", "sum"),
+        need_drug=("need", "sum"))
+    want.index.names = ["service_a", "service_b"]
+    got = ovl.table.loc[want.index, want.columns]
+    assert set(ovl.table.index) == set(want.index) and len(want) > 30
+    pd.testing.assert_frame_equal(got.sort_index(), want.sort_index(), rtol=1e-6,
+                                  check_dtype=False)
+
+    # each service's catchment population, from one overlay with the areas
+    each = gpd.overlay(cats, areas[["code", "geometry"]], how="intersection",
+                       keep_geom_type=True)
+    each["pop"] = each.geometry.area / 1e6 * a.loc[each["code"], "population"].to_numpy()
+    catchment = each.groupby("service")["pop"].sum()
+    t = ovl.table
+    assert np.allclose(t["share_a"], t["shared_population"]
+                       / catchment[t.index.get_level_values(0)].to_numpy(), rtol=1e-6)
+    assert np.allclose(t["share_b"], t["shared_population"]
+                       / catchment[t.index.get_level_values(1)].to_numpy(), rtol=1e-6)
+
+
+def test_exact_on_bedfordshire_agrees_with_reach_on_whole_area_catchments():
+    # services reaching their whole footprint are exact either way
+    smap = sm.datasets.bedfordshire()
+    whole = smap.services.index[smap.services["reach"] == "none"]
+    exact = find_overlaps(smap, exact=True).table
+    fast = find_overlaps(smap).table
+    both = [p for p in fast.index if p[0] in whole and p[1] in whole]
+    assert len(both) > 10
+    pd.testing.assert_frame_equal(
+        exact.loc[both, ["shared_areas", "shared_population", "need_drug"]],
+        fast.loc[both, ["shared_areas", "shared_population", "need_drug"]],
+        check_dtype=False)
+
+
+def test_catchments_in_another_crs_are_reprojected():
+    smap = make([service("A", reach="none"), service("B", reach="none")],
+                [site("a", "A", mode="phone"), site("b", "B", mode="phone")])
+    drawn = gpd.GeoSeries([box(0, 1.5), box(1, 3)], index=["A", "B"], crs=27700)
+    with pytest.warns(sm.ReprojectionWarning, match="`catchments` was reprojected"):
+        ovl = find_overlaps(smap, exact=True, catchments=drawn.to_crs(4326))
+    assert ovl.table["shared_population"].iloc[0] == pytest.approx(2250.0, rel=1e-4)
+
+
+# -- errors -----------------------------------------------------------------------------
+def test_bad_arguments():
+    smap = two()
+    with pytest.raises(ValueError, match="across='partnerships'.*Did you mean 'partnership'"):
+        find_overlaps(smap, across="partnerships")
+    with pytest.raises(ValueError, match="need='drugs'.*Did you mean 'drug'"):
+        find_overlaps(smap, need="drugs")
+    with pytest.raises(ValueError, match="client_group='adult'"):
+        find_overlaps(smap, client_group="adult")
+    with pytest.raises(ValueError, match="exact='yes'"):
+        find_overlaps(smap, exact="yes")
+    drawn = gpd.GeoSeries([box(0, 1)], index=["S1"], crs=27700)
+    with pytest.raises(ValueError, match="catchments= gives drawn catchments for exact=True"):
+        find_overlaps(smap, catchments=drawn)
+    with pytest.raises(ValueError, match="catchments= takes a GeoSeries.*got DataFrame"):
+        find_overlaps(smap, exact=True, catchments=pd.DataFrame({"x": [1]}))
+    with pytest.raises(ValueError, match="'S11' is not a service of the map. Did you mean 'S1'"):
+        find_overlaps(smap, exact=True, catchments=drawn.set_axis(["S11"]))
+    line = gpd.GeoSeries([shapely.LineString([(0, 0), (1, 1)])], index=["S1"], crs=27700)
+    with pytest.raises(ValueError, match="catchment of 'S1' is a LineString, not a polygon"):
+        find_overlaps(smap, exact=True, catchments=line)
+    with pytest.raises(sm.CRSError, match="`catchments` has no CRS"):
+        find_overlaps(smap, exact=True, catchments=drawn.set_crs(None, allow_override=True))
+    with pytest.raises(ValueError, match="S1' has more than one row"):
+        find_overlaps(smap, exact=True, catchments=pd.concat([drawn, drawn]))
+
+
+def test_minutes_cannot_be_drawn():
+    times = pd.DataFrame({"area": [code(1)], "site": ["A"], "minutes": [5.0]})
+    smap = sm.ServiceMap.from_frames(
+        areas=grid_areas(), organisations=ORGS, travel_times=times,
+        services=[service("S1", reach="minutes", max_minutes=10),
+                  service("S2", reach="none")],
+        sites=[site("A", "S1", k=1), site("B", "S2", mode="phone")])
+    assert find_overlaps(smap).table.loc[("S1", "S2"), "shared_areas"] == 1
+    with pytest.raises(ValueError, match="1 service reaches by minutes \\(S1\\).*catchments="):
+        find_overlaps(smap, exact=True)
+    drawn = gpd.GeoSeries([box(0, 1, 0, 1)], index=["S1"], crs=27700)
+    t = find_overlaps(smap, exact=True, catchments=drawn).table
+    assert t.loc[("S1", "S2"), "shared_population"] == pytest.approx(POP[1])
+
+
+def test_explain():
+    smap = two({"provider": "TP", "commissioners": "P1", "name": "Hub"},
+               {"provider": "TQ", "name": "Outreach"})
+    ovl = find_overlaps(smap)
+    shared = ovl.explain(("S2", "S1"))
+    assert sorted(shared.index) == [code(2), code(4), code(5)]
+    assert shared.columns.tolist() == ["name", "overlap", "population", "need_drug"]
+    assert shared["population"].sum() == 4100 and shared["need_drug"].sum() == 41
+    assert shared.equals(ovl.explain(0))
+    headline = shared.attrs["headline"]
+    assert headline.startswith("Hub (S1; provider TP; commissioned by P1) and Outreach "
+                               "(S2; provider TQ; commissioned by no partnership) "
+                               "overlap for drug (adults) in 3 areas")
+    assert "79% of the first's" in headline and "55% of the second's" in headline
+    with pytest.raises(KeyError, match="not a pair of the report"):
+        ovl.explain(("S1", "S9"))
+    with pytest.raises(KeyError, match="the report has 1 pair"):
+        ovl.explain(3)
+
+
+# -- summary ----------------------------------------------------------------------------
+def test_summary_counts_each_area_once():
+    # S1 (P1) overlaps S2 (P2) in 2, 4, 5 and S3 (P2, reach none everywhere) in
+    # 1, 2, 4, 5; S2 and S3 are both P2. Across partnerships: two pairs P1 | P2, areas
+    # 1, 2, 4, 5 once each: 1100 + 1200 + 1400 + 1500 = 5200 people, need 11+12+14+15
+    smap = make([service("S1", max_distance=1500, commissioners="P1"),
+                 service("S2", max_distance=1000, commissioners="P2"),
+                 service("S3", reach="none", commissioners="P2")],
+                [site("A", "S1", k=1), site("B", "S2", k=5), site("C", "S3", mode="phone")])
+    ovl = find_overlaps(smap, across="partnership")
+    s = ovl.summary()
+    assert s.index.tolist() == [("P1", "P2", "drug")]
+    row = s.iloc[0]
+    assert (row["pairs"], row["services"], row["areas"]) == (2, 3, 4)
+    assert (row["population"], row["need"]) == (5200, 52)
+    assert str(s["population"].dtype) == "Int64"
+    # without across: (P2, P2) adds the pair S2-S3 in 2, 4, 5, 6, 8
+    s_all = find_overlaps(smap).summary()
+    assert s_all.loc[("P2", "P2", "drug"), "population"] == 1200 + 1400 + 1500 + 1600 + 1800
+
+
+def test_summary_hides_small_counts():
+    areas = grid_areas()
+    areas["need_drug"] = 0.5    # 3 areas shared: 1.5 people, rounds to 2, below 5
+    smap = make([service("S1", max_distance=1500, commissioners="P1"),
+                 service("S2", max_distance=1000, commissioners="P2")],
+                [site("A", "S1", k=1), site("B", "S2", k=5)], areas=areas)
+    ovl = find_overlaps(smap)
+    assert pd.isna(ovl.summary().iloc[0]["need"])
+    assert ovl.summary().iloc[0]["population"] == 4100
+    assert ovl.summary(suppress=False).iloc[0]["need"] == pytest.approx(1.5)
+    assert ovl.summary(threshold=1).iloc[0]["need"] == 2
+
+
+def test_summary_exact_takes_the_union_of_pieces():
+    # A: columns up to 1.5 km; B and C both over columns 1.25-3 and 1-2: with A they
+    # overlap in x 1.25-1.5 (B) and 1-1.5 (C) of squares 2, 5, 8: the union is half of
+    # each square, 2250 people, not 2250 + 1125
+    smap = make([service(s, reach="none", commissioners=p)
+                 for s, p in (("A", "P1"), ("B", "P2"), ("C", "P2"))],
+                [site(f"{s}-site", s, mode="phone") for s in "ABC"])
+    drawn = gpd.GeoSeries([box(0, 1.5), box(1.25, 3), box(1, 2)], index=list("ABC"),
+                          crs=27700)
+    ovl = find_overlaps(smap, exact=True, catchments=drawn, across="partnership")
+    assert ovl.table["shared_population"].sum() == pytest.approx(2250 + 1125)
+    s = ovl.summary(suppress=False)
+    assert s.loc[("P1", "P2", "drug"), "population"] == pytest.approx(2250.0)
+    assert s.loc[("P1", "P2", "drug"), "areas"] == 3
+
+
+def test_empty_report():
+    ovl = find_overlaps(two({"needs": "alcohol"}))
+    assert ovl.table.empty and ovl.table.index.names == ["service_a", "service_b"]
+    assert "shared_population" in ovl.table.columns
+    assert (ovl.duplication["duplication"] == 0).all()
+    assert ovl.summary().empty
+    assert repr(ovl).startswith("<OverlapReport: 0 pairs over 0 areas")
+
+
+# -- the map ------------------------------------------------------------------------------
+def test_plot_draws_the_duplication_index():
+    smap = make([service("S1", max_distance=1500), service("S2", max_distance=1000),
+                 service("S3", reach="none", footprint="E06000002")],
+                [site("A", "S1", k=1), site("B", "S2", k=5), site("C", "S3", mode="phone")])
+    ovl = find_overlaps(smap)
+    ax = ovl.plot()
+    try:
+        assert ax.get_title() == "Overlapping services for drug: duplication index"
+        [polys] = ax.collections          # every area has a value: one collection
+        assert len(polys.get_paths()) == 9
+        colours = polys.get_facecolors()
+        low, high = plt.get_cmap("YlOrRd")(0.0), plt.get_cmap("YlOrRd")(1.0)
+        dup = ovl.duplication["duplication"].to_numpy()
+        assert np.allclose(colours[dup == 1], high) and np.allclose(colours[dup == 0], low)
+        bar = ax.figure.axes[-1]
+        assert bar.get_ylabel() == "overlapping services beyond the first"
+    finally:
+        plt.close("all")
