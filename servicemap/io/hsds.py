@@ -1287,13 +1287,16 @@ def read_hsds(
             counts[item["field"]] = counts.get(item["field"], 0) + 1
         listed = ", ".join(f"{k} ({v})" for k, v in sorted(counts.items()))
         warnings.warn(
-            f"{plural(len(unmapped.items), 'HSDS value')} in {label} have no field in the "
-            f"map and were kept in the notes of their records: {listed}. "
+            f"{plural(len(unmapped.items), 'HSDS value')} in {label} "
+            f"{'has' if len(unmapped.items) == 1 else 'have'} no field in the map and "
+            f"{'was' if len(unmapped.items) == 1 else 'were'} kept in the notes of their "
+            f"records: {listed}. "
             "smap.provenance['hsds_unmapped'] lists each.", HSDSWarning, stacklevel=2)
     if guesses:
         shown = "; ".join(guesses[:5]) + ("; ..." if len(guesses) > 5 else "")
         warnings.warn(
-            f"{plural(len(guesses), 'value')} in {label} were matched by name or shape: "
+            f"{plural(len(guesses), 'value')} in {label} "
+            f"{'was' if len(guesses) == 1 else 'were'} matched by name or shape: "
             f"{shown}. Pass terms= to map taxonomy terms yourself; give service areas a "
             "GSS code in their uri.",
             HSDSWarning, stacklevel=2)
