@@ -29,6 +29,7 @@ from servicemap.hours import OpeningHours, parse_hours
 from servicemap.interpolation import interpolate
 from servicemap.io.files import read_file
 from servicemap.io.hsds import read_hsds
+from servicemap.io.workbook import read_workbook, write_template
 from servicemap.model import (
     Area,
     Catchment,
@@ -82,4 +83,6 @@ __all__ = [
     "reach_matrix",
     "read_file",
     "read_hsds",
+    "read_workbook",
+    "write_template",
 ]

@@ -32,6 +32,7 @@ import html
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from servicemap.errors import (
@@ -61,6 +62,8 @@ from servicemap.model import (
 from servicemap.vocab import VOCABULARY, Vocabulary
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import geopandas as gpd
     import pandas as pd
 
@@ -1223,6 +1226,36 @@ class ServiceMap:
         from servicemap.io.hsds import write_hsds
 
         return write_hsds(self, directory)
+
+    # -- writing ---------------------------------------------------------------------
+    def to_workbook(self, path: str | PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the map as a workshop workbook (``.xlsx``) or a folder of CSV files.
+
+        See :func:`servicemap.io.workbook.write_workbook`; :func:`servicemap.read_workbook`
+        reads it back, given the same areas, to an equal map.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A name ending in ``.xlsx``, or a folder (no extension) for CSV files.
+        overwrite : bool, default False
+            Replace an existing workbook, or write into a folder that is not empty.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = sm.datasets.bedfordshire().to_workbook(pathlib.Path(d) / "b.xlsx")
+        ...     print(path.name, path.stat().st_size > 0)
+        b.xlsx True
+        """
+        from servicemap.io.workbook import write_workbook
+
+        return write_workbook(self, path, overwrite=overwrite)
 
     # -- comparison ------------------------------------------------------------------
     def equals(self, other: object) -> bool:

@@ -106,7 +106,7 @@ class SheetProblem(Problem):
     sheet 'Services', row 14, column 'capacity': 'about 40' is not a number. Write 40.
     >>> SheetProblem("services.csv", 3, "id", None, "is empty.").location()
     "file 'services.csv', row 3, column 'id'"
-    >>> print(SheetProblem("areas", None, None, "lsoa.gpk", "is not a file."))
+    >>> print(SheetProblem("areas", None, "areas", "lsoa.gpk", "is not a file."))
     areas: 'lsoa.gpk' is not a file.
     """
 
@@ -122,6 +122,9 @@ class SheetProblem(Problem):
         """
         if self.table == "areas" or self.table.startswith("areas ("):
             parts = [self.table]  # the boundaries given, not a sheet
+            if self.field not in (None, "areas"):
+                parts.append(f"column '{self.field}'")
+            return ", ".join(parts)
         else:
             kind = "file" if "." in self.table else "sheet"
             parts = [f"{kind} '{self.table}'"]
@@ -1286,18 +1289,18 @@ def read_workbook(path: str | PathLike[str], *, areas: Any) -> ServiceMap:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> smap = sm.datasets.bedfordshire()
-    >>> services = smap.services
-    >>> services.loc["lut-adult-hub", "capacity"] = -3
-    >>> broken = smap.replace(services=services, strict=False)
+    >>> import tempfile, pathlib, openpyxl
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     path = broken.to_workbook(pathlib.Path(d) / "mapping.xlsx")
+    ...     path = sm.datasets.bedfordshire().to_workbook(pathlib.Path(d) / "mapping.xlsx")
+    ...     book = openpyxl.load_workbook(path)
+    ...     book["Services"]["K2"] = "about 40"  # column K is capacity
+    ...     book.save(path)
     ...     sm.read_workbook(path, areas="bedfordshire")
     Traceback (most recent call last):
     ...
     servicemap.errors.InputError: 1 problem in 'mapping.xlsx'
-      - sheet 'Services', row ... (id 'lut-adult-hub'), column 'capacity': -3 is below 0. ...
+      - sheet 'Services', row 2 (id 'crs-pwb-beds'), column 'capacity': 'about 40' is not a
+        number. Write a plain number such as 40, with no units or words.
     """
     smap, problems, notes, name = _check(path, areas, need_areas=True)
     errors = [p for p in problems if p.severity == "error"]
@@ -1329,9 +1332,11 @@ def validate_workbook(path: str | PathLike[str], *, areas: Any = None) -> Valida
     >>> import tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as d:
     ...     report = validate_workbook(write_template(pathlib.Path(d) / "t.xlsx"))
-    >>> report.ok, [str(p) for p in report.problems]  # doctest: +NORMALIZE_WHITESPACE
-    (True, ["table 'areas': were not given, so sites, footprints and travel times were
-    not checked against them. Give the areas (--areas) to check them too."])
+    >>> report.ok, len(report.problems)
+    (True, 1)
+    >>> print(report.notes[0])  # doctest: +NORMALIZE_WHITESPACE
+    areas: none were given, so sites, footprints and travel times were not checked
+    against areas. Give the areas (--areas) to check them too.
     """
     _, problems, _, name = _check(path, areas, need_areas=False)
     return ValidationReport(tuple(problems), source=name)
