@@ -60,11 +60,15 @@ def demo(
 
     Loads the map, validates it and prints areas, population and estimated need by
     local authority, services by need and commissioning partnership, the referral
-    pathways, coverage by need and hour band and access to capacity (2SFCA) by local
-    authority. Writes to OUTPUT: bedfordshire.gpkg (layers areas and sites), a CSV of
-    each table (areas without geometry, sites with easting and northing), the summary
-    tables, coverage.csv, coverage_summary.csv, accessibility.csv, validation.csv and
-    ATTRIBUTION.txt.
+    pathways, coverage by need and hour band, access to capacity (2SFCA) by local
+    authority, the gaps (by need and reason, the largest, and how they move with the
+    distance cut-off) and the overlaps between services of different partnerships.
+    Counts of people in gap and overlap reports have counts under 5 suppressed.
+    Writes to OUTPUT: bedfordshire.gpkg (layers areas and sites), a CSV of each table
+    (areas without geometry, sites with easting and northing), the summary tables,
+    coverage.csv, coverage_summary.csv, accessibility.csv, gaps.csv,
+    gaps_summary.csv, gaps_by_lad.csv, gaps_sensitivity.csv, overlaps.csv,
+    overlaps_by_area.csv, validation.csv and ATTRIBUTION.txt.
     """
     import pandas as pd
 
@@ -96,6 +100,9 @@ def demo(
                "capacities and catchments are illustrative.")
     for note in notes:
         typer.echo("  note: " + note.replace("; attrs['excluded'] lists them", ""))
+    gaps, overlaps = _gaps_and_overlaps(smap)
+    _show_gaps(gaps)
+    _show_overlaps(overlaps)
     typer.echo(f"\nValidation: {report._counts()}")
     for problem in report.errors + report.warnings:
         typer.echo(f"  {problem.severity:<8} {problem}")
@@ -103,6 +110,7 @@ def demo(
     output.mkdir(parents=True, exist_ok=True)
     written = _write_demo(smap, summary, report, output)
     written += _write_analyses(cov, access, output)
+    written += _write_gaps_and_overlaps(gaps, overlaps, output)
     typer.echo(f"\nWrote {len(written)} files to {output}/: {', '.join(written)}")
 
 
@@ -142,6 +150,112 @@ def _analyses(smap):  # noqa: ANN001, ANN202
     access.attrs["supply"] = {need: frames[(need, "2sfca")].attrs["supply"]
                               for need in DEMO_ACCESS}
     return cov, access, notes
+
+
+#: Distances the demo's gap sensitivity tries, in metres.
+DEMO_SENSITIVITY = [5_000, 10_000, 15_000]
+
+
+def _gaps_and_overlaps(smap):  # noqa: ANN001, ANN202
+    import servicemap as sm
+
+    gaps = sm.find_gaps(smap)
+    swept = sm.find_gaps(smap, need="drug", max_distance=DEMO_SENSITIVITY)
+    gaps.attrs["demo_sensitivity"] = swept.sensitivity
+    overlaps = sm.find_overlaps(smap, across="partnership")
+    return gaps, overlaps
+
+
+def _gap_tables(gaps):  # noqa: ANN001, ANN202
+    """Return the published gap tables: by need and reason, and the largest gaps."""
+    from servicemap.disclosure import suppress
+
+    def cells(frame):  # noqa: ANN001, ANN202 - the body of a summary, its total dropped
+        return frame["need_in_gaps"].iloc[:-1]
+
+    raw = cells(gaps.summary(["need", "reason"], suppress=None)).unstack("reason")
+    shown = cells(gaps.summary(["need", "reason"])).unstack("reason")
+    reasons = [r for r in gaps.table["reason"].cat.categories if r in raw.columns]
+    # no gap of a reason is 0; a count hidden for disclosure is marked
+    wide = shown.reindex(columns=reasons).astype("object")
+    wide = wide.where(shown[reasons].notna(), "<5*").where(raw[reasons].notna(), 0)
+    totals = cells(gaps.summary("need"))
+    wide["all reasons"] = totals.astype("object").where(totals.notna(), "<5*")
+    columns = ["code", "name", "lad_name", "need", "client_group", "hour_band",
+               "reason", "severity"]
+    top = gaps.table.loc[gaps.table["headline"], columns].head(8)
+    top = suppress(top, ["severity"], marker="<5*")
+    return wide, top
+
+
+def _show_gaps(gaps):  # noqa: ANN001, ANN202
+    import pandas as pd
+
+    wide, top = _gap_tables(gaps)
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        _show("Gaps: people in need in areas where provision falls short, by need and "
+              "reason", wide)
+        typer.echo("Each area counts once per need, under its most fundamental reason; "
+                   "<5* = suppressed.")
+        _show("The largest gaps (people with the need in the area)",
+              top.set_index("code"))
+        sens = gaps.attrs["demo_sensitivity"]
+        sens = sens.reset_index()[["max_distance", "areas_in_gaps", "need_in_gaps"]]
+        sens["need_in_gaps"] = sens["need_in_gaps"].round(0).astype(int)
+        _show("People with a drug need in gaps if every service reached "
+              + ", ".join(f"{d // 1000} km" for d in DEMO_SENSITIVITY),
+              sens.set_index("max_distance"))
+    for note in gaps.notes:
+        typer.echo("  note: " + note)
+
+
+def _show_overlaps(overlaps):  # noqa: ANN001, ANN202
+    import pandas as pd
+
+    from servicemap.disclosure import suppress
+
+    t = overlaps.table
+    columns = ["needs", "shared_areas", "shared_population", "share_a", "share_b"]
+    top = suppress(t[columns].head(8).reset_index(), ["shared_population"],
+                   marker="<5*")
+    top["needs"] = top["needs"].map(", ".join)
+    for c in ("share_a", "share_b"):
+        top[c] = top[c].map("{:.0%}".format)
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        _show(f"Overlaps: {len(t)} pairs of services of different partnerships meeting "
+              "the same need for the same people, largest first",
+              top.set_index(["service_a", "service_b"]))
+    dup = overlaps.duplication["duplication"]
+    typer.echo(f"Duplication (services beyond one reaching an area, in these pairs): "
+               f"median {dup.median():.0f}, highest {dup.max():.0f}.")
+
+
+def _write_gaps_and_overlaps(gaps, overlaps, output: Path) -> list[str]:  # noqa: ANN001
+    import pandas as pd
+
+    from servicemap.disclosure import suppress
+    from servicemap.io.exports import write_csv
+
+    marker = "[suppressed]"
+    table = suppress(gaps.table, ["population", "severity"], marker=marker)
+    written = [write_csv(table, output / "gaps.csv").name]
+    for name, frame in (("gaps_summary", gaps.summary(["need", "reason"])),
+                        ("gaps_by_lad", gaps.summary("lad"))):
+        frame = frame.assign(share_of_need=frame["share_of_need"].round(4))
+        written.append(write_csv(frame.reset_index(), output / f"{name}.csv",
+                                 index=False, na_rep=marker).name)
+    sens = gaps.attrs["demo_sensitivity"].round(4).reset_index()
+    written.append(write_csv(sens, output / "gaps_sensitivity.csv", index=False).name)
+    pairs = overlaps.table.copy()
+    for c in pairs.columns:
+        if pairs[c].map(type).eq(tuple).any():
+            pairs[c] = pairs[c].map("; ".join)
+    people = ["shared_population"] + [c for c in pairs if c.startswith("need_")]
+    pairs = suppress(pairs.reset_index(), people, marker=marker)
+    written.append(write_csv(pairs, output / "overlaps.csv", index=False).name)
+    dup = pd.DataFrame(overlaps.duplication)
+    written.append(write_csv(dup, output / "overlaps_by_area.csv").name)
+    return written
 
 
 def _coverage_table(smap):  # noqa: ANN001, ANN202
@@ -216,6 +330,100 @@ def _write_demo(smap, summary, report, output: Path) -> list[str]:  # noqa: ANN0
         "\n", encoding="utf-8")
     written.append("ATTRIBUTION.txt")
     return written
+
+
+@app.command(short_help="Write an empty workbook (or CSV folder) to fill in.")
+def template(
+    path: Annotated[Path, typer.Argument(
+        help="The workbook to write, such as mapping.xlsx; a name without an extension "
+             "writes a folder of CSV files instead.")],
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the file (or write into the folder) if it exists.")] = False,
+) -> None:
+    """Write an empty workshop workbook to capture services, sites and referral routes.
+
+    One sheet per table (Organisations, Partnerships, Services, Catchments, Sites,
+    Pathways, Areas, Travel times), a README sheet explaining every column with an
+    example, drop-downs for the vocabularies (listed on the Vocabulary sheet) and an
+    About sheet for the map's name and licence. Check it with `servicemap validate`.
+    """
+    from servicemap.io.workbook import write_template
+
+    try:
+        written = write_template(path, overwrite=force)
+    except (FileExistsError, ValueError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    kind = "workbook" if written.suffix else "folder of CSV files"
+    typer.echo(f"Wrote the {kind} {written}. Fill it in, then run: servicemap validate "
+               f"{written} --areas <areas.gpkg or a dataset name>")
+
+
+_FORMATS = ("table", "json")
+
+
+@app.command(short_help="Check a workbook (or CSV folder) and list every problem.")
+def validate(
+    path: Annotated[Path, typer.Argument(
+        help="The workbook (.xlsx) or folder of CSV files to check.")],
+    areas: Annotated[str | None, typer.Option(
+        "--areas", help="The area polygons: a GeoPackage, GeoJSON or shapefile, or a "
+                        "shipped dataset's name such as bedfordshire. Without them, "
+                        "sites and footprints are not checked against areas.")] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", help="table (for people) or json (for tools).")] = "table",
+) -> None:
+    """Check a workshop workbook and print every problem, naming sheet, row and column.
+
+    Exits with 1 if any problem is an error, 0 otherwise (warnings and notes of what
+    would be normalised on reading do not fail).
+    """
+    import json
+
+    from servicemap.io.workbook import validate_workbook
+
+    if output_format not in _FORMATS:
+        typer.echo(f"Error: --format {output_format!r} is not one of: "
+                   f"{', '.join(_FORMATS)}.", err=True)
+        raise typer.Exit(2)
+    try:
+        report = validate_workbook(path, areas=areas)
+    except FileNotFoundError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if output_format == "json":
+        problems = [{"severity": p.severity, "sheet": p.table, "row": p.row,
+                     "column": p.field, "cell": getattr(p, "cell", None), "id": p.id,
+                     "value": p.value, "message": p.message} for p in report.problems]
+        typer.echo(json.dumps({"source": str(path), "ok": report.ok,
+                               "errors": len(report.errors),
+                               "warnings": len(report.warnings),
+                               "notes": len(report.notes), "problems": problems},
+                              indent=2, default=str, ensure_ascii=False))
+    else:
+        typer.echo(_problem_table(report, path))
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def _problem_table(report, path: Path) -> str:  # noqa: ANN001
+    """Lay the problems out as a plain-text table, one line each."""
+    head = ("severity", "sheet", "row", "column", "value", "message")
+    rows = []
+    for p in report.problems:
+        value = "" if p.value is None else repr(p.value) if isinstance(p.value, str) \
+            else str(p.value)
+        if len(value) > 30:
+            value = value[:27] + "..."
+        rows.append((p.severity, p.table, "" if p.row is None else str(p.row),
+                     p.field or "", value, p.message))
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(head[:-1])]
+    lines = [f"{path.name}: {report._counts()}"]
+    if rows:
+        lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=False))
+                     + "  message")
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False))
+                  + "  " + r[-1] for r in rows]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover

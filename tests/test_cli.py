@@ -47,7 +47,8 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
         "organisations.csv", "partnerships.csv", "summary_areas.csv",
         "summary_services_by_need.csv", "summary_pathways.csv", "summary_sites.csv",
         "validation.csv", "ATTRIBUTION.txt", "coverage.csv", "coverage_summary.csv",
-        "accessibility.csv"])
+        "accessibility.csv", "gaps.csv", "gaps_summary.csv", "gaps_by_lad.csv",
+        "gaps_sensitivity.csv", "overlaps.csv", "overlaps_by_area.csv"])
     sites = pd.read_csv(out / "sites.csv", index_col="id")
     beds_sites = sm.datasets.bedfordshire().sites
     assert sites["easting"].dropna().astype(int).equals(
@@ -73,6 +74,24 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
                        & (services["capacity_unit"] == "places")
                        & (services["status"] == "active")]
     assert places == pytest.approx(counted["capacity"].sum(), rel=1e-3)
+    # gaps and overlaps, against the library called directly, small counts suppressed
+    gaps = sm.find_gaps(smap)
+    assert "Gaps: people in need in areas where provision falls short" in text
+    by_lad = pd.read_csv(out / "gaps_by_lad.csv", index_col="lad_code")
+    direct_lad = gaps.summary("lad")
+    assert by_lad["need_in_gaps"].tolist() == direct_lad["need_in_gaps"].tolist()
+    assert by_lad.loc["total", "need_in_gaps"] == round(
+        gaps.totals()["need_in_gaps"].sum())
+    table = pd.read_csv(out / "gaps.csv", index_col="gap", dtype={"severity": str})
+    assert len(table) == len(gaps.table)
+    small = gaps.table["severity"].round() < 5
+    assert (table.loc[small[small].index, "severity"] == "[suppressed]").all()
+    sens = pd.read_csv(out / "gaps_sensitivity.csv")
+    assert sens["max_distance"].tolist() == [5_000, 10_000, 15_000]
+    assert sens["need_in_gaps"].is_monotonic_decreasing
+    pairs = pd.read_csv(out / "overlaps.csv")
+    assert len(pairs) == len(sm.find_overlaps(smap, across="partnership").table)
+    assert "pairs of services of different partnerships" in text
     # running again over the same folder works
     assert runner.invoke(app, ["demo", "-o", str(out)]).exit_code == 0
 

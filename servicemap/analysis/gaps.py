@@ -57,7 +57,8 @@ from servicemap.analysis._select import (
     group_age_ok,
     lists_any,
 )
-from servicemap.disclosure import DEFAULT_THRESHOLD, suppress
+from servicemap.disclosure import DEFAULT_THRESHOLD
+from servicemap.disclosure import suppress as suppress_small
 from servicemap.errors import ServiceMapWarning, did_you_mean, plural
 from servicemap.geography import journey_reach, reach_matrix
 from servicemap.vocab import CLIENT_GROUP_AGES
@@ -140,7 +141,8 @@ class GapReport:
             level such as ``lad``, ``imd_decile``, or any column of the table.
         suppress : int or None, default 5
             Counts of people below this are hidden, with secondary suppression
-            (:func:`servicemap.disclosure.suppress`); None publishes exact figures.
+            (:func:`servicemap.disclosure.suppress`; with several keys, as if the
+            subtotals by each were published too); None publishes exact figures.
 
         Returns
         -------
@@ -195,10 +197,15 @@ class GapReport:
                 len(resolved) - 1)], names=out.index.names)
         out = pd.concat([out, total])
         out.index.names = resolved
+        for label in labels:
+            out[label] = out[label].astype("str").where(out[label].notna(), "")
         out["share_of_need"] = out["need_in_gaps"] / total_need if total_need else np.nan
         if suppress:
-            body = suppress_counts(out.iloc[:-1], suppress)
-            tail = suppress_counts(out.iloc[-1:], suppress)
+            # with two or more keys, the subtotals by each are published elsewhere
+            margins = resolved if len(resolved) > 1 else None
+            body = suppress_small(out.iloc[:-1].reset_index(), ["need_in_gaps"],
+                            threshold=suppress, margins=margins).set_index(resolved)
+            tail = suppress_small(out.iloc[-1:], ["need_in_gaps"], threshold=suppress)
             out = pd.concat([body, tail])
             out["share_of_need"] = out["share_of_need"].where(out["need_in_gaps"].notna())
         return out
@@ -310,11 +317,6 @@ class GapReport:
                 f"{self.table['code'].nunique():,} areas for "
                 f"{', '.join(self.attrs.get('need', ())) or 'no need'}; "
                 f"{people:,.0f} people in need in gap areas>")
-
-
-def suppress_counts(frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """Suppress the ``need_in_gaps`` of a summary (one published sum: its total)."""
-    return suppress(frame, ["need_in_gaps"], threshold=threshold)
 
 
 @dataclass
