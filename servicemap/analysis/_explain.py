@@ -131,8 +131,11 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
         ok = not why
         if ok and str(row["reason"]) == "under_capacity":
             cap = services["capacity"].iloc[j]
-            if pd.isna(cap) or services["capacity_unit"].iloc[j] != ctx.unit:
-                why.append(f"counts, but its capacity is not in {unit_name}")
+            if pd.isna(cap):
+                why.append("counts, but gives no capacity")
+            elif services["capacity_unit"].iloc[j] != ctx.unit:
+                why.append(f"counts, but its capacity is in "
+                           f"{services['capacity_unit'].iloc[j]}, not {unit_name}")
             else:
                 served = float(demand[elig.matrix[:, [j]].toarray().ravel() > 0].sum())
                 why.append(f"counts; its {cap:g} {unit_name} are shared among "
