@@ -798,6 +798,8 @@ def _services(raws: dict[str, _Raw], log: _Log) -> tuple[list[dict[str, Any]], l
             continue
         first[sid] = n
         if sid not in row_of_id:
+            if "services" in log.broken:
+                continue  # the services could not be read: nothing to check against
             where = services.label if services else "Services"
             log.add(catchments.label, n, "service", crec.get("service"),
                     f"is not in sheet '{where}'.{did_you_mean(sid, row_of_id)} Correct the "

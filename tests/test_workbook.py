@@ -1,0 +1,509 @@
+"""The workshop workbook: template, reader, writer, and every problem named by cell."""
+
+import datetime
+import json
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+from toy import X0, Y0, grid_areas, toy_tables
+from typer.testing import CliRunner
+
+import servicemap as sm
+from servicemap.cli import app
+from servicemap.io.sheets import SHEETS, readme_frame
+from servicemap.io.workbook import (
+    SheetProblem,
+    read_workbook,
+    validate_workbook,
+    write_template,
+    write_workbook,
+)
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def toy_map(areas):
+    return sm.ServiceMap.from_frames(areas=areas, **toy_tables())
+
+
+def col(ws, name):
+    """Return the 1-based position of a header in row 1."""
+    return [c.value for c in ws[1]].index(name) + 1
+
+
+def edit(path, change):
+    book = openpyxl.load_workbook(path)
+    change(book)
+    book.save(path)
+    return path
+
+
+def problems(path, areas):
+    with pytest.raises(sm.InputError) as info:
+        read_workbook(path, areas=areas)
+    return info.value.problems
+
+
+# -- the template ---------------------------------------------------------------------
+def test_template_sheets_headers_and_layout(tmp_path):
+    path = write_template(tmp_path / "mapping.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["README", *(s.name for s in SHEETS)]
+    for spec in SHEETS:
+        ws = book[spec.name]
+        assert [c.value for c in ws[1]] == spec.names
+        assert ws.freeze_panes == ("B2" if spec.key else "A2")
+        assert all(c.font.b for c in ws[1])
+        assert ws.column_dimensions["A"].width >= 10
+    assert book["Catchments"]["A1"].value == "service"
+    # the README explains every column of every sheet, with an example
+    readme = book["README"]
+    rows = [[c.value for c in r] for r in readme.iter_rows()]
+    start = rows.index(["sheet", "column", "required", "holds", "description", "example"])
+    table = rows[start + 1:]
+    assert len(table) == sum(len(s.columns) for s in SHEETS) == len(readme_frame())
+    assert ["Services", "needs", "yes", "terms of the vocabulary 'need', separated by ';'"
+            ] == table[[r[:2] for r in table].index(["Services", "needs"])][:4]
+
+
+def test_template_drop_downs_reference_the_vocabulary_sheet(tmp_path):
+    book = openpyxl.load_workbook(write_template(tmp_path / "m.xlsx"))
+    vocab = book["Vocabulary"]
+    terms = [(r[0].value, r[1].value) for r in vocab.iter_rows(min_row=2)]
+    assert len(terms) == len(sm.VOCABULARY.to_frame())
+    services = book["Services"]
+    by_column = {}
+    for dv in services.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            by_column[rng.coord.split(":")[0].rstrip("0123456789")] = dv
+    needs = by_column[openpyxl.utils.get_column_letter(col(services, "needs"))]
+    # interventions: 28 terms, over 255 characters inline: a range on the Vocabulary sheet
+    assert len(",".join(sm.VOCABULARY.terms("intervention"))) > 255
+    interventions = by_column[openpyxl.utils.get_column_letter(
+        col(services, "interventions"))]
+    ref = interventions.formula1.removeprefix("=")
+    first, last = (int(x.split("$")[-1]) for x in ref.split(":"))
+    assert [vocab.cell(r, 2).value for r in range(first, last + 1)] == list(
+        sm.VOCABULARY.terms("intervention"))
+    ref = needs.formula1.removeprefix("=")
+    assert ref.startswith("Vocabulary!$B$")
+    first, last = (int(x.split("$")[-1]) for x in ref.split(":"))
+    assert [vocab.cell(r, 2).value for r in range(first, last + 1)] == list(
+        sm.VOCABULARY.terms("need"))
+    assert needs.showErrorMessage is False  # several terms separated by ';' are allowed
+    unit = by_column[openpyxl.utils.get_column_letter(col(services, "capacity_unit"))]
+    assert unit.errorStyle == "warning"  # a new term may be declared
+    first, last = (int(x.split("$")[-1]) for x in unit.formula1.split(":"))
+    assert [vocab.cell(r, 2).value for r in range(first, last + 1)] == list(
+        sm.VOCABULARY.terms("capacity_unit"))
+    capacity = by_column[openpyxl.utils.get_column_letter(col(services, "capacity"))]
+    assert (capacity.type, capacity.operator, capacity.formula1) == (
+        "decimal", "greaterThanOrEqual", "0")
+    illustrative = by_column[openpyxl.utils.get_column_letter(col(services, "illustrative"))]
+    assert illustrative.formula1 == '"yes,no"'
+    for ws in book.worksheets:
+        for dv in ws.data_validations.dataValidation:
+            assert len(dv.formula1) <= 255
+            assert dv.prompt is None or len(dv.prompt) <= 255
+
+
+def test_template_as_csv_folder(tmp_path):
+    folder = write_template(tmp_path / "mapping")
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == sorted(["README.md", *(s.file for s in SHEETS)])
+    assert (folder / "services.csv").read_text(encoding="utf-8").splitlines()[0] == ",".join(
+        SHEETS[2].names)
+    assert "| needs | yes |" in (folder / "README.md").read_text(encoding="utf-8")
+    report = validate_workbook(folder)
+    assert report.ok and len(report.errors) == 0
+
+
+def test_template_is_never_written_over(tmp_path):
+    path = write_template(tmp_path / "m.xlsx")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_template(path)
+    write_template(path, overwrite=True)
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "x.txt").write_text("mine")
+    with pytest.raises(FileExistsError):
+        write_template(tmp_path / "f")
+    with pytest.raises(ValueError, match="ending in .xlsx"):
+        write_template(tmp_path / "m.xls")
+
+
+# -- round trips ----------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["beds.xlsx", "beds"])
+def test_bedfordshire_round_trips(tmp_path, name):
+    smap = sm.datasets.bedfordshire()
+    path = smap.to_workbook(tmp_path / name)
+    again = read_workbook(path, areas="bedfordshire")
+    assert again.equals(smap)
+    assert again.provenance == smap.provenance
+    assert again.notes == ()
+
+
+@pytest.mark.parametrize("name", ["toy.xlsx", "toy"])
+def test_round_trip_with_travel_times_declared_terms_and_formula_like_text(
+        tmp_path, areas, name):
+    tables = toy_tables()
+    tables["services"].loc[0, "notes"] = "=HYPERLINK(\"http://x\")"
+    tables["services"].loc[1, "notes"] = "- first; + second"
+    tables["organisations"].loc[0, "notes"] = "@mention\tand tab"
+    tables["organisations"].loc[1, "notes"] = "'=already quoted"
+    tables["services"].loc[1, "needs"] = "drug; chemsex"
+    tables["services"].loc[0, "reach"] = "minutes"
+    tables["services"].loc[0, "max_distance"] = None
+    tables["services"].loc[0, "max_minutes"] = 20
+    times = pd.DataFrame({"area": ["E01000001", "E01000002"], "site": ["HUB-1", "HUB-1"],
+                          "minutes": [5.5, 12.0]})
+    smap = sm.ServiceMap.from_frames(
+        areas=areas, travel_times=times, vocabulary={"need": {"chemsex": "Chemsex: support"}},
+        provenance={"name": "Toy", "vintage": {"areas": "2011"}}, **tables)
+    path = write_workbook(smap, tmp_path / name)
+    again = read_workbook(path, areas=areas)
+    assert again.equals(smap)
+    assert again.vocabulary.declared() == {"need": {"chemsex": "Chemsex: support"}}
+    assert again.provenance == {"name": "Toy", "vintage": {"areas": "2011"}}
+    # formula-like text was written with an apostrophe, and read without it
+    if name.endswith(".xlsx"):
+        ws = openpyxl.load_workbook(path)["Services"]
+        notes = [ws.cell(r, col(ws, "notes")).value for r in (2, 3)]
+    else:
+        notes = pd.read_csv(path / "services.csv", dtype=str)["notes"].tolist()
+    assert notes == ["'=HYPERLINK(\"http://x\")", "'- first; + second"]
+    kinds = {p.message.split(";")[0] for p in again.notes}
+    assert kinds == {"starts with an apostrophe that keeps a spreadsheet from running it "
+                     "as a formula"}
+    assert {(p.table, p.field) for p in again.notes} == {
+        (("Services" if name.endswith(".xlsx") else "services.csv"), "notes"),
+        (("Organisations" if name.endswith(".xlsx") else "organisations.csv"), "notes")}
+
+
+def test_every_trigger_is_neutralised_when_written(tmp_path, areas):
+    tables = toy_tables()
+    texts = ["=1+1", "+1", "-1", "@SUM(A1)"]  # a map's text never starts with a space
+    tables["organisations"] = pd.DataFrame(
+        [{"id": f"O{i}", "name": "Org", "kind": "other", "notes": t}
+         for i, t in enumerate(texts)] + tables["organisations"].to_dict("records"))
+    smap = sm.ServiceMap.from_frames(areas=areas, **tables)
+    written = write_workbook(smap, tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(written)["Organisations"]
+    cells = [ws.cell(r, col(ws, "notes")) for r in range(2, 6)]
+    assert [c.value for c in cells] == ["'" + t for t in texts]
+    assert all(c.data_type == "s" for c in cells)  # text, never a formula
+    folder = write_workbook(smap, tmp_path / "t")
+    frame = pd.read_csv(folder / "organisations.csv", dtype=str, keep_default_na=False)
+    assert frame["notes"].tolist()[:4] == ["'" + t for t in texts]
+    assert read_workbook(written, areas=areas).equals(smap)
+    assert read_workbook(folder, areas=areas).equals(smap)
+
+
+def test_tab_and_carriage_return_are_neutralised_too():
+    from servicemap.io.workbook import _protect
+
+    assert [_protect(t) for t in ["\tx", "\rx", "'x", "x", ("=a", "b")]] == [
+        "'\tx", "'\rx", "''x", "x", "'=a; b"]
+
+
+def test_text_a_sheet_cannot_hold_is_an_error_on_writing(tmp_path, areas):
+    tables = toy_tables()
+    tables["organisations"].loc[0, "notes"] = "bell\x07"
+    smap = sm.ServiceMap.from_frames(areas=areas, **tables)
+    with pytest.raises(sm.InputError, match="row 'C1', field 'notes': holds a control"):
+        write_workbook(smap, tmp_path / "x.xlsx")
+
+
+# -- one message for each seeded error ------------------------------------------------
+def test_each_seeded_error_gets_one_message_naming_sheet_row_and_column(
+        tmp_path, toy_map, areas):
+    path = write_workbook(toy_map, tmp_path / "seeded.xlsx")
+
+    def seed(book):
+        ws = book["Organisations"]
+        ws.cell(3, col(ws, "name")).value = None                       # missing required
+        ws.merge_cells(start_row=2, start_column=col(ws, "notes"), end_row=3,
+                       end_column=col(ws, "notes"))                    # merged cells
+        ws = book["Services"]
+        ws.cell(2, col(ws, "capacity")).value = "about 40"             # bad number
+        ws.cell(3, col(ws, "hours")).value = "9-5ish"                  # bad hours
+        ws.cell(3, col(ws, "needs")).value = "drugs"                   # unknown term
+        ws.cell(1, ws.max_column + 1).value = "comments"               # unknown column
+        ws = book["Pathways"]
+        ws.cell(3, col(ws, "to_service")).value = "HUBB"               # unknown service
+        ws.cell(2, col(ws, "wait_days")).value = datetime.datetime(2024, 3, 1)  # a date
+        ws = book["Sites"]
+        ws.append(["OUT-1", "Again", "OUT", "phone"])                 # duplicate id
+        ws.append(["FAR", "Far away", "HUB", "in_person", X0 - 60_000, Y0])  # outside
+        ws.append(["SWAP", "Swapped", "HUB", "in_person", None, None, 52.1, -0.47])
+        ws = book["Partnerships"]
+        ws.delete_rows(1, ws.max_row)                                  # empty sheet
+
+    found = problems(edit(path, seed), areas)
+    got = sorted((p.table, p.row, p.field, p.cell) for p in found)
+    expected = sorted([
+        ("Organisations", 3, "name", "B3"),
+        ("Organisations", 2, "notes", "E2"),
+        ("Partnerships", None, None, None),
+        ("Services", 2, "capacity", "K2"),
+        ("Services", 3, "hours", "J3"),
+        ("Services", 3, "needs", "E3"),
+        ("Services", 1, "comments", "S1"),
+        ("Pathways", 3, "to_service", "D3"),
+        ("Pathways", 2, "wait_days", "H2"),
+        ("Sites", 4, "id", "A4"),
+        ("Sites", 5, "easting", "E5"),
+        ("Sites", 6, "lon", "G6"),
+    ])
+    assert got == expected
+    assert all(isinstance(p, SheetProblem) and p.severity == "error" for p in found)
+    text = {(p.table, p.field): str(p) for p in found}
+    assert text[("Services", "capacity")] == (
+        "sheet 'Services', row 2 (id 'HUB'), column 'capacity': 'about 40' is not a number."
+        " Write a plain number such as 40, with no units or words.")
+    assert "'drugs' is not a need. Did you mean 'drug'?" in text[("Services", "needs")]
+    assert "'9-5ish' is not a time range" in text[("Services", "hours")]
+    assert ("'HUBB' is not in sheet 'Services'. Did you mean 'HUB'?"
+            in text[("Pathways", "to_service")])
+    assert ("row 2 (id 'P1'), column 'wait_days': '2024-03-01' is a date, not a number"
+            in text[("Pathways", "wait_days")])
+    assert "'OUT-1' is used by rows 3, 4" in text[("Sites", "id")]
+    assert "60 km from the nearest area" in text[("Sites", "easting")]
+    assert "lon and lat look swapped" in text[("Sites", "lon")]
+    assert "merged cells E2:E3" in text[("Organisations", "notes")]
+    assert "is required but empty" in text[("Organisations", "name")]
+    assert text[("Services", "comments")].startswith(
+        "sheet 'Services', row 1, column 'comments': is not a column of sheet 'Services'.")
+    assert "sheet 'Partnerships': is empty" in text[("Partnerships", None)]
+
+
+def test_seeded_errors_in_a_csv_folder_name_the_file(tmp_path, toy_map, areas):
+    folder = write_workbook(toy_map, tmp_path / "toy")
+    services = (folder / "services.csv").read_text(encoding="utf-8")
+    (folder / "services.csv").write_text(services.replace("100.0", "about 40"),
+                                         encoding="utf-8")
+    (found,) = problems(folder, areas)
+    assert str(found).startswith("file 'services.csv', row 2 (id 'HUB'), column 'capacity': "
+                                 "'about 40' is not a number.")
+    assert found.cell == "K2"
+
+
+# -- what the reader reports instead of fixing silently ------------------------------
+def test_reader_notes_what_it_normalised(tmp_path, toy_map, areas):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+
+    def change(book):
+        ws = book["Services"]
+        ws.cell(3, col(ws, "name")).value = "  Outreach "
+        ws.cell(3, col(ws, "client_groups")).value = "Adults; rough_sleepers"
+        ws.cell(1, col(ws, "min_age")).value = "Min age"
+        ws = book["Sites"]
+        ws.cell(2, col(ws, "easting")).value = None
+        ws.cell(2, col(ws, "northing")).value = None
+        ws.cell(2, col(ws, "lon")).value = -0.4
+        ws.cell(2, col(ws, "lat")).value = 52.1
+        book["Organisations"].cell(2, 1).value = "C1"
+
+    smap = read_workbook(edit(path, change), areas=areas)
+    notes = {(p.table, p.row, p.field): p for p in smap.notes}
+    assert set(notes) == {("Services", 3, "name"), ("Services", 3, "client_groups"),
+                          ("Services", 1, "min_age"), ("Sites", 2, "lon")}
+    assert all(p.severity == "note" for p in smap.notes)
+    assert smap.services.loc["OUT", "name"] == "Outreach"
+    assert smap.services.loc["OUT", "client_groups"] == ("adults", "rough_sleepers")
+    assert "was read as the client group 'adults'" in notes[("Services", 3, "client_groups")
+                                                            ].message
+    assert notes[("Services", 1, "min_age")].message == "was read as column 'min_age'."
+    assert "converted to easting" in notes[("Sites", 2, "lon")].message
+    # the notes are also in the report, after any problems
+    assert smap.validate().notes == smap.notes
+
+
+def test_numbers_in_text_columns_are_read_as_text_with_a_note(tmp_path, toy_map, areas):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+    edit(path, lambda b: setattr(b["Sites"].cell(3, 10), "value", 2024.0))  # source
+    smap = read_workbook(path, areas=areas)
+    assert smap.sites.loc["OUT-1", "source"] == "2024"
+    (note,) = smap.notes
+    assert (note.table, note.row, note.field, note.cell) == ("Sites", 3, "source", "J3")
+    assert note.message == "is a number in the spreadsheet; it was read as the text '2024'."
+
+
+@pytest.mark.parametrize(("value", "kind", "expected"), [
+    ("=A1*2", "capacity", "is a formula. servicemap reads values and never runs"),
+    ("#N/A", "name", "is a spreadsheet error, not a value"),
+    (datetime.datetime(2024, 7, 24), "hours", "is a date, not text: the spreadsheet turned"),
+    (True, "capacity", "is a TRUE/FALSE value, not a number"),
+])
+def test_cells_that_are_not_values_are_errors(tmp_path, toy_map, areas, value, kind,
+                                              expected):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+    edit(path, lambda b: setattr(b["Services"].cell(2, col(b["Services"], kind)), "value",
+                                 value))
+    found = problems(path, areas)
+    assert [(p.table, p.row, p.field) for p in found] == [("Services", 2, kind)]
+    assert expected in found[0].message
+
+
+def test_catchments_are_joined_by_service(tmp_path, toy_map, areas):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+
+    def change(book):
+        ws = book["Catchments"]
+        ws.cell(3, 1).value = "OUTT"              # OUT loses its catchment
+        ws.append(["HUB", None, "none"])          # a second catchment for HUB
+
+    found = problems(edit(path, change), areas)
+    text = sorted(str(p) for p in found)
+    assert text == sorted([
+        "sheet 'Catchments', row 3, column 'service': 'OUTT' is not in sheet 'Services'. "
+        "Did you mean 'OUT'? Correct the id, or add the service.",
+        "sheet 'Catchments', row 4, column 'service': 'HUB' already has a catchment in "
+        "row 2. Give each service one row.",
+        "sheet 'Services', row 3, column 'id': 'OUT' has no row in sheet 'Catchments'. Add "
+        "one with this service's id in column 'service' and its max_distance (metres), "
+        "max_minutes, or reach 'none' for outreach, phone or online services."])
+
+
+def test_catchment_problems_name_the_catchments_sheet(tmp_path, toy_map, areas):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+    edit(path, lambda b: setattr(b["Catchments"]["D2"], "value", -5))
+    (p,) = problems(path, areas)
+    assert (p.table, p.row, p.field, p.cell) == ("Catchments", 2, "max_distance", "D2")
+
+
+def test_sheet_level_problems(tmp_path, toy_map, areas):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+
+    def change(book):
+        del book["Sites"]
+        book.create_sheet("Notes")["A1"] = "things to follow up"
+        book["Pathways"].delete_cols(col(book["Pathways"], "to_service"))
+        book["Services"].title = "renamed"
+        book["renamed"].title = "services"
+
+    found = problems(edit(path, change), areas)
+    text = [str(p) for p in found]
+    assert any(t.startswith("sheet 'Sites': is missing: the workbook needs it") for t in text)
+    assert any(t.startswith("sheet 'Pathways', column 'to_service': is missing") for t in text)
+    # the unknown sheet is a warning, the renamed one a note: neither is in the error
+    assert all(p.severity in {"error", "warning"} for p in found)
+    report = validate_workbook(path, areas=areas)
+    assert ("Notes", "warning") in {(p.table, p.severity) for p in report.problems}
+    assert any(p.table == "services" and p.message == "was read as sheet 'Services'."
+               for p in report.notes)
+
+
+def test_vocabulary_sheet_declares_terms(tmp_path, toy_map, areas):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+
+    def change(book):
+        ws = book["Vocabulary"]
+        ws.append(["need", "chemsex", None, "Chemsex support: for men"])
+        ws.append(["needs", "x", None, None])
+        ws.append(["need", "Bad Term", None, None])
+        ws = book["Services"]
+        ws.cell(3, col(ws, "needs")).value = "chemsex"
+
+    found = problems(edit(path, change), areas)
+    assert sorted((p.field, p.value) for p in found) == [("category", "needs"),
+                                                         ("term", "Bad Term")]
+    assert "such as 'bad_term'" in next(p.message for p in found if p.field == "term")
+    edit(path, lambda b: b["Vocabulary"].delete_rows(b["Vocabulary"].max_row - 1, 2))
+    smap = read_workbook(path, areas=areas)
+    assert smap.services.loc["OUT", "needs"] == ("chemsex",)
+    assert smap.vocabulary.label("need", "chemsex") == "Chemsex support"
+
+
+# -- areas ----------------------------------------------------------------------------
+def test_areas_from_files_dataset_names_and_frames(tmp_path, toy_map, areas):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+    gpkg = tmp_path / "areas.gpkg"
+    areas[["code", "geometry"]].to_file(gpkg, layer="areas", engine="pyogrio")
+    # the Areas sheet brings the figures; the file only the polygons
+    assert read_workbook(path, areas=gpkg).equals(toy_map)
+    geojson = tmp_path / "areas.geojson"
+    areas.to_crs(4326).to_file(geojson, engine="pyogrio")
+    smap = read_workbook(path, areas=geojson)
+    assert any(p.table == "areas" and "EPSG:4326" in p.message for p in smap.notes)
+    assert len(smap.areas) == 9
+    with pytest.raises(sm.InputError, match="areas: 'bedfordshre' is neither a file nor a "
+                                            "shipped dataset. Did you mean 'bedfordshire'"):
+        read_workbook(path, areas="bedfordshre")
+    with pytest.raises(sm.InputError, match="areas: none were given"):
+        read_workbook(path, areas=None)
+
+
+def test_areas_sheet_codes_must_be_in_the_boundaries(tmp_path, toy_map, areas):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+    edit(path, lambda b: setattr(b["Areas"]["A2"], "value", "E01000091"))
+    found = problems(path, areas)
+    assert [(p.table, p.row, p.field) for p in found][0] == ("Areas", 2, "code")
+    assert "Did you mean 'E01000009'?" in found[0].message
+
+
+def test_validate_without_areas_checks_rows_only(tmp_path, toy_map):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+    report = validate_workbook(path)
+    assert report.ok
+    assert [p.table for p in report.problems] == ["areas"]
+    edit(path, lambda b: setattr(b["Services"]["K2"], "value", "lots"))
+    report = validate_workbook(path)
+    assert [(p.table, p.row, p.field) for p in report.errors] == [("Services", 2, "capacity")]
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_workbook(tmp_path / "nope.xlsx", areas="bedfordshire")
+
+
+def test_not_a_workbook(tmp_path):
+    bad = tmp_path / "m.xlsx"
+    bad.write_text("not a zip")
+    report = validate_workbook(bad)
+    assert "cannot be opened as an Excel workbook" in report.errors[0].message
+
+
+# -- the command line -----------------------------------------------------------------
+def test_cli_template_and_validate(tmp_path, toy_map, areas):
+    target = tmp_path / "m.xlsx"
+    result = runner.invoke(app, ["template", str(target)])
+    assert result.exit_code == 0 and target.exists()
+    assert runner.invoke(app, ["template", str(target)]).exit_code == 2
+    assert runner.invoke(app, ["template", str(target), "--force"]).exit_code == 0
+    result = runner.invoke(app, ["validate", str(target)])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "m.xlsx: 0 errors, 0 warnings, 1 note"
+
+    gpkg = tmp_path / "areas.gpkg"
+    areas.to_file(gpkg, layer="areas", engine="pyogrio")
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+    edit(path, lambda b: setattr(b["Services"]["K2"], "value", "about 40"))
+    result = runner.invoke(app, ["validate", str(path), "--areas", str(gpkg)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "toy.xlsx: 1 error, 0 warnings, 0 notes"
+    assert lines[1].split() == ["severity", "sheet", "row", "column", "value", "message"]
+    assert lines[2].split()[:5] == ["error", "Services", "2", "capacity", "'about"]
+    result = runner.invoke(app, ["validate", str(path), "--areas", str(gpkg),
+                                 "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert (data["ok"], data["errors"]) == (False, 1)
+    assert {k: data["problems"][0][k] for k in ("sheet", "row", "column", "cell", "value")
+            } == {"sheet": "Services", "row": 2, "column": "capacity", "cell": "K2",
+                  "value": "about 40"}
+    assert runner.invoke(app, ["validate", str(path), "--format", "xml"]).exit_code == 2
+    assert runner.invoke(app, ["validate", str(tmp_path / "none.xlsx")]).exit_code == 2
+
+
+def test_cli_help_lists_the_commands():
+    text = runner.invoke(app, ["--help"]).output
+    assert "template" in text and "validate" in text
+
+
+def test_read_workbook_is_public():
+    assert sm.read_workbook is read_workbook and sm.write_template is write_template
+    assert isinstance(gpd.GeoDataFrame, type)
