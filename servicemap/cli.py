@@ -168,18 +168,23 @@ def _gaps_and_overlaps(smap):  # noqa: ANN001, ANN202
 
 def _gap_tables(gaps):  # noqa: ANN001, ANN202
     """Return the published gap tables: by need and reason, and the largest gaps."""
+    import pandas as pd
+
     from servicemap.disclosure import suppress
 
     def cells(frame):  # noqa: ANN001, ANN202 - the body of a summary, its total dropped
         return frame["need_in_gaps"].iloc[:-1]
 
     raw = cells(gaps.summary(["need", "reason"], suppress=None)).unstack("reason")
-    shown = cells(gaps.summary(["need", "reason"])).unstack("reason")
+    published = gaps.summary(["need", "reason"])
+    shown = cells(published).unstack("reason")
     reasons = [r for r in gaps.table["reason"].cat.categories if r in raw.columns]
     # no gap of a reason is 0; a count hidden for disclosure is marked
     wide = shown.reindex(columns=reasons).astype("object")
     wide = wide.where(shown[reasons].notna(), "<5*").where(raw[reasons].notna(), 0)
-    totals = cells(gaps.summary("need"))
+    sums = published.attrs["subtotals"]
+    totals = pd.Series({k[1]: v for k, v in sums.items() if k[0] == "need"},
+                       dtype="Int64").reindex(wide.index)
     wide["all reasons"] = totals.astype("object").where(totals.notna(), "<5*")
     columns = ["code", "name", "lad_name", "need", "client_group", "hour_band",
                "reason", "severity"]

@@ -1,19 +1,22 @@
 """Disclosure control: small counts of people are never published.
 
 Every count of people that a report publishes passes through :func:`suppress`. It
-rounds counts to whole people and hides any count below a threshold (default 5, as in
+rounds counts to whole people (totals are sums of the rounded counts, so a published
+table adds up) and hides any count below a threshold (default 5, as in
 NHS and ONS small-number practice) -- the **primary** suppression. Hiding one cell is
 not enough when the table's total is published, because the hidden value is the total
 less the others; so :func:`suppress` also hides further cells -- the **secondary**
 suppression, the smallest that protect the rest, as OpenSAFELY outputs do -- until
 no hidden cell can be worked out from the cells shown and the totals.
 
-What "worked out" means is exact: the published sums (the column total, and the
-subtotals of any ``margins``) are linear equations in the hidden cells, and a hidden
-cell is exposed when those equations fix its value. :func:`suppress` checks this on
-the row space of the equations and adds hidden cells until no hidden cell is fixed.
-Zero counts are shown: a zero is not a small count of people. Missing values stay
-missing and are not counted as suppressed.
+What "worked out" means is exact: the sums (the column total, and the subtotals of any
+``margins``) are linear equations in the cells, and a hidden value is exposed when the
+values shown fix it. The total and subtotals are values too: small ones are hidden,
+and :func:`suppress` says which may be published (``attrs["subtotals"]``). It checks
+the equations' row space and hides more, the smallest non-zero cells first, until no
+hidden value is fixed. Zero counts are shown and never hidden: a zero is not a small
+count of people, and a zero sum would pin any zero hidden under it. Missing values
+stay missing and are not counted as suppressed.
 
 Examples
 --------
@@ -45,71 +48,71 @@ MARKER = "[suppressed]"
 _TOL = 1e-9
 
 
-def _groups(frame: pd.DataFrame, margins: Sequence[str]) -> list[np.ndarray]:
-    """Row positions of each published sum: the whole column, then each margin group."""
+def _groups(frame: pd.DataFrame, margins: Sequence[str]) -> list[tuple[Any, np.ndarray]]:
+    """Each published sum: the whole column, then each margin group (column, value)."""
     import pandas as pd
 
-    groups = [np.arange(len(frame))]
+    groups: list[tuple[Any, np.ndarray]] = [("total", np.arange(len(frame)))]
     for column in margins:
-        codes = pd.factorize(frame[column], use_na_sentinel=False)[0]
-        order = np.argsort(codes, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
-        for block in np.split(order, starts[1:]):
-            if len(block) > 1:  # a group of one is the cell itself: publish it hidden
-                groups.append(block)
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        for k, value in enumerate(uniques):
+            groups.append(((column, value), np.flatnonzero(codes == k)))
     return groups
 
 
-def _exposed(hidden: np.ndarray, groups: list[np.ndarray], n: int) -> np.ndarray:
-    """Positions of hidden cells whose value the published sums fix exactly."""
+def _system(groups: list[tuple[Any, np.ndarray]], n: int) -> np.ndarray:
+    """Equations ``sum(cells) - subtotal = 0``: cells first, then one subtotal each."""
+    a = np.zeros((len(groups), n + len(groups)))
+    for k, (_, members) in enumerate(groups):
+        a[k, members] = 1.0
+        a[k, n + k] = -1.0
+    return a
+
+
+def _exposed(a: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Hidden variables whose value the shown ones fix exactly through the equations."""
     cells = np.flatnonzero(hidden)
-    if not len(cells):
-        return cells
-    column_of = np.full(n, -1)
-    column_of[cells] = np.arange(len(cells))
-    rows = []
-    for g in groups:
-        members = column_of[g]
-        members = members[members >= 0]
-        if len(members):
-            row = np.zeros(len(cells))
-            row[members] = 1.0
-            rows.append(row)
-    if not rows:
+    sub = a[:, cells]
+    sub = sub[np.abs(sub).sum(axis=1) > 0]
+    if not len(cells) or not len(sub):
         return cells[:0]
-    a = np.vstack(rows)
-    # a hidden cell is fixed when its unit vector lies in the row space of the sums
-    _, s, vt = np.linalg.svd(a, full_matrices=False)
+    # fixed when its unit vector lies in the row space of the equations on the hidden
+    _, s, vt = np.linalg.svd(sub, full_matrices=False)
     basis = vt[s > _TOL * max(s.max(initial=0.0), 1.0)]
     return cells[(basis ** 2).sum(axis=0) > 1 - 1e-6]
 
 
-def _protect(values: np.ndarray, hidden: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
-    """Hide more cells, smallest first, until no hidden cell can be worked out."""
-    n = len(values)
-    member_of: list[list[int]] = [[] for _ in range(n)]
-    for k, g in enumerate(groups):
-        for i in g:
-            member_of[i].append(k)
-    shown = ~np.isnan(values)
+def _protect(values: np.ndarray, hidden: np.ndarray, a: np.ndarray, n_cells: int
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Hide more, smallest non-zero cells first, until nothing hidden can be worked out.
+
+    Zeros are never hidden: a zero sum would pin them, and through them the rest.
+    Subtotals are hidden only when no cell will do. Returns the hidden mask and the
+    variables that could not be protected.
+    """
+    is_subtotal = np.arange(len(values)) >= n_cells
     while True:
-        exposed = _exposed(hidden, groups, n)
+        exposed = _exposed(a, hidden)
         if not len(exposed):
-            return hidden
+            return hidden, exposed
         added = False
         for i in exposed:
-            pool = np.unique(np.concatenate([groups[k] for k in member_of[i]]))
-            pool = pool[~hidden[pool] & shown[pool]]
+            rows = np.flatnonzero(a[:, i])
+            pool = np.flatnonzero(np.abs(a[rows]).sum(axis=0) > 0)
+            pool = pool[~hidden[pool] & (values[pool] > 0)]
+            if not len(pool):
+                # fixed through other equations: widen to anything shown. Hiding
+                # every non-zero value always protects: the true values then solve
+                # the equations with none of them zero, so none is fixed.
+                pool = np.flatnonzero(~hidden & (values > 0))
             if not len(pool):
                 continue
-            # prefer the smallest non-zero cell: hiding a zero protects little
-            key = np.where(values[pool] > 0, values[pool], np.inf)
-            if np.isinf(key).all():
-                key = values[pool]
-            hidden[pool[np.argmin(key)]] = True
+            order = np.lexsort((values[pool], is_subtotal[pool]))
+            hidden[pool[order[0]]] = True
             added = True
+            break  # one at a time: each may protect several
         if not added:
-            return hidden
+            return hidden, exposed
 
 
 def suppress(
@@ -136,8 +139,7 @@ def suppress(
     margins : sequence of str, optional
         Columns of ``frame`` whose subtotals are published too (as in a two-way table
         with row and column totals): every group of rows with one value of such a
-        column is also a published sum. A group of one row is its own cell, so its
-        subtotal must be published hidden as well.
+        column is also a sum. Publish them only as ``attrs["subtotals"]`` gives them.
     marker : str, optional
         Show hidden cells as this text (such as :data:`MARKER`) instead of missing
         values, for files people read.
@@ -147,7 +149,9 @@ def suppress(
     pandas.DataFrame
         A copy with the count columns as whole numbers (nullable ``Int64``, or text
         with ``marker``). ``attrs["suppressed"]`` maps each column to the labels of
-        its hidden rows; ``attrs["threshold"]`` records the threshold.
+        its hidden rows; ``attrs["subtotals"]`` maps each column to its sums, keyed
+        ``"total"`` and ``(margin, value)``, each a whole number or None where it
+        must be hidden; ``attrs["threshold"]`` records the threshold.
 
     Raises
     ------
@@ -166,6 +170,9 @@ def suppress(
     >>> # Bedford's 42 less 40 would give the 2 away, Luton's 80 less 50 the 30
     >>> suppress(t, ["people"], margins=["lad", "reason"])["people"].tolist()
     [<NA>, <NA>, <NA>, <NA>]
+    >>> out = suppress(t, ["people"], margins=["lad"])
+    >>> out.attrs["subtotals"]["people"]
+    {'total': 122, ('lad', 'Bedford'): 42, ('lad', 'Luton'): 80}
     >>> suppress(t, ["people"], marker=MARKER)["people"].tolist()
     ['[suppressed]', '40', '[suppressed]', '50']
     """
@@ -182,27 +189,38 @@ def suppress(
         raise ValueError(msg)
     out = frame.copy()
     groups = _groups(frame, margins)
+    a = _system(groups, len(frame))
     hidden_rows: dict[str, list[Any]] = {}
+    subtotals: dict[str, dict[Any, int | None]] = {}
     for column in columns:
-        values = pd.to_numeric(frame[column], errors="raise").to_numpy(
+        raw = pd.to_numeric(frame[column], errors="raise").to_numpy(
             dtype=float, na_value=np.nan)
-        if (values < 0).any():
+        if (raw < 0).any():
             msg = (f"suppress: column {column!r} has negative counts; counts of people "
                    "are 0 or more.")
             raise ValueError(msg)
-        whole = np.round(values)
-        hidden = (whole >= 1) & (whole < threshold)
-        hidden = _protect(whole, hidden, groups)
-        counts = pd.array(np.where(np.isnan(whole), 0, whole).astype(np.int64),
-                          dtype="Int64")
-        counts[np.isnan(whole) | hidden] = pd.NA
+        whole = np.round(raw)
+        cells = np.nan_to_num(whole)
+        values = np.concatenate([cells, [cells[g].sum() for _, g in groups]])
+        hidden = (values >= 1) & (values < threshold)
+        hidden, exposed = _protect(values, hidden, a, len(frame))
+        if len(exposed):  # pragma: no cover - every equation has a subtotal to hide
+            msg = f"suppress: could not protect column {column!r}; please report this."
+            raise RuntimeError(msg)
+        cell_hidden = hidden[:len(frame)]
+        counts = pd.array(cells.astype(np.int64), dtype="Int64")
+        counts[np.isnan(whole) | cell_hidden] = pd.NA
         if marker is not None:
             text = pd.Series(counts, index=frame.index).astype("string")
-            text[hidden] = marker
+            text[cell_hidden] = marker
             out[column] = text.astype(object).where(text.notna(), None)
         else:
             out[column] = counts
-        hidden_rows[column] = list(frame.index[hidden])
+        hidden_rows[column] = list(frame.index[cell_hidden])
+        subtotals[column] = {
+            label: None if gone else int(v) for (label, _), v, gone in zip(
+                groups, values[len(frame):], hidden[len(frame):], strict=True)}
     out.attrs["suppressed"] = hidden_rows
     out.attrs["threshold"] = threshold
+    out.attrs["subtotals"] = subtotals
     return out

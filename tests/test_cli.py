@@ -80,8 +80,10 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     by_lad = pd.read_csv(out / "gaps_by_lad.csv", index_col="lad_code")
     direct_lad = gaps.summary("lad")
     assert by_lad["need_in_gaps"].tolist() == direct_lad["need_in_gaps"].tolist()
-    assert by_lad.loc["total", "need_in_gaps"] == round(
-        gaps.totals()["need_in_gaps"].sum())
+    # published figures are whole people and add up: the total is the rounded cells'
+    assert by_lad.loc["total", "need_in_gaps"] == by_lad["need_in_gaps"].iloc[:-1].sum()
+    assert abs(by_lad.loc["total", "need_in_gaps"]
+               - gaps.totals()["need_in_gaps"].sum()) <= len(by_lad) / 2
     table = pd.read_csv(out / "gaps.csv", index_col="gap", dtype={"severity": str})
     assert len(table) == len(gaps.table)
     small = gaps.table["severity"].round() < 5

@@ -79,15 +79,17 @@ def test_bad_input_is_named():
         suppress(t, ["people"], threshold=-1)
 
 
-def _published_sums(frame, values, margins, threshold):
-    """Equations a reader has: every sum that is itself publishable."""
-    groups = [np.arange(len(frame))]
+def _published_sums(frame, out, margins):
+    """Equations a reader has: the total and subtotals the result says may be shown."""
+    shown = {k: v for k, v in out.attrs["subtotals"]["people"].items() if v is not None}
+    groups = []
+    if "total" in shown:
+        groups.append((np.arange(len(frame)), shown["total"]))
     for m in margins:
-        for _, idx in frame.groupby(m, sort=False).indices.items():
-            if len(idx) > 1:  # a subtotal of one cell is that cell, shown or hidden
-                groups.append(np.asarray(idx))
-    # a sum is published only if it is 0 or not small (small sums are hidden too)
-    return [g for g in groups if values[g].sum() == 0 or values[g].sum() >= threshold]
+        for value, idx in frame.groupby(m, sort=False).indices.items():
+            if (m, value) in shown:
+                groups.append((np.asarray(idx), shown[(m, value)]))
+    return groups
 
 
 def _assert_no_small_cell_derivable(frame, out, margins, threshold=5):
@@ -98,11 +100,13 @@ def _assert_no_small_cell_derivable(frame, out, margins, threshold=5):
         return
     cells = np.flatnonzero(hidden)
     rows, rhs = [], []
-    for g in _published_sums(frame, values, margins, threshold):
+    for g, published in _published_sums(frame, out, margins):
+        assert published == values[g].sum()  # subtotals shown are true
+        assert not 1 <= published < threshold  # and never small
         a = np.isin(cells, g).astype(float)
         if a.any():
             rows.append(a)
-            rhs.append(values[g].sum() - values[np.setdiff1d(g, cells)].sum())
+            rhs.append(published - values[np.setdiff1d(g, cells)].sum())
     for k, i in enumerate(cells):
         if not 1 <= values[i] < threshold:
             continue

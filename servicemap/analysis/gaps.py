@@ -141,15 +141,17 @@ class GapReport:
             level such as ``lad``, ``imd_decile``, or any column of the table.
         suppress : int or None, default 5
             Counts of people below this are hidden, with secondary suppression
-            (:func:`servicemap.disclosure.suppress`; with several keys, as if the
-            subtotals by each were published too); None publishes exact figures.
+            (:func:`servicemap.disclosure.suppress`; with several keys, the
+            subtotals by each are protected too); None publishes exact figures.
 
         Returns
         -------
         pandas.DataFrame
             ``areas`` (distinct areas), ``need_in_gaps`` (people, each area and need
             counted once, under its most fundamental reason) and ``share_of_need``
-            (of all people with the needs assessed); a last row ``total``.
+            (of all people with the needs assessed); a last row ``total``. With
+            several keys, ``attrs["subtotals"]`` gives the subtotals by each that
+            may be published alongside (None where hidden).
 
         Examples
         --------
@@ -201,12 +203,16 @@ class GapReport:
             out[label] = out[label].astype("str").where(out[label].notna(), "")
         out["share_of_need"] = out["need_in_gaps"] / total_need if total_need else np.nan
         if suppress:
-            # with two or more keys, the subtotals by each are published elsewhere
+            # with two or more keys, the subtotals by each are protected too
             margins = resolved if len(resolved) > 1 else None
             body = suppress_small(out.iloc[:-1].reset_index(), ["need_in_gaps"],
-                            threshold=suppress, margins=margins).set_index(resolved)
-            tail = suppress_small(out.iloc[-1:], ["need_in_gaps"], threshold=suppress)
-            out = pd.concat([body, tail])
+                                  threshold=suppress, margins=margins)
+            sums = dict(body.attrs["subtotals"]["need_in_gaps"])
+            body.attrs.clear()
+            tail = out.iloc[-1:].copy()
+            tail["need_in_gaps"] = pd.array([sums.pop("total")], dtype="Int64")
+            out = pd.concat([body.set_index(resolved), tail])
+            out.attrs["subtotals"] = sums
             out["share_of_need"] = out["share_of_need"].where(out["need_in_gaps"].notna())
         return out
 
