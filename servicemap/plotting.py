@@ -57,6 +57,7 @@ def area_map(
     cmap: str = "YlOrRd",
     hatch: pd.Series | None = None,
     missing: str = "lightgrey",
+    missing_label: str = "no value",
 ) -> Axes:
     """Draw a choropleth of one value per area, with categories as hatching on top.
 
@@ -81,7 +82,9 @@ def area_map(
         categorical's categories, else in order of first appearance), with a
         legend. Missing values are not hatched.
     missing : str, default "lightgrey"
-        The colour of areas with no value; the legend says "no value" when any.
+        The colour of areas with no value.
+    missing_label : str, default "no value"
+        What the legend calls them (such as "no gap"), when there are any.
 
     Returns
     -------
@@ -121,7 +124,7 @@ def area_map(
             bar.set_label(label)
     if (~shown).any():
         geometry[~shown].plot(ax=ax, color=missing, edgecolor="white", linewidth=0.2)
-        handles.append(Patch(facecolor=missing, edgecolor="0.5", label="no value"))
+        handles.append(Patch(facecolor=missing, edgecolor="0.5", label=missing_label))
     if hatch is not None:
         category = _aligned(areas, hatch, "hatch")
         if isinstance(category.dtype, pd.CategoricalDtype):

@@ -312,3 +312,30 @@ def test_bedfordshire_report_reads_well(bedfordshire):
     assert by_partnership.loc["beds-pcc-area", "need_in_gaps"] == pytest.approx(
         by_partnership.loc["total", "need_in_gaps"])  # the PCC area is all three LADs
     assert isinstance(report.summary(), pd.DataFrame)
+
+
+def test_plot_draws_severity_and_reasons():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    smap = build([service("A", max_distance=1100, footprint="E06000001")],
+                 [site("SA", "A", k=2)])
+    report = sm.find_gaps(smap, need="drug")
+    # reached: 1, 2, 5 (no gap); 3 ineligible; 4, 6, 7, 8, 9 unreachable
+    ax = report.plot()
+    try:
+        assert ax.get_title() == "People with a drug need in gaps, by reason"
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert legend == ["no gap", "unreachable", "ineligible"]
+        # one colour bar labelled with what is shown, spanning 13 (square 3) to 19
+        bar = ax.figure.axes[-1]
+        assert bar.get_ylabel() == "people in need in gaps"
+        assert bar.get_ylim() == pytest.approx((13.0, 19.0))
+        hatched = [c for c in ax.collections if c.get_hatch()]
+        assert sum(len(c.get_paths()) for c in hatched) == 6  # the six gap squares
+    finally:
+        plt.close("all")
+    with pytest.raises(ValueError, match="need='alcohol'"):
+        report.plot(need="alcohol")

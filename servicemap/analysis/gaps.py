@@ -313,7 +313,7 @@ class GapReport:
                  f"{label} need in gaps, by reason" if label else
                  "People in need in gaps (all needs), by reason")
         return area_map(areas, severity, ax=ax, title=title,
-                        label="people in need in gaps",
+                        label="people in need in gaps", missing_label="no gap",
                         hatch=pd.Series(reason, index=areas.index))
 
     def __repr__(self) -> str:
