@@ -108,3 +108,19 @@ def need_column(smap: ServiceMap, need: str) -> str:
                f"a need_{need} column of people with the need to the areas.")
         raise ValueError(msg)
     return columns[need]
+
+
+def need_values(smap: ServiceMap, need: str) -> np.ndarray:
+    """Return the people with a need per area, in area order; raise if any is empty."""
+    from servicemap.errors import plural
+
+    column = need_column(smap, need)
+    areas = smap._areas
+    values = areas[column].to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(values).any():
+        missing = areas.index[np.isnan(values)]
+        msg = (f"areas column {column!r} is empty for {plural(len(missing), 'area')} "
+               f"({', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}). Fill "
+               "them in (0 where nobody has the need).")
+        raise ValueError(msg)
+    return values

@@ -44,6 +44,7 @@ from servicemap.analysis._select import (
     group_age_ok,
     lists_any,
     need_column,
+    need_values,
 )
 from servicemap.errors import ServiceMapWarning, plural
 from servicemap.geography import reach_matrix, user_stacklevel
@@ -207,13 +208,7 @@ def accessibility(
         in_group[listed.index.to_numpy()[ok]] = True
         keep &= in_group
     reach = reach_matrix(smap, max_distance=max_distance, max_minutes=max_minutes)
-    demand = areas[column].to_numpy(dtype=float, na_value=np.nan)
-    if np.isnan(demand).any():
-        missing = areas.index[np.isnan(demand)]
-        msg = (f"areas column {column!r} is empty for {plural(len(missing), 'area')} "
-               f"({', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}). Fill "
-               "them in (0 where nobody has the need).")
-        raise ValueError(msg)
+    demand = need_values(smap, need)
     attrs: dict[str, Any] = {"need": need, "method": method,
                              "demand": f"areas column {column!r} "
                                        f"(total {demand.sum():,.1f})",

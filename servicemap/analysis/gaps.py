@@ -56,6 +56,8 @@ from servicemap.analysis._select import (
     counted,
     group_age_ok,
     lists_any,
+    need_column,
+    need_values,
 )
 from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.disclosure import suppress as suppress_small
@@ -492,7 +494,7 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
 
     from servicemap.hours import HOUR_BANDS
 
-    services, areas = smap._services, smap._areas
+    services = smap._services
     elig = reach_matrix(smap, **reach_kw).matrix
     phys = journey_reach(smap, **reach_kw).matrix
     no_journey = (services["reach"] == "none").to_numpy()
@@ -502,15 +504,7 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
     open_all = _hours_table(smap, all_bands, unknown_hours)
     parts, totals, context = [], [], {}
     for need in needs:
-        column = smap.need_columns[need]
-        demand = areas[column].to_numpy(dtype=float, na_value=np.nan)
-        if np.isnan(demand).any():
-            missing = areas.index[np.isnan(demand)]
-            msg = (f"areas column {column!r} is empty for "
-                   f"{plural(len(missing), 'area')} ({', '.join(missing[:5])}"
-                   f"{' ...' if len(missing) > 5 else ''}). Fill them in (0 where "
-                   "nobody has the need).")
-            raise ValueError(msg)
+        demand = need_values(smap, need)
         keep = keep_base & lists_any(services["needs"], [need])
         cols = np.flatnonzero(keep)
         g_pos, b_pos = _scope(keep, member_all, open_all, all_groups, all_bands,
@@ -650,8 +644,6 @@ def find_gaps(
                          f"{', '.join(unmeasured)} (add need_<need> columns of people "
                          "with the need).")
     else:
-        from servicemap.analysis._select import need_column
-
         for n in needs:
             need_column(smap, n)
     groups = as_terms(smap, "client_group", client_group, "client_group")
