@@ -508,3 +508,37 @@ def test_cli_help_lists_the_commands():
 def test_read_workbook_is_public():
     assert sm.read_workbook is read_workbook and sm.write_template is write_template
     assert isinstance(gpd.GeoDataFrame, type)
+
+
+def test_a_blank_template_with_real_areas_is_an_empty_valid_map(tmp_path):
+    # the Areas sheet is optional: left empty it must not blank the areas' names
+    path = tmp_path / "mapping.xlsx"
+    sm.write_template(path)
+    smap = sm.read_workbook(path, areas="bedfordshire")
+    beds = sm.datasets.bedfordshire()
+    assert len(smap.services) == 0 and len(smap.areas) == 381
+    assert smap.areas["name"].equals(beds.areas["name"])
+    result = CliRunner().invoke(app, ["validate", str(path), "--areas", "bedfordshire"])
+    assert result.exit_code == 0, result.output
+    assert "0 errors" in result.output
+
+
+def test_an_areas_sheet_with_some_rows_keeps_the_boundaries_values_for_the_rest(
+        tmp_path):
+    path = tmp_path / "mapping.xlsx"
+    sm.write_template(path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Areas"]
+    header = [c.value for c in sheet[1]]
+    row = [None] * len(header)
+    row[header.index("code")] = "E01017524"
+    row[header.index("population")] = 1234
+    for j, v in enumerate(row, start=1):
+        sheet.cell(row=2, column=j, value=v)
+    book.save(path)
+    beds = sm.datasets.bedfordshire()
+    smap = sm.read_workbook(path, areas="bedfordshire")
+    assert smap.areas.loc["E01017524", "population"] == 1234
+    others = beds.areas.index != "E01017524"
+    assert smap.areas.loc[others, "population"].equals(beds.areas.loc[others, "population"])
+    assert smap.areas["name"].equals(beds.areas["name"])

@@ -687,6 +687,8 @@ def _join_areas(boundaries: gpd.GeoDataFrame, raw: _Raw | None, log: _Log,
     labels: list[Any] = list(range(len(frame)))
     if raw is None:
         return frame, labels, {}
+    if not raw.numbers:  # an Areas sheet left empty adds nothing
+        return frame, labels, {}
     sheet_codes = raw.values("code")
     rows_of: dict[str, int] = {}
     known = set(codes)
@@ -711,15 +713,20 @@ def _join_areas(boundaries: gpd.GeoDataFrame, raw: _Raw | None, log: _Log,
     geometry = frame.geometry.name
     missing = [c for c, k in zip(codes, order, strict=True) if k is None]
     columns = [c for c in raw.columns if c != "code"]
-    if missing and columns:
+    # an area with no row keeps the boundaries' values; only new columns go empty
+    new = [c for c in columns if c not in frame.columns]
+    if missing and new:
         shown = ", ".join(map(str, missing[:5])) + (
             f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         log.add(raw.label, None, "code", None,
                 f"has no row for {plural(len(missing), 'area')} of the boundaries "
-                f"({shown}); their {', '.join(columns)} are empty.", "warning")
+                f"({shown}); their {', '.join(new)} are empty.", "warning")
     for c in columns:
         i = raw.positions[c]
-        values = [raw.rows[k][i] if k is not None else None for k in order]
+        kept = frame[c].tolist() if c in frame.columns else [None] * len(frame)
+        # the sheet's values win where given; a blank cell keeps the boundaries'
+        values = [raw.rows[k][i] if k is not None and raw.rows[k][i] is not None
+                  else kept[j] for j, k in enumerate(order)]
         series = None
         if c in frame.columns:  # keep the boundaries' type where the values fit it
             try:
