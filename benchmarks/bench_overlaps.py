@@ -15,31 +15,10 @@ Peak memory is measured with tracemalloc in one extra run of each step.
 
 from __future__ import annotations
 
-import gc
-import statistics
-import time
-import tracemalloc
 import warnings
 
 import numpy as np
-
-REPEATS = 3
-
-
-def timed(fn, repeats=REPEATS):
-    """Median seconds over repeats, the result, and the peak traced memory (MB)."""
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    gc.collect()
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1] / 1e6
-    tracemalloc.stop()
-    return statistics.median(times), out, peak
+from bench_reach import timed
 
 
 def overlay_pairs(smap, catchments):
