@@ -124,3 +124,44 @@ def need_values(smap: ServiceMap, need: str) -> np.ndarray:
                "them in (0 where nobody has the need).")
         raise ValueError(msg)
     return values
+
+
+def listing(lists: pd.Series, terms: Iterable[str]) -> np.ndarray:
+    """Boolean (rows x terms) matrix: whether each row's tuple lists each term."""
+    import pandas as pd
+
+    terms = list(terms)
+    listed = lists.reset_index(drop=True).explode().dropna()
+    col = pd.Index(terms).get_indexer(listed.to_numpy(dtype=object))
+    ok = col >= 0
+    out = np.zeros((len(lists), len(terms)), dtype=bool)
+    out[listed.index.to_numpy()[ok], col[ok]] = True
+    return out
+
+
+def served_groups(services: pd.DataFrame, groups: Iterable[str]) -> np.ndarray:
+    """Boolean (services x groups): lists the group, with ages overlapping the group's."""
+    groups = list(groups)
+    member = listing(services["client_groups"], groups)
+    rows, cols = np.nonzero(member)
+    ok = group_age_ok(services, np.asarray(groups, dtype=object)[cols], rows)
+    member[rows[~ok], cols[~ok]] = False
+    return member
+
+
+def open_in_bands(services: pd.DataFrame, bands: Iterable[str],
+                  unknown_hours: str) -> np.ndarray:
+    """Boolean (services x bands): open at some time in the band.
+
+    A service without opening hours is open in every band with ``unknown_hours="open"``
+    and in none with ``"closed"``. Each distinct hours text is parsed once.
+    """
+    import pandas as pd
+
+    from servicemap.hours import parse_hours
+
+    bands = list(bands)
+    codes, texts = pd.factorize(services["hours"], use_na_sentinel=True)
+    flags = np.array([[parse_hours(t).open_in_band()[b] for b in bands] for t in texts]
+                     + [[unknown_hours == "open"] * len(bands)], dtype=bool)
+    return flags.reshape(len(texts) + 1, len(bands))[codes]  # -1 = no hours: last row

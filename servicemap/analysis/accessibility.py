@@ -41,10 +41,10 @@ from servicemap.analysis._select import (
     ACTIVE,
     as_terms,
     counted,
-    group_age_ok,
     lists_any,
     need_column,
     need_values,
+    served_groups,
 )
 from servicemap.errors import ServiceMapWarning, plural
 from servicemap.geography import reach_matrix, user_stacklevel
@@ -201,12 +201,7 @@ def accessibility(
     areas = smap._areas
     keep = counted(smap, status=status) & lists_any(services["needs"], [need])
     if groups:
-        listed = services["client_groups"].reset_index(drop=True).explode().dropna()
-        ok = listed.isin(groups).to_numpy() & group_age_ok(
-            services, listed.to_numpy(dtype=object), listed.index.to_numpy())
-        in_group = np.zeros(len(services), dtype=bool)
-        in_group[listed.index.to_numpy()[ok]] = True
-        keep &= in_group
+        keep &= served_groups(services, groups).any(axis=1)
     reach = reach_matrix(smap, max_distance=max_distance, max_minutes=max_minutes)
     demand = need_values(smap, need)
     attrs: dict[str, Any] = {"need": need, "method": method,

@@ -35,6 +35,7 @@ from servicemap.analysis._select import (
     as_tuple,
     counted,
     group_age_ok,
+    open_in_bands,
 )
 from servicemap.errors import did_you_mean, plural
 from servicemap.geography import reach_matrix
@@ -149,7 +150,7 @@ def _combinations(smap: ServiceMap, keep: np.ndarray, by: tuple[str, ...],
     """Long (service position, need, client_group, hour_band) rows a service counts for."""
     import pandas as pd
 
-    from servicemap.hours import hour_band_mask, parse_hours
+    from servicemap.hours import hour_band_mask
 
     services = smap._services
     pos = np.flatnonzero(keep)
@@ -183,11 +184,7 @@ def _combinations(smap: ServiceMap, keep: np.ndarray, by: tuple[str, ...],
     unknown = int(services["hours"].iloc[pos].isna().sum())
     if "hour_band" in by:
         bands = list(hour_band_mask())
-        codes, texts = pd.factorize(services["hours"], use_na_sentinel=True)
-        flags = np.array([[parse_hours(t).open_in_band()[b] for b in bands]
-                          for t in texts] + [[unknown_hours == "open"] * len(bands)],
-                         dtype=bool).reshape(len(texts) + 1, len(bands))
-        table = flags[codes[rows["service"].to_numpy()]]  # code -1 = no hours: last row
+        table = open_in_bands(services, bands, unknown_hours)[rows["service"].to_numpy()]
         r, b = np.nonzero(table)
         rows = rows.iloc[r].assign(hour_band=np.array(bands, dtype=object)[b])
         levels["hour_band"] = bands

@@ -54,10 +54,11 @@ from servicemap.analysis._select import (
     as_terms,
     as_tuple,
     counted,
-    group_age_ok,
     lists_any,
     need_column,
     need_values,
+    open_in_bands,
+    served_groups,
 )
 from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.disclosure import suppress as suppress_small
@@ -342,31 +343,6 @@ class _Need:
     unit: str | None
 
 
-def _hours_table(smap: ServiceMap, bands: list[str], unknown_hours: str) -> np.ndarray:
-    """Services x bands: open at some time in the band."""
-    import pandas as pd
-
-    from servicemap.hours import parse_hours
-
-    codes, texts = pd.factorize(smap._services["hours"], use_na_sentinel=True)
-    flags = np.array([[parse_hours(t).open_in_band()[b] for b in bands] for t in texts]
-                     + [[unknown_hours == "open"] * len(bands)], dtype=bool)
-    return flags.reshape(len(texts) + 1, len(bands))[codes]  # -1 = no hours: last row
-
-
-def _membership(smap: ServiceMap, groups: list[str]) -> np.ndarray:
-    """Services x groups: lists the group, and its ages overlap the group's."""
-    services = smap._services
-    listed = services["client_groups"].reset_index(drop=True).explode().dropna()
-    out = np.zeros((len(services), len(groups)), dtype=bool)
-    where = {g: k for k, g in enumerate(groups)}
-    k = listed.map(where)
-    ok = k.notna().to_numpy() & group_age_ok(services, listed.to_numpy(dtype=object),
-                                             listed.index.to_numpy())
-    out[listed.index.to_numpy()[ok], k.to_numpy()[ok].astype(int)] = True
-    return out
-
-
 def _capacity(smap: ServiceMap, need: str, keep: np.ndarray, unit: str | None,
               reach_kw: dict[str, Any], share: float,
               minimum: float | None, notes: list[str]) -> tuple[Any, Any, Any]:
@@ -500,8 +476,8 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
     no_journey = (services["reach"] == "none").to_numpy()
     all_groups = list(smap.vocabulary.terms("client_group"))
     all_bands = list(HOUR_BANDS)
-    member_all = _membership(smap, all_groups)
-    open_all = _hours_table(smap, all_bands, unknown_hours)
+    member_all = served_groups(services, all_groups)
+    open_all = open_in_bands(services, all_bands, unknown_hours)
     parts, totals, context = [], [], {}
     for need in needs:
         demand = need_values(smap, need)

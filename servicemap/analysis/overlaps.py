@@ -39,7 +39,8 @@ from servicemap.analysis._select import (
     as_terms,
     as_tuple,
     counted,
-    group_age_ok,
+    listing,
+    served_groups,
 )
 from servicemap.errors import did_you_mean, plural
 from servicemap.geography import reach_matrix, to_working_crs
@@ -320,19 +321,6 @@ def _population(areas: pd.DataFrame) -> tuple[np.ndarray, int]:
     return np.nan_to_num(pop, nan=0.0), missing
 
 
-def _membership(lists: pd.Series, terms: Iterable[str]) -> np.ndarray:
-    """Boolean (rows x terms) matrix: whether each row's tuple lists each term."""
-    import pandas as pd
-
-    terms = list(terms)
-    listed = lists.reset_index(drop=True).explode().dropna()
-    col = pd.Index(terms).get_indexer(listed.to_numpy(dtype=object))
-    ok = col >= 0
-    out = np.zeros((len(lists), len(terms)), dtype=bool)
-    out[listed.index.to_numpy()[ok], col[ok]] = True
-    return out
-
-
 def _groups_ok(services: pd.DataFrame, groups: tuple[str, ...]) -> tuple[
         np.ndarray, list[str]]:
     """(services x groups) matrix of client groups served with matching ages."""
@@ -340,11 +328,7 @@ def _groups_ok(services: pd.DataFrame, groups: tuple[str, ...]) -> tuple[
     terms = list(dict.fromkeys(listed.to_numpy(dtype=object)))
     if groups:
         terms = [g for g in terms if g in groups]
-    member = _membership(services["client_groups"], terms)
-    rows, cols = np.nonzero(member)
-    ok = group_age_ok(services, np.asarray(terms, dtype=object)[cols], rows)
-    member[rows[~ok], cols[~ok]] = False
-    return member, terms
+    return served_groups(services, terms), terms
 
 
 def _as_tuples(matrix: np.ndarray, terms: list[str]) -> np.ndarray:
@@ -816,7 +800,7 @@ def find_overlaps(
     else:
         listed = set(services["needs"][keep].explode().dropna())
         scope = [t for t in smap.vocabulary.terms("need") if t in listed]
-    need_of = _membership(services["needs"], scope)
+    need_of = listing(services["needs"], scope)
     group_of, group_terms = _groups_ok(services, groups)
     keep &= need_of.any(axis=1) & group_of.any(axis=1)
     cols = np.flatnonzero(keep)
