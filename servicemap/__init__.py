@@ -13,6 +13,7 @@ from servicemap.analysis.accessibility import accessibility
 from servicemap.analysis.coverage import Coverage, coverage
 from servicemap.analysis.gaps import GapReport, find_gaps
 from servicemap.analysis.overlaps import OverlapReport, find_overlaps
+from servicemap.analysis.pathways import PathwayReport, trace_pathways
 from servicemap.errors import (
     CRSError,
     InputError,
@@ -57,6 +58,7 @@ __all__ = [
     "OverlapReport",
     "Partnership",
     "Pathway",
+    "PathwayReport",
     "Problem",
     "ReachMatrix",
     "ReprojectionWarning",
@@ -84,5 +86,6 @@ __all__ = [
     "read_file",
     "read_hsds",
     "read_workbook",
+    "trace_pathways",
     "write_template",
 ]

@@ -58,6 +58,44 @@ def _costs(smap: Any, area: int, cols: np.ndarray, reach: Any) -> np.ndarray:
     return out
 
 
+def _reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, Any],
+                   ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Cost from the area to each service, its unit, and why it does not reach ("")."""
+    services = smap._services
+    elig = reach_matrix(smap, **reach_kw)
+    phys = journey_reach(smap, **reach_kw)
+    reached = ((phys.matrix[[area]][:, cols].toarray().ravel() > 0)
+               | (services["reach"].to_numpy()[cols] == "none"))
+    eligible = elig.matrix[[area]][:, cols].toarray().ravel() > 0
+    cost = _costs(smap, area, cols, phys)
+    units = phys.unit.to_numpy(dtype=object)[cols]
+    radius = services["max_distance"].to_numpy(dtype=float, na_value=np.nan)[cols]
+    limit_min = services["max_minutes"].to_numpy(dtype=float, na_value=np.nan)[cols]
+    if reach_kw["max_distance"] is not None:
+        radius = np.full(len(cols), reach_kw["max_distance"])
+    if reach_kw["max_minutes"] is not None:
+        limit_min = np.full(len(cols), reach_kw["max_minutes"])
+    whys = []
+    for k, j in enumerate(cols):
+        why = ""
+        if not reached[k]:
+            if units[k] == "metres":
+                why = ("no site to measure from" if np.isnan(cost[k]) else
+                       f"too far: {cost[k] / 1000:.1f} km, "
+                       f"{(cost[k] - radius[k]) / 1000:.1f} km beyond its "
+                       f"{radius[k] / 1000:g} km")
+            elif units[k] == "minutes":
+                why = ("no travel time recorded from here" if np.isnan(cost[k])
+                       else f"too far: {cost[k]:.0f} min, "
+                            f"{cost[k] - limit_min[k]:.0f} beyond its "
+                            f"{limit_min[k]:g} min")
+        elif not eligible[k]:
+            fp = ", ".join(services["footprint"].iloc[j])
+            why = f"its footprint ({fp}) does not take in this area"
+        whys.append(why)
+    return cost, units, whys
+
+
 def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
     """List the services for a gap's need, closest first, with why each did not count."""
     import pandas as pd
@@ -86,38 +124,13 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
         return out
     services = smap._services
     elig = reach_matrix(smap, **reach_kw)
-    phys = journey_reach(smap, **reach_kw)
-    reached = ((phys.matrix[[area]][:, cols].toarray().ravel() > 0)
-               | (services["reach"].to_numpy()[cols] == "none"))
-    eligible = elig.matrix[[area]][:, cols].toarray().ravel() > 0
-    cost = _costs(smap, area, cols, phys)
-    units = phys.unit.to_numpy(dtype=object)[cols]
-    radius = services["max_distance"].to_numpy(dtype=float, na_value=np.nan)[cols]
-    limit_min = services["max_minutes"].to_numpy(dtype=float, na_value=np.nan)[cols]
-    if reach_kw["max_distance"] is not None:
-        radius = np.full(len(cols), reach_kw["max_distance"])
-    if reach_kw["max_minutes"] is not None:
-        limit_min = np.full(len(cols), reach_kw["max_minutes"])
+    cost, units, reach_why = _reach_reasons(smap, area, cols, reach_kw)
     g = ctx.groups.index(group) if group in ctx.groups else None
     b = ctx.bands.index(band) if band in ctx.bands else None
     demand = smap._areas[smap.need_columns[need]].to_numpy(dtype=float)
     whys, counts, failed = [], [], []
     for k, j in enumerate(cols):
-        why = []
-        if not reached[k]:
-            if units[k] == "metres":
-                why.append("no site to measure from" if np.isnan(cost[k]) else
-                           f"too far: {cost[k] / 1000:.1f} km, "
-                           f"{(cost[k] - radius[k]) / 1000:.1f} km beyond its "
-                           f"{radius[k] / 1000:g} km")
-            elif units[k] == "minutes":
-                why.append("no travel time recorded from here" if np.isnan(cost[k])
-                           else f"too far: {cost[k]:.0f} min, "
-                                f"{cost[k] - limit_min[k]:.0f} beyond its "
-                                f"{limit_min[k]:g} min")
-        elif not eligible[k]:
-            fp = ", ".join(services["footprint"].iloc[j])
-            why.append(f"its footprint ({fp}) does not take in this area")
+        why = [reach_why[k]] if reach_why[k] else []
         if g is not None and not ctx.member[k, g]:
             lo, hi = services["min_age"].iloc[j], services["max_age"].iloc[j]
             ages = ("" if pd.isna(lo) and pd.isna(hi) else
@@ -150,5 +163,96 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
     out = (out.assign(_failed=failed)
            .sort_values(["_failed", "cost"], na_position="last", kind="stable")
            .drop(columns="_failed").head(n))
+    out.attrs["headline"] = headline
+    return out
+
+
+def explain_route(report: Any, code: str) -> pd.DataFrame:
+    """Explain an area's route step by step, or where the referrals stop and why."""
+    import pandas as pd
+
+    from servicemap.errors import plural
+
+    smap = report._smap
+    row = report.table.loc[code]
+    label = f"{row['name']} ({code})" if row["name"] != code else code
+    if row["status"] != "no_route":
+        steps = report.steps.loc[int(row["chain_id"])].copy()
+        chain = row["chain"]
+        barriers = row["barriers"]
+        wait = ("" if pd.isna(row["wait_days"]) else
+                f", {row['wait_days']:g} days' typical wait"
+                + ("" if row["wait_complete"] else " (some waits not recorded)"))
+        steps.attrs["headline"] = (
+            f"{label}: {plural(len(chain), 'hand-off')} to {chain[-1]}"
+            + (f" ({' -> '.join(chain)})" if len(chain) > 1 else "") + f"{wait}; "
+            + (f"barriers: {', '.join(barriers)}." if barriers else "no barriers."))
+        return steps
+    # no route: follow the referral graph from the entries, whatever the area
+    services = smap._services
+    allowed = report._allowed
+    area = smap._areas.index.get_loc(code)
+    takes = np.zeros(len(services), dtype=bool)
+    takes[allowed.indices[allowed.indptr[area]:allowed.indptr[area + 1]]] = True
+    hops = np.full(len(services), -1, dtype=np.int64)
+    pw = smap._pathways
+    to = services.index.get_indexer(pw["to_service"].to_numpy(dtype=object))
+    frm = services.index.get_indexer(pw["from_service"].fillna("").to_numpy(dtype=object))
+    from_entry = pw["from_entry"].isin(list(report.attrs["entry"])).to_numpy()
+    frontier = np.unique(to[from_entry & (to >= 0)])
+    level = 1
+    while len(frontier):
+        frontier = frontier[hops[frontier] < 0]
+        hops[frontier] = level
+        nxt = to[np.isin(frm, frontier) & (to >= 0)]
+        frontier = np.unique(nxt[hops[nxt] < 0])
+        level += 1
+    cols = np.flatnonzero(hops > 0)
+    reach_kw = {"max_distance": report.attrs["max_distance"],
+                "max_minutes": report.attrs["max_minutes"]}
+    cost, units, reach_why = _reach_reasons(smap, area, cols, reach_kw)
+    statuses = set(report.attrs["status"])
+    groups = report.attrs["client_group"]
+    band = report.attrs["hour_band"]
+    from servicemap.analysis._select import open_in_bands, served_groups
+
+    member = (served_groups(services, groups).any(axis=1) if groups
+              else np.ones(len(services), dtype=bool))
+    is_open = (open_in_bands(services, [band], "open")[:, 0] if band
+               else np.ones(len(services), dtype=bool))
+    whys = []
+    for k, j in enumerate(cols):
+        why = [reach_why[k]] if reach_why[k] else []
+        if services["status"].iloc[j] not in statuses:
+            why.append(f"status {services['status'].iloc[j]}")
+        if not member[j]:
+            why.append(f"not for {', '.join(groups)}: for "
+                       f"{', '.join(services['client_groups'].iloc[j])}")
+        if not is_open[j]:
+            why.append(f"closed {band}: open {services['hours'].iloc[j]}")
+        if not why and not takes[j]:
+            why.append("does not take this area's residents")
+        whys.append("; ".join(why))
+    target = report._target | np.isin(services.index, report.attrs["to"])
+    out = pd.DataFrame({"name": services["name"].to_numpy(dtype=object)[cols],
+                        "hand_offs": hops[cols], "treatment": target[cols],
+                        "counts": takes[cols], "cost": cost, "unit": units,
+                        "why": [w or "counts" for w in whys]},
+                       index=pd.Index(services.index[cols], name="service"))
+    out = out.sort_values(["hand_offs", "cost"], na_position="last", kind="stable")
+    entries = ", ".join(report.attrs["entry"])
+    if not len(out):
+        headline = f"{label}: no route; no pathway leaves {entries}."
+    else:
+        first = out[out["hand_offs"] == 1]
+        taking = first.index[first["counts"]].tolist()
+        if not taking:
+            headline = (f"{label}: no route; no service {entries} refers to first "
+                        f"takes this area's residents ("
+                        + "; ".join(f"{s}: {w}" for s, w in first["why"].items()) + ").")
+        else:
+            headline = (f"{label}: no route; {entries} refers to {', '.join(taking)} "
+                        "here, but no onward referral from there leads to "
+                        f"{report.attrs['to_label']} that take this area's residents.")
     out.attrs["headline"] = headline
     return out

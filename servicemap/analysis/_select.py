@@ -165,3 +165,20 @@ def open_in_bands(services: pd.DataFrame, bands: Iterable[str],
     flags = np.array([[parse_hours(t).open_in_band()[b] for b in bands] for t in texts]
                      + [[unknown_hours == "open"] * len(bands)], dtype=bool)
     return flags.reshape(len(texts) + 1, len(bands))[codes]  # -1 = no hours: last row
+
+
+def area_partnerships(smap: ServiceMap) -> pd.DataFrame:
+    """Each area's partnerships (footprint by its code or a parent's), long, by code."""
+    import pandas as pd
+
+    areas = smap._areas
+    codes = pd.DataFrame({"code": areas.index.to_numpy()})
+    for level in smap.parent_levels:
+        codes[level] = areas[f"{level}_code"].to_numpy()
+    long = codes.melt(id_vars="code", value_name="footprint")[["code", "footprint"]]
+    long = pd.concat([long, pd.DataFrame({"code": codes["code"],
+                                          "footprint": codes["code"]})])
+    parts = smap._partnerships["footprint"].explode().dropna()
+    parts = pd.DataFrame({"partnership": parts.index, "footprint": parts.to_numpy()})
+    joined = long.merge(parts, on="footprint")[["code", "partnership"]]
+    return joined.drop_duplicates().set_index("code")

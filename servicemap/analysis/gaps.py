@@ -51,6 +51,7 @@ import numpy as np
 
 from servicemap.analysis._select import (
     ACTIVE,
+    area_partnerships,
     as_terms,
     as_tuple,
     counted,
@@ -174,7 +175,7 @@ class GapReport:
                              index=pd.Index(["total"]))
         labels: list[str] = []
         if "partnership" in keys:
-            rows = rows.merge(self._area_partnerships(), left_on="code",
+            rows = rows.merge(area_partnerships(self._smap), left_on="code",
                               right_index=True, how="left")
             rows["partnership"] = rows["partnership"].fillna("(none)")
         resolved = []
@@ -218,22 +219,6 @@ class GapReport:
             out.attrs["subtotals"] = sums
             out["share_of_need"] = out["share_of_need"].where(out["need_in_gaps"].notna())
         return out
-
-    def _area_partnerships(self) -> pd.DataFrame:
-        import pandas as pd
-
-        smap = self._smap
-        areas = smap._areas
-        codes = pd.DataFrame({"code": areas.index.to_numpy()})
-        for level in smap.parent_levels:
-            codes[level] = areas[f"{level}_code"].to_numpy()
-        long = codes.melt(id_vars="code", value_name="footprint")[["code", "footprint"]]
-        long = pd.concat([long, pd.DataFrame({"code": codes["code"],
-                                              "footprint": codes["code"]})])
-        parts = smap._partnerships["footprint"].explode().dropna()
-        parts = pd.DataFrame({"partnership": parts.index, "footprint": parts.to_numpy()})
-        joined = long.merge(parts, on="footprint")[["code", "partnership"]]
-        return joined.drop_duplicates().set_index("code")
 
     def explain(self, i: int, n: int = 5) -> pd.DataFrame:
         """Which services came closest to filling gap ``i``, and why each did not count.
