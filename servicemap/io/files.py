@@ -222,12 +222,7 @@ def _write_map(smap: ServiceMap, path: Path) -> Path:
     tables["travel_times"] = smap.travel_times
     vocab = smap.vocabulary.to_frame()
     tables["vocabulary"] = vocab
-    areas = smap.areas
-    schema["areas"] = {"index": areas.index.name or "code",
-                       "geometry": areas.geometry.name,
-                       "columns": [str(c) for c in areas.columns],
-                       "dtypes": {str(c): str(t) for c, t in areas.dtypes.items()
-                                  if c != areas.geometry.name}}
+    schema["areas"] = area_schema(smap.areas)
     meta = {"format": FORMAT, "format_version": str(FORMAT_VERSION),
             "servicemap_version": __version__, "crs": "EPSG:27700",
             "provenance": provenance, "schema": json.dumps(schema, sort_keys=True)}
@@ -254,6 +249,74 @@ def _declared_lists(table: str) -> set[str]:
     from servicemap.servicemap import _LIST_COLUMNS, _TABLE_COLUMNS
 
     return set(_TABLE_COLUMNS[table]) & _LIST_COLUMNS
+
+
+def area_schema(areas: Any) -> dict[str, Any]:
+    """Describe the areas frame so that :func:`restore_areas` can rebuild it exactly.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame
+        A map's areas, indexed by code.
+
+    Returns
+    -------
+    dict
+        ``index`` (its name), ``geometry`` (the geometry column's name), ``columns``
+        (in order) and ``dtypes`` (each column's dtype as text), all JSON-friendly.
+
+    Examples
+    --------
+    >>> schema = area_schema(sm.datasets.bedfordshire().areas)
+    >>> schema["index"], schema["geometry"], schema["dtypes"]["imd_decile"]
+    ('code', 'geometry', 'int64')
+    """
+    return {"index": areas.index.name or "code",
+            "geometry": areas.geometry.name,
+            "columns": [str(c) for c in areas.columns],
+            "dtypes": {str(c): str(t) for c, t in areas.dtypes.items()
+                       if c != areas.geometry.name}}
+
+
+def restore_areas(frame: Any, schema: dict[str, Any], *, lenient: bool = False) -> Any:
+    """Rebuild an areas frame written with :func:`area_schema`: dtypes, index, order.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The areas as read back, with the index as a column.
+    schema : dict
+        What :func:`area_schema` returned for the areas written.
+    lenient : bool, default False
+        Leave a column as read when it cannot take its dtype (an integer column with
+        a blank, say) and drop columns of the schema that are missing, instead of
+        raising; validation then reports what is wrong.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by the schema's index, with its columns in order and their dtypes.
+
+    Examples
+    --------
+    >>> areas = sm.datasets.bedfordshire().areas
+    >>> read_back = areas.reset_index().astype({"imd_decile": "float64"})
+    >>> restore_areas(read_back, area_schema(areas)).equals(areas)
+    True
+    """
+    if schema["geometry"] != frame.geometry.name:
+        frame = frame.rename_geometry(schema["geometry"])
+    for col, dtype in schema["dtypes"].items():
+        if col in frame and str(frame[col].dtype) != dtype:
+            try:
+                frame[col] = frame[col].astype(dtype)
+            except (TypeError, ValueError):
+                if not lenient:
+                    raise
+    columns = schema["columns"]
+    if lenient:
+        columns = [c for c in columns if c in frame]
+    return frame.set_index(schema["index"])[columns]
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -324,15 +387,7 @@ def read_file(path: str | os.PathLike[str], *, strict: bool = True) -> ServiceMa
                          source=path.name)
     schema = json.loads(meta["schema"])
 
-    areas = pyogrio.read_dataframe(path, layer="areas")
-    area_schema = schema["areas"]
-    if area_schema["geometry"] != areas.geometry.name:
-        areas = areas.rename_geometry(area_schema["geometry"])
-    for col, dtype in area_schema["dtypes"].items():
-        if col in areas and str(areas[col].dtype) != dtype:
-            areas[col] = areas[col].astype(dtype)
-    index = area_schema["index"]
-    areas = areas.set_index(index)[area_schema["columns"]]
+    areas = restore_areas(pyogrio.read_dataframe(path, layer="areas"), schema["areas"])
 
     tables: dict[str, Any] = {}
     for name in _RECORD_TABLES:
