@@ -549,8 +549,8 @@ def _allowed(reach: Any, keep: np.ndarray) -> sparse.csr_array:
 
     m = reach.cost
     ok = keep[m.indices]
-    counts = np.add.reduceat(ok, m.indptr[:-1]) if m.nnz else np.zeros(m.shape[0], int)
-    counts = np.where(np.diff(m.indptr) > 0, counts, 0)
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    counts = np.bincount(rows[ok], minlength=m.shape[0])
     indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     out = sparse.csr_array((np.ones(int(ok.sum()), dtype=bool), m.indices[ok], indptr),
