@@ -14,7 +14,16 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-__all__ = ["HATCHES", "area_map"]
+__all__ = ["HATCHES", "ROUTE_COLOURS", "area_map", "pathways", "route_map"]
+
+#: Colours of the route statuses on a map (blue, orange, red: readable in colour
+#: blindness), and the hatch that marks areas without a route in greyscale.
+ROUTE_COLOURS = {"clear": "#2c7bb6", "barriers": "#fdae61", "no_route": "#d7191c"}
+#: How a hand-off's consent basis is drawn: a route without consent solid, one that
+#: needs consent dashed, one not recorded dotted.
+CONSENT_STYLES = {"without_consent": "-", "explicit_consent": "--", "not_recorded": ":"}
+#: How a hand-off's information-sharing agreement is drawn.
+ISA_COLOURS = {True: "0.15", False: "#d7191c", None: "#e08214"}
 
 #: Hatch patterns given to categories, in order.
 HATCHES = ("///", "\\\\\\", "xxx", "...", "+++", "ooo", "---", "|||", "***", "OO")
@@ -148,3 +157,278 @@ def area_map(
     ax.set_axis_off()
     ax.set_aspect("equal")
     return ax
+
+
+def route_map(report: Any, *, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Map the areas of a :class:`~servicemap.PathwayReport` by route status.
+
+    Areas with a clear route are blue, with barriers orange, without a route red
+    (hatched too, for greyscale); the legend counts the areas of each.
+
+    Parameters
+    ----------
+    report : PathwayReport
+        From :func:`servicemap.trace_pathways`.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if omitted.
+    title : str, optional
+        By default "Routes from <entry> to <treatment>".
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> routes = sm.trace_pathways(sm.datasets.bedfordshire(),
+    ...                            entry="police_vulnerable_persons", need="drug")
+    >>> ax = sm.plotting.route_map(routes)
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['clear (121 areas)', 'barriers (114 areas)', 'no route (146 areas)']
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    smap = report._smap
+    areas = smap._areas
+    status = report.table["status"].reindex(areas.index)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 7))
+    handles = []
+    for value, colour in ROUTE_COLOURS.items():
+        mask = (status == value).to_numpy()
+        if not mask.any():
+            continue
+        hatch = "///" if value == "no_route" else None
+        areas.geometry[mask].plot(ax=ax, color=colour, edgecolor="white", linewidth=0.2,
+                                  hatch=hatch)
+        handles.append(Patch(facecolor=colour, edgecolor="white", hatch=hatch,
+                             label=f"{value.replace('_', ' ')} ({int(mask.sum()):,} "
+                                   f"area{'s' if mask.sum() != 1 else ''})"))
+    ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
+    vocab = smap.vocabulary
+    entries = " or ".join(vocab.label("entry_point", e) for e in report.attrs["entry"])
+    ax.set_title(title if title is not None else
+                 f"Routes from {entries} to {report.attrs['to_label']}")
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return ax
+
+
+def _layers(nodes: list[str], edges: list[tuple[str, str]], entries: list[str],
+            targets: set[str]) -> dict[str, int]:
+    """Columns by the longest chain of hand-offs to each node, cycles broken.
+
+    Entry points are column 0, every arrow points right (except the arrows that close
+    a cycle), and treatment, if given, is in the last column.
+    """
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from(edges)
+    state: dict[str, int] = {}  # 1 on the path being followed, 2 done
+    back = set()
+    for start in [n for n in entries if n in graph] + nodes:
+        if start in state:
+            continue
+        state[start] = 1
+        stack = [(start, iter(list(graph.successors(start))))]
+        while stack:
+            node, ahead = stack[-1]
+            for nxt in ahead:
+                if state.get(nxt) == 1:
+                    back.add((node, nxt))
+                elif nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(list(graph.successors(nxt)))))
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+    graph.remove_edges_from(back)
+    depth: dict[str, int] = {}
+    for n in nx.topological_sort(graph):
+        depth[n] = max((depth[p] + 1 for p in graph.predecessors(n)), default=0)
+        if depth[n] == 0 and not n.startswith("entry:"):
+            depth[n] = 1 if any(e.startswith("entry:") for e in nodes) else 0
+    if targets:
+        last = max([depth[n] for n in nodes if n not in targets] + [0]) + 1
+        for n in targets & set(nodes):
+            depth[n] = last
+    return depth
+
+
+def pathways(source: Any, *, ax: Axes | None = None, labels: str = "id") -> Axes:
+    """Draw a referral pathway diagram: entry points left, treatment right, in layers.
+
+    Each hand-off is an arrow: solid where the route needs no consent, dashed where
+    it needs explicit consent, dotted where the basis is not recorded
+    (:data:`CONSENT_STYLES`); dark with an information-sharing agreement, red
+    without, orange where none is recorded (:data:`ISA_COLOURS`). Services offered
+    more referrals a year than they can take are ringed in red (bottlenecks).
+
+    Parameters
+    ----------
+    source : ServiceMap or PathwayReport
+        A map draws all its pathways; a report draws the pathways from its entry
+        points towards its treatment services, the width of each arrow showing how
+        many areas' best chains use it, treatment in the last column, and its
+        bottlenecks (with its ``turnover``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure, sized to the diagram, if omitted.
+    labels : {"id", "name"}, default "id"
+        Label services by id (short) or by name.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> routes = sm.trace_pathways(smap, entry="a_and_e", need="drug")
+    >>> ax = sm.plotting.pathways(routes)
+    >>> ax.get_title()
+    'Referral pathways from A&E to drug services'
+    >>> len(ax.patches)  # one arrow per pathway drawn
+    5
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch
+
+    from servicemap.analysis.pathways import (
+        TURNOVER,
+        WITHOUT_CONSENT,
+        PathwayReport,
+        _step_table,
+    )
+    from servicemap.servicemap import ServiceMap
+
+    if labels not in ("id", "name"):
+        msg = f"labels={labels!r}: choose 'id' or 'name'."
+        raise ValueError(msg)
+    if isinstance(source, PathwayReport):
+        report, smap = source, source._smap
+    elif isinstance(source, ServiceMap):
+        report, smap = None, source
+    else:
+        msg = (f"pathways() takes a ServiceMap or a PathwayReport, not "
+               f"{type(source).__name__}.")
+        raise TypeError(msg)
+    vocab = smap.vocabulary
+    pw = smap._pathways
+    services = smap._services
+    steps = _step_table(smap, report.attrs["turnover"] if report else TURNOVER, set())
+    src = [f"entry:{e}" if isinstance(e, str) and e in vocab.terms("entry_point")
+           else str(e) for e in pw["from_service"].fillna(
+               "entry:" + pw["from_entry"].fillna("")).to_numpy(dtype=object)]
+    src = [s if s.startswith("entry:") or s in services.index else s for s in src]
+    dst = pw["to_service"].astype(str).tolist()
+    keep = np.ones(len(pw), dtype=bool)
+    targets: set[str] = set()
+    used = np.zeros(len(pw))
+    if report is not None:
+        import networkx as nx
+
+        entries = [f"entry:{e}" for e in report.attrs["entry"]]
+        targets = set(report.attrs["to"])
+        # a route ends at the first treatment it reaches: no arrows onward from there
+        graph = nx.DiGraph([(a, b) for a, b in zip(src, dst, strict=True)
+                            if a not in targets])
+        graph.add_nodes_from(entries)
+        ahead = set().union(*[nx.descendants(graph, e) | {e} for e in entries
+                              if e in graph])
+        behind = set(targets).union(*[nx.ancestors(graph, t) for t in targets
+                                      if t in graph])
+        on = ahead & behind
+        keep = np.array([a in on and b in on and a not in targets
+                         for a, b in zip(src, dst, strict=True)])
+        counts = report.table["pathways"].explode().value_counts()
+        used = counts.reindex(pw.index).fillna(0).to_numpy(dtype=float)
+        targets &= on
+    else:
+        entries = sorted({s for s in src if s.startswith("entry:")})
+    nodes = list(dict.fromkeys([s for s, k in zip(src, keep, strict=True) if k]
+                               + [d for d, k in zip(dst, keep, strict=True) if k]))
+    edges = [(a, b) for a, b, k in zip(src, dst, keep, strict=True) if k]
+    depth = _layers(nodes, edges, entries, targets)
+    columns: dict[int, list[str]] = {}
+    for n in nodes:
+        columns.setdefault(depth[n], []).append(n)
+    pos: dict[str, tuple[float, float]] = {}
+    for col in sorted(columns):
+        members = columns[col]
+        if col > 0:  # order by the mean height of referrers, to cross fewer arrows
+            def height(n: str, col: int = col) -> float:
+                ys = [pos[a][1] for a, b in edges if b == n and a in pos
+                      and depth[a] < col]
+                return float(np.mean(ys)) if ys else 0.0
+            members = sorted(members, key=height, reverse=True)
+        k = len(members)
+        for i, n in enumerate(members):
+            pos[n] = (float(col), (k - 1) / 2 - i)
+    if ax is None:
+        tall = max((len(m) for m in columns.values()), default=1)
+        _, ax = plt.subplots(figsize=(3.2 * (len(columns) or 1) + 1, 0.9 * tall + 1.5))
+    flag_cols = steps[["bottleneck"]].to_numpy(dtype=bool).ravel()
+    bottleneck = {t for t, f, k in zip(dst, flag_cols, keep, strict=True) if f and k}
+    width_scale = used.max() if used.max() > 0 else 1.0
+    for j in np.flatnonzero(keep):
+        basis = pw["consent_basis"].iat[j]
+        style = (CONSENT_STYLES["without_consent"] if basis in WITHOUT_CONSENT else
+                 CONSENT_STYLES.get(basis, ":"))
+        isa = pw["information_sharing_agreement"].iat[j]
+        colour = ISA_COLOURS[None if pd.isna(isa) else bool(isa)]
+        lw = (0.8 + 3.2 * used[j] / width_scale) if report is not None else 1.4
+        span = depth[dst[j]] - depth[src[j]]
+        # arrows that skip columns, or run back or down a column, arc around nodes
+        rad = 0.08 if span == 1 else (0.25 if span > 1 else 0.45)
+        ax.add_patch(FancyArrowPatch(pos[src[j]], pos[dst[j]], arrowstyle="-|>",
+                                     linestyle=style, color=colour, lw=lw, shrinkA=14,
+                                     shrinkB=14, mutation_scale=12,
+                                     connectionstyle=f"arc3,rad={rad}"))
+    for n, (x, y) in pos.items():
+        is_entry = n.startswith("entry:")
+        if is_entry:
+            text = vocab.label("entry_point", n[6:])
+        else:
+            text = n if labels == "id" or n not in services.index else str(
+                services.at[n, "name"])
+        face = "#2c7bb6" if n in targets else ("0.85" if is_entry else "white")
+        ax.scatter([x], [y], s=260, marker="s" if is_entry else "o", color=face,
+                   edgecolors="#d7191c" if n in bottleneck else "0.3",
+                   linewidths=3 if n in bottleneck else 1, zorder=3)
+        ax.text(x, y - 0.28, _wrap(text), ha="center", va="top", fontsize=7, zorder=4)
+    legend = [
+        Line2D([], [], color="0.15", linestyle="-", label="no consent needed"),
+        Line2D([], [], color="0.15", linestyle="--", label="explicit consent"),
+        Line2D([], [], color="0.15", linestyle=":", label="consent basis not recorded"),
+        Line2D([], [], color=ISA_COLOURS[False], label="no sharing agreement"),
+        Line2D([], [], color=ISA_COLOURS[None], label="agreement not recorded"),
+        Line2D([], [], marker="o", color="white", markeredgecolor="#d7191c",
+               markeredgewidth=2.5, markersize=10, label="bottleneck"),
+    ]
+    if targets:
+        legend.append(Line2D([], [], marker="o", color="white", markerfacecolor="#2c7bb6",
+                             markersize=10, label="treatment"))
+    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.02),
+              ncol=4, fontsize="small", frameon=False)
+    if report is not None:
+        names = " or ".join(vocab.label("entry_point", e) for e in report.attrs["entry"])
+        ax.set_title(f"Referral pathways from {names} to {report.attrs['to_label']}")
+    else:
+        ax.set_title("Referral pathways")
+    ax.set_xlim(-0.6, max((p[0] for p in pos.values()), default=0) + 0.6)
+    ys = [p[1] for p in pos.values()] or [0.0]
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.5)
+    ax.set_axis_off()
+    return ax
+
+
+def _wrap(text: str, width: int = 22) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text

@@ -382,3 +382,87 @@ def test_bedfordshire_routes_from_the_police_and_prison():
     assert np.isclose(summary.loc["lut-dap", "clear"],
                       smap.areas.loc[smap.areas["lad_code"] == "E06000032",
                                      "need_drug"].sum(), atol=0.5)
+
+
+# -- drawings -------------------------------------------------------------------------
+def every_barrier_map():
+    return make(
+        [helper("A", commissioners="DAP1"), helper("B", commissioners="DAP1"),
+         service("T", max_distance=1500, commissioners="DAP2", capacity=10,
+                 capacity_unit="clients_per_year")],
+        [step("P1", "E", "A", wait=1),
+         step("P2", "A", "B", wait=2, consent_basis="explicit_consent"),
+         step("P3", "B", "T", wait=3, information_sharing_agreement="no",
+              volume_per_year=12),
+         step("P4", "E", "B", consent_basis="not_recorded",
+              information_sharing_agreement=None)],
+        sites=[site("ST", "T", k=1)])
+
+
+def test_route_map_colours_each_status():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from servicemap.plotting import ROUTE_COLOURS
+
+    routes = sm.trace_pathways(every_barrier_map(), entry=ENTRY, need="drug")
+    ax = routes.plot()
+    # T reaches squares 1, 2, 4, 5: those have a route with barriers
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "barriers (4 areas)", "no route (5 areas)"]
+    drawn = {}
+    for coll in ax.collections:
+        colour = tuple(np.round(coll.get_facecolor()[0], 3))
+        drawn[colour] = drawn.get(colour, 0) + len(coll.get_paths())
+    assert drawn == {tuple(np.round(to_rgba(ROUTE_COLOURS["barriers"]), 3)): 4,
+                     tuple(np.round(to_rgba(ROUTE_COLOURS["no_route"]), 3)): 5}
+    assert ax.get_title() == ("Routes from Police vulnerable-persons referral to drug "
+                              "services")
+    plt.close("all")
+
+
+def test_pathway_diagram_styles_each_hand_off():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import FancyArrowPatch
+
+    from servicemap.plotting import ISA_COLOURS
+
+    smap = every_barrier_map()
+    ax = sm.plotting.pathways(smap)
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == 4
+    # in pathway order: P1 without consent, with agreement; P2 needs consent;
+    # P3 has no agreement; P4's basis and agreement are not recorded
+    styles = [a.get_linestyle() for a in arrows]
+    assert styles == ["-", "--", "-", ":"]
+    colours = [tuple(np.round(a.get_edgecolor(), 3)) for a in arrows]
+    expect = [ISA_COLOURS[True], ISA_COLOURS[True], ISA_COLOURS[False], ISA_COLOURS[None]]
+    assert colours == [tuple(np.round(to_rgba(c), 3)) for c in expect]
+    # T is offered 12 referrals a year for 10: ringed as a bottleneck; columns by the
+    # longest chain: entry 0, A 1, B 2, T 3
+    rings = {t.get_text(): tuple(np.round(c.get_edgecolor()[0], 3))
+             for t, c in zip(ax.texts, ax.collections, strict=True)}
+    assert rings["T"] == tuple(np.round(to_rgba("#d7191c"), 3))
+    assert rings["A"] != rings["T"]
+    xs = {t.get_text().replace("-\n", "-"): t.get_position()[0] for t in ax.texts}
+    assert xs == {"Police vulnerable-persons referral": 0.0, "A": 1.0, "B": 2.0,
+                  "T": 3.0}
+    plt.close("all")
+    # a report draws the arrows towards treatment, widest where most areas' best
+    # chains go: the 4 squares T takes use E -> B -> T; E -> A -> B is used by none
+    routes = sm.trace_pathways(smap, entry=ENTRY, need="drug")
+    ax = sm.plotting.pathways(routes)
+    widths = {round(a.get_linewidth(), 2) for a in ax.patches}
+    assert widths == {0.8, 4.0}
+    assert ax.get_title() == ("Referral pathways from Police vulnerable-persons referral "
+                              "to drug services")
+    plt.close("all")
+    with pytest.raises(TypeError, match="takes a ServiceMap or a PathwayReport"):
+        sm.plotting.pathways("map")

@@ -499,7 +499,7 @@ class PathwayReport:
         >>> routes = sm.trace_pathways(sm.datasets.bedfordshire(),
         ...                            entry="prison_release", need="drug")
         >>> routes.plot().get_title()
-        'Routes from Prison release to drug treatment'
+        'Routes from Prison release to drug services'
         """
         from servicemap.plotting import route_map
 
