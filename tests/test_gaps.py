@@ -339,3 +339,31 @@ def test_plot_draws_severity_and_reasons():
         plt.close("all")
     with pytest.raises(ValueError, match="need='alcohol'"):
         report.plot(need="alcohol")
+
+
+def test_pathway_no_chain_of_referrals_from_the_entry():
+    # T (drug) reaches squares 1, 2, 4, 5 (1500 m from square 1). The police refer
+    # only through A (housing), which reaches squares 5, 6, 8, 9 (1500 m from 9).
+    # Squares 3, 6, 7, 8, 9: unreachable. Squares 1, 2, 4: T takes them, but no chain
+    # from the police reaches T there: pathway. Square 5 is covered.
+    smap = build([service("T", max_distance=1500),
+                  service("A", needs="housing", max_distance=1500)],
+                 [site("ST", "T", k=1), site("SA", "A", k=9)],
+                 pathways=[{"id": "P1", "from_entry": "police_vulnerable_persons",
+                            "to_service": "A"},
+                           {"id": "P2", "from_service": "A", "to_service": "T"}])
+    plain = sm.find_gaps(smap, need="drug")
+    assert "entry" not in plain.table.columns
+    assert in_gaps(plain) == sum(NEED[k] for k in (3, 6, 7, 8, 9))
+    report = sm.find_gaps(smap, need="drug", entry="police_vulnerable_persons")
+    pathway = report.table[report.table["reason"] == "pathway"]
+    assert sorted(int(c[3:]) for c in pathway["code"]) == [1, 2, 4]
+    assert set(pathway["entry"]) == {"police_vulnerable_persons"}
+    assert pathway["services"].tolist() == [1, 1, 1]
+    totals = report.totals().loc["drug"]
+    assert totals["need_in_gaps"] == sum(NEED[k] for k in (1, 2, 3, 4, 6, 7, 8, 9))
+    assert totals["need_covered"] == NEED[5]
+    assert report.summary(suppress=None).loc["pathway", "need_in_gaps"] == (
+        NEED[1] + NEED[2] + NEED[4])
+    headline = report.explain(int(pathway.index[0])).attrs["headline"]
+    assert "no chain of referrals from police_vulnerable_persons" in headline

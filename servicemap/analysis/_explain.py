@@ -21,7 +21,9 @@ _SENTENCES = {
     "out_of_hours": "{group} are served, but not in the {band} band",
     "under_capacity": ("its access is {access:.3g} {unit} per person in need, below the "
                        "threshold of {limit:.3g}"),
-    "pathway": "no route of referrals reaches a service for it",
+    "pathway": ("no chain of referrals from {entry} leads to a service for it that "
+                "takes the area's residents (sm.trace_pathways(smap, entry={entry!r}, "
+                "need={need!r}).explain({code!r}) shows where the referrals stop)"),
 }
 
 
@@ -114,6 +116,7 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
                 f"{'all hours' if band == ALL else band}: {row['reason']}; "
                 + _SENTENCES[str(row["reason"])].format(
                     group=group, band=band, access=access, unit=unit_name,
+                    entry=row.get("entry"), need=need, code=row["code"],
                     limit=ctx.limit if ctx.limit is not None else np.nan)
                 + f" ({row['severity']:,.1f} people with the need).")
     columns = ["name", "cost", "unit", "counts", "why"]

@@ -23,8 +23,11 @@ order (:data:`REASONS`):
     among everyone within reach; see :func:`~servicemap.accessibility`) is below a
     threshold: by default half the map-wide ratio of capacity to need.
 ``pathway``
-    No route of referrals from an entry point (kept in the vocabulary; filled in
-    once pathways are traced).
+    Services reach the area and take its residents, but no chain of referrals
+    leads from a named entry point (``entry=``, such as ``"prison_release"``) to
+    one of them: see :func:`~servicemap.trace_pathways`. One row per entry point
+    without a route, its name in the ``entry`` column. Assessed only when
+    ``entry=`` is given.
 
 A reason that holds for every client group (or hour band) is one row with ``all``
 there, not one row per group. Areas with no need are never gaps. **Severity** is the
@@ -445,10 +448,39 @@ def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: 
     return out, covered
 
 
+def _pathway_rows(smap: ServiceMap, need: str, entries: tuple[str, ...],
+                  rows: dict[str, np.ndarray], covered: np.ndarray, demand: np.ndarray,
+                  reaching: np.ndarray, groups: tuple[str, ...], status: tuple[str, ...],
+                  reach_kw: dict[str, Any]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Add a ``pathway`` row where a named entry leads to no service for the need.
+
+    Only areas some service for the need takes (``reaching`` > 0) can be pathway
+    gaps: elsewhere a more fundamental reason holds.
+    """
+    from servicemap.analysis.pathways import trace_pathways
+
+    rows = dict(rows)
+    rows["entry"] = np.full(len(rows["area"]), None, dtype=object)
+    for entry in entries:
+        routes = trace_pathways(smap, entry=entry, need=need, client_group=groups or None,
+                                status=status, **reach_kw)
+        none = (routes.table["status"] == "no_route").to_numpy()
+        where = np.flatnonzero(none & (reaching > 0) & (demand > 0))
+        covered = covered & ~none
+        n = len(where)
+        rows["area"] = np.concatenate([rows["area"], where])
+        rows["services"] = np.concatenate([rows["services"], reaching[where]])
+        for key, value in (("group", ALL), ("band", ALL), ("reason", "pathway"),
+                           ("entry", entry), ("need", need)):
+            rows[key] = np.concatenate([rows[key], np.full(n, value, dtype=object)])
+    return rows, covered
+
+
 def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
             given_groups: tuple[str, ...], given_bands: tuple[str, ...],
             unknown_hours: str, capacity_unit: Any, capacity_share: float,
             min_access: Any, reach_kw: dict[str, Any], notes: list[str],
+            entries: tuple[str, ...] = (), status: tuple[str, ...] = ACTIVE,
             ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, _Need]]:
     """Classify every area for every need at one threshold."""
     import pandas as pd
@@ -482,6 +514,11 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
         bands = [all_bands[k] for k in b_pos]
         rows, covered = _classify(need, demand, cols, elig, phys, no_journey[cols],
                                   member, open_, groups, bands, access, limit)
+        if entries:
+            reaching = (np.diff(elig[:, cols].indptr).astype(np.int64) if len(cols)
+                        else np.zeros(len(demand), dtype=np.int64))
+            rows, covered = _pathway_rows(smap, need, entries, rows, covered, demand,
+                                          reaching, given_groups, status, reach_kw)
         parts.append(pd.DataFrame(rows))
         in_gaps = np.zeros(len(demand), dtype=bool)
         in_gaps[rows["area"]] = True
@@ -530,6 +567,7 @@ def find_gaps(
     capacity_unit: str | Mapping[str, str] | None = None,
     max_distance: float | Sequence[float] | None = None,
     max_minutes: float | Sequence[float] | None = None,
+    entry: str | Iterable[str] | None = None,
 ) -> GapReport:
     """Find every area, need, client group and hour band where provision falls short.
 
@@ -562,6 +600,11 @@ def find_gaps(
         Replace every service's threshold (see :func:`~servicemap.reach_matrix`). A
         list of values gives :attr:`GapReport.sensitivity`; the table is for the
         first value.
+    entry : str or list of str, optional
+        Entry points, such as ``"prison_release"``: an area whose residents some
+        service takes, but to which no chain of referrals leads from the entry
+        (:func:`~servicemap.trace_pathways`, for the named client groups if any), is
+        a ``pathway`` gap, and the table gains an ``entry`` column.
 
     Returns
     -------
@@ -609,6 +652,7 @@ def find_gaps(
             need_column(smap, n)
     groups = as_terms(smap, "client_group", client_group, "client_group")
     bands = as_terms(smap, "hour_band", hour_band, "hour_band")
+    entries = as_terms(smap, "entry_point", entry, "entry")
     keep = counted(smap, status=status)
     name, values = _thresholds(max_distance, max_minutes)
     base = {"max_distance": max_distance, "max_minutes": max_minutes}
@@ -619,7 +663,8 @@ def find_gaps(
         run_notes: list[str] = [] if first is not None else notes
         long, totals, context = _assess(smap, needs, keep, groups, bands,
                                         unknown_hours, capacity_unit, capacity_share,
-                                        min_access, reach_kw, run_notes)
+                                        min_access, reach_kw, run_notes, entries,
+                                        as_tuple(status))
         if first is None:
             first = (long, totals, context, reach_kw)
         if name:
@@ -637,7 +682,7 @@ def find_gaps(
     long, totals, context, reach_kw = first
     table = _table(smap, long)
     sensitivity = pd.concat(sweeps) if sweeps else None
-    attrs = {"need": tuple(needs), "status": as_tuple(status),
+    attrs = {"need": tuple(needs), "status": as_tuple(status), "entry": entries,
              "client_group": {n: c.groups for n, c in context.items()},
              "hour_band": {n: c.bands for n, c in context.items()},
              "unknown_hours": unknown_hours,
@@ -716,6 +761,8 @@ def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
                                     categories=cats["reason"])
     data["severity"] = long["severity"].to_numpy()
     data["services"] = long["services"].to_numpy(dtype=np.int64)
+    if "entry" in long.columns:
+        data["entry"] = pd.Categorical(long["entry"].to_numpy(dtype=object))
     data["headline"] = long["headline"].to_numpy()
     return pd.DataFrame(data, index=pd.RangeIndex(len(long), name="gap"))
 
