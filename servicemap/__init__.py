@@ -26,6 +26,7 @@ from servicemap.errors import (
     ValidationWarning,
 )
 from servicemap.geography import ReachMatrix, reach_matrix
+from servicemap.graph import from_networkx
 from servicemap.hours import OpeningHours, parse_hours
 from servicemap.interpolation import interpolate
 from servicemap.io.files import read_file
@@ -79,6 +80,7 @@ __all__ = [
     "disclosure",
     "find_gaps",
     "find_overlaps",
+    "from_networkx",
     "interpolate",
     "parse_hours",
     "plotting",
