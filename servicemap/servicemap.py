@@ -1227,6 +1227,95 @@ class ServiceMap:
 
         return write_hsds(self, directory)
 
+    # -- graphs ----------------------------------------------------------------------
+    def to_networkx(self, *, max_distance: float | None = None,
+                    max_minutes: float | None = None, serves: bool = True,
+                    adjacency: bool | str = True) -> Any:
+        """Return the map as a networkx MultiDiGraph of typed nodes and edges.
+
+        See :func:`servicemap.graph.to_networkx`, whose module documents the nodes and
+        edges; :func:`servicemap.from_networkx` turns the graph back into an equal map.
+
+        Parameters
+        ----------
+        max_distance, max_minutes : float, optional
+            Thresholds for the ``serves`` edges, as for :func:`servicemap.reach_matrix`.
+        serves : bool, default True
+            Add ``serves`` edges (area -> service) from the reach matrix.
+        adjacency : bool or {"rook", "queen"}, default True
+            Add ``adjacent_to`` edges between areas sharing a border (rook), or a
+            point (queen).
+
+        Returns
+        -------
+        networkx.MultiDiGraph
+
+        Examples
+        --------
+        >>> smap = sm.datasets.bedfordshire()
+        >>> sm.from_networkx(smap.to_networkx()).equals(smap)
+        True
+        """
+        from servicemap.graph import to_networkx
+
+        return to_networkx(self, max_distance=max_distance, max_minutes=max_minutes,
+                           serves=serves, adjacency=adjacency)
+
+    def to_kumu(self, path: Any = None, *, areas: bool = False) -> dict[str, Any]:
+        """Return (and write, given a path) the map as a Kumu JSON blueprint.
+
+        See :func:`servicemap.io.graphs.to_kumu`.
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            A ``.json`` file to write.
+        areas : bool, default False
+            Add the areas as elements, with ``serves`` connections.
+
+        Returns
+        -------
+        dict
+            ``{"elements": [...], "connections": [...]}``.
+
+        Examples
+        --------
+        >>> blueprint = sm.datasets.bedfordshire().to_kumu()
+        >>> len(blueprint["elements"]), len(blueprint["connections"])
+        (81, 179)
+        """
+        from servicemap.io.graphs import to_kumu
+
+        return to_kumu(self, path, areas=areas)
+
+    def to_gexf(self, path: Any, *, serves: bool = False, adjacency: bool = False) -> Any:
+        """Write the map's graph as GEXF, for Gephi.
+
+        See :func:`servicemap.io.graphs.to_gexf`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The ``.gexf`` file to write.
+        serves, adjacency : bool, default False
+            Include the ``serves`` and ``adjacent_to`` edges.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, networkx as nx
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     H = nx.read_gexf(sm.datasets.bedfordshire().to_gexf(pathlib.Path(d) / "b.gexf"))
+        >>> H.number_of_nodes()
+        529
+        """
+        from servicemap.io.graphs import to_gexf
+
+        return to_gexf(self, path, serves=serves, adjacency=adjacency)
+
     # -- writing ---------------------------------------------------------------------
     def to_workbook(self, path: str | PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the map as a workshop workbook (``.xlsx``) or a folder of CSV files.
