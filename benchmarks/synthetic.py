@@ -99,3 +99,45 @@ def national_map(n_areas: int = 35_000, n_services: int = 5_000, seed: int = 0,
     import servicemap as sm
 
     return sm.ServiceMap.from_frames(**national_tables(n_areas, n_services, seed, plain))
+
+
+ENTRIES = ("police_vulnerable_persons", "prison_release", "a_and_e", "gp")
+BASES = np.array(["explicit_consent", "public_task", "safeguarding", "not_recorded"])
+
+
+def national_pathways(tables: dict[str, object], n_edges: int = 20_000,
+                      seed: int = 0) -> pd.DataFrame:
+    """Return a random referral graph over the national services, about ``n_edges``.
+
+    Services refer to services near them (each to a few of its 20 nearest, by their
+    first sites), as local referral networks do; each of four entry points refers to
+    625 services spread over the country. Bases, agreements, waits and volumes are
+    random.
+    """
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    services = tables["services"]
+    sites = tables["sites"].drop_duplicates("services")
+    xy = np.column_stack([sites["easting"], sites["northing"]])
+    ids = services["id"].to_numpy()
+    n = len(ids)
+    per_entry = 625
+    onward = n_edges - per_entry * len(ENTRIES)
+    _, near = cKDTree(xy).query(xy, k=21)
+    frm = rng.integers(0, n, 2 * onward)
+    to = near[frm, rng.integers(1, 21, 2 * onward)]
+    rows = pd.DataFrame({"from_service": ids[frm], "to_service": ids[to]})
+    rows = rows.drop_duplicates().iloc[:onward]  # one pathway per pair
+    entries = pd.DataFrame({
+        "from_entry": np.repeat(ENTRIES, per_entry),
+        "to_service": np.concatenate([rng.choice(ids, per_entry, replace=False)
+                                      for _ in ENTRIES])})
+    out = pd.concat([entries, rows], ignore_index=True)
+    m = len(out)
+    out.insert(0, "id", [f"P{k}" for k in range(m)])
+    out["consent_basis"] = rng.choice(BASES, m)
+    out["information_sharing_agreement"] = rng.choice(["yes", "no", ""], m)
+    out["wait_days"] = rng.integers(0, 29, m).astype(float)
+    out["volume_per_year"] = rng.integers(5, 300, m).astype(float)
+    return out

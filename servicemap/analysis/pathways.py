@@ -710,27 +710,37 @@ def _tables(smap: ServiceMap, found: _Found, steps_all: pd.DataFrame,
     n_areas = len(areas)
     chain_id = np.full(n_areas, -1, dtype=np.int64)
     chain_rows: list[dict[str, Any]] = []
-    step_rows: list[pd.DataFrame] = []
+    step_edges, step_chain, step_no, step_flags = [], [], [], []
     for mat, rows in zip(found.chains, found.chain_rows, strict=True):
         uniq, inverse = np.unique(mat, axis=0, return_inverse=True)
         base = len(chain_rows)
         chain_id[rows] = base + inverse.ravel()
+        f = flags[uniq]                       # chains x steps x barriers
+        # consent is a barrier only on a route entered without consent
+        f[:, :, 0] &= np.isin(from_entry[uniq[:, 0]], list(non_consensual))[:, None]
+        present = f.any(axis=1)
         for k, edges in enumerate(uniq):
-            f = flags[edges].copy()
-            # consent is a barrier only on a route entered without consent
-            f[:, 0] &= from_entry[edges[0]] in non_consensual
-            present = tuple(b for j, b in enumerate(BARRIERS) if f[:, j].any())
             chain_rows.append({"chain": tuple(to_ids[edges]),
                                "pathways": tuple(pw_ids[edges]),
-                               "hand_offs": len(edges), "barriers": present})
-            st = steps_all.iloc[edges].reset_index()
-            st[list(BARRIERS)] = f
-            st.insert(0, "step", np.arange(1, len(edges) + 1))
-            st.insert(0, "chain_id", base + k)
-            step_rows.append(st)
+                               "hand_offs": len(edges),
+                               "barriers": tuple(b for j, b in enumerate(BARRIERS)
+                                                 if present[k, j])})
+        n, length = uniq.shape
+        step_edges.append(uniq.ravel())
+        step_chain.append(np.repeat(base + np.arange(n), length))
+        step_no.append(np.tile(np.arange(1, length + 1), n))
+        step_flags.append(f.reshape(n * length, len(BARRIERS)))
     chains = pd.DataFrame(chain_rows, columns=["chain", "pathways", "hand_offs",
                                                "barriers"])
     chains.index.name = "chain_id"
+    if step_edges:
+        steps = steps_all.iloc[np.concatenate(step_edges)].reset_index()
+        steps[list(BARRIERS)] = np.concatenate(step_flags)
+        steps.insert(0, "step", np.concatenate(step_no))
+        steps.insert(0, "chain_id", np.concatenate(step_chain))
+    else:
+        steps = pd.DataFrame(columns=["chain_id", "step", "pathway", *steps_all.columns])
+    steps = steps.set_index(["chain_id", "step"])
     has = chain_id >= 0
     status = np.full(n_areas, "no_route", dtype=object)
     n_bar = np.array([len(b) for b in chains["barriers"]], dtype=np.int64)
@@ -755,13 +765,11 @@ def _tables(smap: ServiceMap, found: _Found, steps_all: pd.DataFrame,
     table["wait_complete"] = pd.array(np.where(has, ~found.wait_unknown, False),
                                       dtype="boolean")
     table.loc[~has, "wait_complete"] = pd.NA
-    empty: tuple[str, ...] = ()
-    table["chain"] = pd.Series([chains["chain"].iat[c] if c >= 0 else empty
-                                for c in chain_id], index=table.index, dtype=object)
-    table["pathways"] = pd.Series([chains["pathways"].iat[c] if c >= 0 else empty
-                                   for c in chain_id], index=table.index, dtype=object)
-    table["barriers"] = pd.Series([chains["barriers"].iat[c] if c >= 0 else empty
-                                   for c in chain_id], index=table.index, dtype=object)
+    for column in ("chain", "pathways", "barriers"):
+        values = np.empty(len(chains) + 1, dtype=object)
+        values[:-1] = chains[column].tolist()
+        values[-1] = ()
+        table[column] = pd.Series(values[chain_id], index=table.index, dtype=object)
     table["chain_id"] = pd.array(np.where(has, chain_id, 0), dtype="Int64")
     table.loc[~has, "chain_id"] = pd.NA
     table["reached"] = found.reached
@@ -775,9 +783,6 @@ def _tables(smap: ServiceMap, found: _Found, steps_all: pd.DataFrame,
         if column in table.columns:
             chains[column] = (pd.Series(table[column].to_numpy(dtype=float)[has])
                               .groupby(chain_id[has]).sum().reindex(chains.index))
-    steps = (pd.concat(step_rows, ignore_index=True) if step_rows else
-             pd.DataFrame(columns=["chain_id", "step", "pathway", *steps_all.columns]))
-    steps = steps.set_index(["chain_id", "step"])
     return table, chains, steps
 
 
