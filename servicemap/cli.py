@@ -62,13 +62,17 @@ def demo(
     local authority, services by need and commissioning partnership, the referral
     pathways, coverage by need and hour band, access to capacity (2SFCA) by local
     authority, the gaps (by need and reason, the largest, and how they move with the
-    distance cut-off) and the overlaps between services of different partnerships.
-    Counts of people in gap and overlap reports have counts under 5 suppressed.
+    distance cut-off), the overlaps between services of different partnerships, and
+    the routes of referrals from a police vulnerable-persons referral and from prison
+    release to drug treatment, area by area, with their barriers and single points of
+    failure. Counts of people under 5 are suppressed in every report.
     Writes to OUTPUT: bedfordshire.gpkg (layers areas and sites), a CSV of each table
     (areas without geometry, sites with easting and northing), the summary tables,
     coverage.csv, coverage_summary.csv, accessibility.csv, gaps.csv,
     gaps_summary.csv, gaps_by_lad.csv, gaps_sensitivity.csv, overlaps.csv,
-    overlaps_by_area.csv, validation.csv and ATTRIBUTION.txt.
+    overlaps_by_area.csv, routes.csv, routes_by_partnership.csv,
+    routes_single_points.csv, a pathway diagram and a route map per route (PNG),
+    validation.csv and ATTRIBUTION.txt.
     """
     import pandas as pd
 
@@ -103,6 +107,8 @@ def demo(
     gaps, overlaps = _gaps_and_overlaps(smap)
     _show_gaps(gaps)
     _show_overlaps(overlaps)
+    routes = _routes(smap)
+    _show_routes(routes)
     typer.echo(f"\nValidation: {report._counts()}")
     for problem in report.errors + report.warnings:
         typer.echo(f"  {problem.severity:<8} {problem}")
@@ -111,6 +117,7 @@ def demo(
     written = _write_demo(smap, summary, report, output)
     written += _write_analyses(cov, access, output)
     written += _write_gaps_and_overlaps(gaps, overlaps, output)
+    written += _write_routes(routes, output)
     typer.echo(f"\nWrote {len(written)} files to {output}/: {', '.join(written)}")
 
 
@@ -154,6 +161,98 @@ def _analyses(smap):  # noqa: ANN001, ANN202
 
 #: Distances the demo's gap sensitivity tries, in metres.
 DEMO_SENSITIVITY = [5_000, 10_000, 15_000]
+
+
+#: The routes the demo traces: entry point, and the groups the person belongs to.
+DEMO_ROUTES = {"police_vulnerable_persons": ("adults",),
+               "prison_release": ("adults", "people_leaving_prison")}
+
+
+def _routes(smap):  # noqa: ANN001, ANN202
+    import servicemap as sm
+
+    return {entry: sm.trace_pathways(smap, entry=entry, need="drug",
+                                     client_group=list(groups))
+            for entry, groups in DEMO_ROUTES.items()}
+
+
+def _show_routes(routes):  # noqa: ANN001, ANN202
+    import pandas as pd
+
+    from servicemap.disclosure import suppress
+
+    for entry, report in routes.items():
+        label = report._smap.vocabulary.label("entry_point", entry)
+        chains = report.chains.copy()
+        chains["chain"] = chains["chain"].map(" -> ".join)
+        chains["barriers"] = chains["barriers"].map(", ".join).replace("", "none")
+        chains = suppress(chains, ["need_drug"], marker="<5*")
+        summary = report.summary("partnership")
+        summary = summary.loc[summary["areas"] > 0]
+        for c in ("clear", "barriers", "no_route"):
+            summary[c] = summary[c].astype("object").where(summary[c].notna(), "<5*")
+        summary["share_with_route"] = summary["share_with_route"].map(
+            lambda v: "" if pd.isna(v) else f"{v:.0%}")
+        spof = report.single_points_of_failure().head(5)
+        spof = suppress(spof, ["need_drug"], marker="<5*")
+        with pd.option_context("display.width", 140, "display.max_columns", 20,
+                               "display.max_colwidth", 48):
+            _show(f"Routes from {label} to drug treatment (best chain per area: "
+                  "fewest hand-offs, then least wait)",
+                  chains[["chain", "hand_offs", "wait_days", "barriers", "areas",
+                          "need_drug"]])
+            _show(f"People with a drug need by route status, per partnership "
+                  f"({label})", summary)
+            if len(spof):
+                _show(f"Single points of failure ({label}): services every route "
+                      "from there passes through", spof[["name", "areas", "need_drug"]])
+        for note in report.notes:
+            typer.echo("  note: " + note)
+    typer.echo("Barriers: consent = a hand-off needing explicit consent on a route "
+               "entered without it; no_isa = no information-sharing agreement; "
+               "cross_boundary = services of different commissioning partnerships; "
+               "bottleneck = more referrals a year than it can take a year.")
+
+
+def _write_routes(routes, output: Path) -> list[str]:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from servicemap.disclosure import suppress
+    from servicemap.io.exports import write_csv
+    from servicemap.plotting import pathways
+
+    marker = "[suppressed]"
+    tables, summaries, points = [], [], []
+    written = []
+    for entry, report in routes.items():
+        table = report.table.reset_index().assign(entry=entry)
+        for c in ("chain", "pathways", "barriers"):
+            table[c] = table[c].map("; ".join)
+        tables.append(table)
+        summaries.append(report.summary("partnership").reset_index().assign(entry=entry))
+        points.append(report.single_points_of_failure().reset_index().assign(
+            entry=entry, partnerships=lambda f: f["partnerships"].map("; ".join)))
+        short = "police" if entry.startswith("police") else "prison"
+        ax = pathways(report)
+        ax.figure.savefig(output / f"pathways_{short}.png", dpi=110, bbox_inches="tight")
+        ax = report.plot()
+        ax.figure.savefig(output / f"routes_{short}.png", dpi=110, bbox_inches="tight")
+        plt.close("all")
+        written += [f"pathways_{short}.png", f"routes_{short}.png"]
+    by_area = suppress(pd.concat(tables, ignore_index=True),
+                       ["population", "need_drug"], marker=marker)
+    written.append(write_csv(by_area, output / "routes.csv", index=False).name)
+    written.append(write_csv(pd.concat(summaries, ignore_index=True),
+                             output / "routes_by_partnership.csv", index=False,
+                             na_rep=marker).name)
+    spof = suppress(pd.concat(points, ignore_index=True), ["need_drug"], marker=marker)
+    written.append(write_csv(spof, output / "routes_single_points.csv",
+                             index=False).name)
+    return written
 
 
 def _gaps_and_overlaps(smap):  # noqa: ANN001, ANN202

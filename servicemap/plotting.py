@@ -205,7 +205,8 @@ def route_map(report: Any, *, ax: Axes | None = None, title: str | None = None) 
         handles.append(Patch(facecolor=colour, edgecolor="white", hatch=hatch,
                              label=f"{value.replace('_', ' ')} ({int(mask.sum()):,} "
                                    f"area{'s' if mask.sum() != 1 else ''})"))
-    ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              fontsize="small", frameon=False)
     vocab = smap.vocabulary
     entries = " or ".join(vocab.label("entry_point", e) for e in report.attrs["entry"])
     ax.set_title(title if title is not None else

@@ -48,7 +48,9 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
         "summary_services_by_need.csv", "summary_pathways.csv", "summary_sites.csv",
         "validation.csv", "ATTRIBUTION.txt", "coverage.csv", "coverage_summary.csv",
         "accessibility.csv", "gaps.csv", "gaps_summary.csv", "gaps_by_lad.csv",
-        "gaps_sensitivity.csv", "overlaps.csv", "overlaps_by_area.csv"])
+        "gaps_sensitivity.csv", "overlaps.csv", "overlaps_by_area.csv", "routes.csv",
+        "routes_by_partnership.csv", "routes_single_points.csv", "pathways_police.png",
+        "routes_police.png", "pathways_prison.png", "routes_prison.png"])
     sites = pd.read_csv(out / "sites.csv", index_col="id")
     beds_sites = sm.datasets.bedfordshire().sites
     assert sites["easting"].dropna().astype(int).equals(
@@ -94,6 +96,20 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     pairs = pd.read_csv(out / "overlaps.csv")
     assert len(pairs) == len(sm.find_overlaps(smap, across="partnership").table)
     assert "pairs of services of different partnerships" in text
+    # routes from the police and from prison, against the library called directly
+    assert "Routes from Police vulnerable-persons referral to drug treatment" in text
+    assert "Routes from Prison release to drug treatment" in text
+    routes = pd.read_csv(out / "routes.csv", keep_default_na=False)
+    police = sm.trace_pathways(smap, entry="police_vulnerable_persons", need="drug",
+                               client_group="adults")
+    written_police = routes[routes["entry"] == "police_vulnerable_persons"]
+    assert written_police["status"].value_counts().to_dict() == (
+        police.table["status"].value_counts()[lambda c: c > 0].to_dict())
+    assert set(written_police["barriers"]) == {"", "consent; no_isa"}
+    spof = pd.read_csv(out / "routes_single_points.csv")
+    prison = spof[spof["entry"] == "prison_release"]
+    assert prison["service"].tolist() == ["beds-cjdat"]
+    assert prison["areas"].tolist() == [146]
     # running again over the same folder works
     assert runner.invoke(app, ["demo", "-o", str(out)]).exit_code == 0
 

@@ -471,8 +471,8 @@ class PathwayReport:
         pandas.DataFrame
             Indexed by service, ranked by the people who would lose their route
             (the need, else population): ``name``, ``provider``, ``areas``, the
-            people, and ``partnerships``. ``attrs["by_area"]`` gives each area's
-            single points of failure.
+            people, and ``partnerships``. ``attrs["by_area"]`` maps each area with
+            a route to its single points of failure (a tuple, empty if none).
 
         Examples
         --------
@@ -838,7 +838,6 @@ def _single_points(report: PathwayReport) -> pd.DataFrame:
     parts = smap.service_partnerships()
     out["partnerships"] = parts.reindex(out.index).to_numpy(dtype=object)
     out.index.name = "service"
-    by_area = frame.groupby("code", sort=False)["service"].agg(tuple)
-    out.attrs["by_area"] = by_area.reindex(table.index[has]).apply(
-        lambda t: t if isinstance(t, tuple) else ())
+    by_area = frame.groupby("code", sort=False)["service"].agg(tuple).to_dict()
+    out.attrs["by_area"] = {c: by_area.get(c, ()) for c in table.index[has]}
     return out
