@@ -366,6 +366,7 @@ def test_random_referral_graphs_match_every_simple_chain(data):
 
 def test_bedfordshire_routes_from_the_police_and_prison():
     smap = sm.datasets.bedfordshire()
+    before = {name: getattr(smap, name).copy() for name in ("pathways", "services")}
     police = sm.trace_pathways(smap, entry="police_vulnerable_persons", need="drug")
     # Luton police refer on a public task with an agreement (pw-01); Bedford police
     # need consent and have no agreement (pw-02); the Bedford hub's 12 km leaves
@@ -377,6 +378,14 @@ def test_bedfordshire_routes_from_the_police_and_prison():
     prison = sm.trace_pathways(smap, entry="prison_release", need="drug",
                                client_group=["adults", "people_leaving_prison"])
     assert set(prison.table["status"]) == {"clear"}
+    police.single_points_of_failure()
+    police.explain(police.table.index[0])
+    sm.plotting.pathways(police)
+    # the map is left as it was, index names included
+    for name, frame in before.items():
+        assert getattr(smap, name).index.name == "id"
+        assert getattr(smap, name).equals(frame)
+    assert smap.replace(pathways=smap.pathways).equals(smap)
     summary = prison.summary()
     assert summary.loc["lut-dap", "no_route"] == 0
     assert np.isclose(summary.loc["lut-dap", "clear"],

@@ -291,8 +291,7 @@ def _step_table(smap: ServiceMap, turnover: Mapping[str, float],
         "volume_per_year": volume,
         "referred_in_per_year": into,
         "capacity_per_year": cap_to,
-    }, index=pw.index)
-    frame.index.name = "pathway"
+    }, index=pw.index.rename("pathway"))  # a new index: the map's is left alone
     frame["consent"] = (pw["consent_basis"] == _CONSENT).to_numpy()
     frame["no_isa"] = ~isa.fillna(False).astype(bool).to_numpy()
     frame["cross_boundary"] = cross
