@@ -322,7 +322,8 @@ class PathwayReport:
         counted as 0), ``chain`` (the services, in order), ``pathways`` (their
         ids), ``barriers`` (the distinct barriers on it), ``chain_id`` (a row of
         :attr:`chains`) and ``reached`` (services the entry leads to that take the
-        area's residents, target or not: 0 means the entry has no service for them).
+        area's residents, treatment or not, up to the best chain's length where
+        there is one: 0 means not even a first hand-off is open to them).
     chains : pandas.DataFrame
         One row per distinct best chain: ``chain``, ``pathways``, ``hand_offs``,
         ``wait_days``, ``barriers``, ``areas`` and the people on it.
