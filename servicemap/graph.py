@@ -648,7 +648,7 @@ def _read_nodes(graph: nx.Graph) -> tuple[_Nodes, list[Problem]]:
             if not data and graph.degree(key):
                 continue  # made by networkx for an edge's end: reported with the edge
             guess = prefixes.get(str(key).split(":", 1)[0]) if ":" in str(key) else None
-            hint = (f"graph.nodes[{name!r}]['type'] = {guess!r}" if guess else
+            hint = (f"G.nodes[{name!r}]['type'] = {guess!r}" if guess else
                     f"type= one of {', '.join(NODE_TYPES)}")
             problems.append(Problem(
                 "nodes", name, "type", None,
@@ -671,7 +671,7 @@ def _read_nodes(graph: nx.Graph) -> tuple[_Nodes, list[Problem]]:
                     "nodes", name, "id", None,
                     f"is missing, and the key does not start with "
                     f"'{NODE_TYPES[node_type]}:'. Give the node its record's id "
-                    f"(graph.nodes[{name!r}]['id'] = ...)."))
+                    f"(G.nodes[{name!r}]['id'] = ...)."))
                 continue
         nodes.by_type[node_type].append((key, rid, data))
         nodes.type_of[key] = node_type
@@ -686,6 +686,10 @@ class _Edges:
         self.pathways: list[tuple[str, dict[str, Any]]] = []  # (row label, row)
         self.times: list[tuple[str, dict[str, Any]]] = []
         self.mirrored: dict[str, dict[tuple[Any, Any], str]] = {t: {} for t in _MIRRORED}
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def _edge_name(u: Any, v: Any, key: Any) -> str:
@@ -731,11 +735,11 @@ def _read_edges(graph: nx.Graph, nodes: _Nodes) -> tuple[_Edges, list[Problem]]:
             if type_of.get(end) in allowed:
                 continue
             bad = True
-            want = " or ".join(f"a {t.replace('_', ' ')}" for t in allowed)
+            want = " or ".join(_a(t.replace("_", " ")) for t in allowed)
             if end in type_of:
                 problems.append(Problem(
                     "edges", name, "type", edge_type,
-                    f"{side} at {_node_name(end)!r}, a {type_of[end]} node; a {edge_type} "
+                    f"{side} at {_node_name(end)!r}, {_a(type_of[end])} node; a {edge_type} "
                     f"edge {side} at {want}. Remove the edge or join the right nodes."))
             else:
                 pool = [k for t in allowed for k in known_keys[t]]

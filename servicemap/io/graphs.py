@@ -76,25 +76,26 @@ class _Cleaner:
     """Remove characters a format cannot hold, remembering where."""
 
     def __init__(self) -> None:
-        self.changed: list[str] = []
+        self.changed: dict[str, dict[str, None]] = {}  # record -> its fields changed
 
-    def text(self, value: str, where: str) -> str:
+    def text(self, value: str, record: str, field: str) -> str:
         cleaned = _INVALID.sub("", value)
         if cleaned != value:
-            self.changed.append(where)
+            self.changed.setdefault(record, {})[field] = None
         return cleaned
 
     def warn(self, what: str) -> None:
         if not self.changed:
             return
-        places = list(dict.fromkeys(self.changed))
-        shown = "; ".join(places[:6]) + (f"; and {len(places) - 6} more"
+        n = sum(len(fields) for fields in self.changed.values())
+        places = [f"{record} ({', '.join(fields)})"
+                  for record, fields in self.changed.items()]
+        shown = "; ".join(places[:6]) + (f"; and {len(places) - 6} more records"
                                         if len(places) > 6 else "")
         warnings.warn(
-            f"{plural(len(places), 'text value')} held control characters (or other "
-            f"characters {what} cannot hold), which were removed: {shown}. Correct them "
-            "in the map to export them unchanged.", ExportWarning,
-            stacklevel=user_stacklevel())
+            f"{plural(n, 'text value')} held control characters (or other characters "
+            f"{what} cannot hold), which were removed: {shown}. Correct them in the map "
+            "to export them unchanged.", ExportWarning, stacklevel=user_stacklevel())
 
 
 def safe_markdown(text: str) -> str:
@@ -206,13 +207,14 @@ def to_kumu(smap: ServiceMap, path: str | os.PathLike[str] | None = None, *,
         terms = vocab.get(category, {})
         return terms[value].label if value in terms else value
 
-    def put(target: dict[str, Any], field: str, value: Any, where: str) -> None:
+    def put(target: dict[str, Any], field: str, value: Any, where: str,
+            column: str) -> None:
         if isinstance(value, tuple):
-            value = [clean.text(str(v), where) for v in value]
+            value = [clean.text(str(v), where, column) for v in value]
             if value:
                 target[field] = value
         elif isinstance(value, str):
-            target[field] = clean.text(value, where)
+            target[field] = clean.text(value, where, column)
         elif not _missing(value):
             target[field] = value.item() if hasattr(value, "item") else value
 
@@ -223,40 +225,40 @@ def to_kumu(smap: ServiceMap, path: str | os.PathLike[str] | None = None, *,
             continue
         where = f"{node_type} {data['id']!r}"
         element: dict[str, Any] = {}
-        put(element, "id", key, f"{where} id")
-        put(element, "label", data["label"], f"{where} name")
+        put(element, "id", key, where, "id")
+        put(element, "label", data["label"], where, "name")
         element["type"] = _KUMU_TYPES[node_type]
         about = data.get("description") if node_type == "entry_point" else data.get("notes")
         if isinstance(about, str) and about.strip():
-            element["description"] = safe_markdown(clean.text(about, f"{where} notes"))
+            element["description"] = safe_markdown(clean.text(about, where, "notes"))
         if node_type == "service":
             element["tags"] = [term_label("need", n) for n in data["needs"]]
             provider = f"organisation:{data['provider']}"
             put(element, "Provider", names.get(provider, data["provider"]),
-                f"{where} provider")
+                where, "provider")
             put(element, "Commissioners",
                 tuple(names.get(f"organisation:{c}", names.get(f"partnership:{c}", c))
-                      for c in data["commissioners"]), f"{where} commissioners")
+                      for c in data["commissioners"]), where, "commissioners")
             for column, field, category in _SERVICE_FIELDS:
                 value = data[column]
                 value = (tuple(term_label(category, v) for v in value)
                          if isinstance(value, tuple) else term_label(category, value))
-                put(element, field, value, f"{where} {column}")
+                put(element, field, value, where, column)
         elif node_type in ("organisation", "partnership"):
             kind = term_label(f"{node_type}_kind", data["kind"])
             element["tags"] = [kind]
-            put(element, "Kind", kind, f"{where} kind")
+            put(element, "Kind", kind, where, "kind")
             if node_type == "partnership":
-                put(element, "Footprint", data["footprint"], f"{where} footprint")
+                put(element, "Footprint", data["footprint"], where, "footprint")
         elif node_type == "area":
             skip = {"type", "id", "label", "geometry", "name"}
             for column, value in data.items():
                 if column not in skip:
-                    put(element, clean.text(str(column), f"area column {column!r}"),
-                        value, f"{where} {column}")
+                    put(element, clean.text(str(column), "areas", f"column {column!r}"),
+                        value, where, str(column))
         if "illustrative" in data:
             element["Illustrative"] = bool(data["illustrative"])
-        put(element, "servicemap id", data["id"], f"{where} id")
+        put(element, "servicemap id", data["id"], where, "id")
         elements.append(element)
 
     connections: list[dict[str, Any]] = []
@@ -271,26 +273,26 @@ def to_kumu(smap: ServiceMap, path: str | os.PathLike[str] | None = None, *,
                  else f"{edge_type} {u!r} -> {v!r}")
         cid = f"refers_to:{key}" if edge_type == "refers_to" else f"{edge_type}:{u};{v}"
         connection: dict[str, Any] = {}
-        put(connection, "id", cid, f"{where} id")
-        put(connection, "from", u, f"{where} from")
-        put(connection, "to", v, f"{where} to")
+        put(connection, "id", cid, where, "id")
+        put(connection, "from", u, where, "from")
+        put(connection, "to", v, where, "to")
         connection["type"] = _KUMU_CONNECTIONS[edge_type]
         connection["direction"] = "directed"
         if edge_type == "refers_to":
             notes = data.get("notes")
             if isinstance(notes, str) and notes.strip():
-                connection["description"] = safe_markdown(clean.text(notes,
-                                                                     f"{where} notes"))
+                connection["description"] = safe_markdown(clean.text(notes, where,
+                                                                     "notes"))
             for column, field, category in _PATHWAY_FIELDS:
                 value = data[column]
                 if isinstance(value, bool):
                     value = "yes" if value else "no"
-                put(connection, field, term_label(category, value), f"{where} {column}")
+                put(connection, field, term_label(category, value), where, column)
             connection["Illustrative"] = bool(data["illustrative"])
-            put(connection, "servicemap id", key, f"{where} id")
+            put(connection, "servicemap id", key, where, "id")
         elif edge_type == "serves":
-            put(connection, "Cost", data["cost"], where)
-            put(connection, "Unit", data["unit"], where)
+            put(connection, "Cost", data["cost"], where, "cost")
+            put(connection, "Unit", data["unit"], where, "unit")
         connections.append(connection)
 
     _check_unique([e["id"] for e in elements] + [c["id"] for c in connections])
@@ -408,16 +410,16 @@ def gexf_graph(graph: nx.MultiDiGraph, smap: ServiceMap | None = None) -> nx.Mul
     flat = nx.MultiDiGraph()
     name = (graph.graph.get("built_from") or {}).get("name")
     if isinstance(name, str):
-        flat.graph["name"] = clean.text(name, "the map's name")
+        flat.graph["name"] = clean.text(name, "the map", "name")
 
-    node_keys = {key: clean.text(str(key), f"node {key!r} key") for key in graph}
+    node_keys = {key: clean.text(str(key), f"node {key!r}", "key") for key in graph}
     _check_unique(list(node_keys.values()))
     node_rows = []
     for key, data in graph.nodes(data=True):
         where = f"{data.get('type', 'node')} {data.get('id', key)!r}"
         row: dict[str, Any] = {}
         for field, value in data.items():
-            name = clean.text(str(field), f"{where} field {field!r}")
+            name = clean.text(str(field), where, f"the name of {field!r}")
             if field == "geometry":
                 if data.get("type") == "area":
                     x, y = points.get(key) or _representative(value)
@@ -429,7 +431,7 @@ def gexf_graph(graph: nx.MultiDiGraph, smap: ServiceMap | None = None) -> nx.Mul
                 name = "record_id"
             elif name in _GEXF_NODE_KEYS:
                 name = f"attr_{name}"
-            flat_value = _gexf_value(value, clean, f"{where} {field}")
+            flat_value = _gexf_value(value, clean, where, str(field))
             if flat_value is not None:
                 row[name] = flat_value
         node_rows.append((node_keys[key], row))
@@ -442,17 +444,17 @@ def gexf_graph(graph: nx.MultiDiGraph, smap: ServiceMap | None = None) -> nx.Mul
         row = {}
         edge_type = data.get("type")
         if isinstance(edge_type, str):
-            row["label"] = row["relation"] = clean.text(edge_type, f"{where} type")
+            row["label"] = row["relation"] = clean.text(edge_type, where, "type")
         for field, value in data.items():
             if field == "type":
                 continue
-            name = clean.text(str(field), f"{where} field {field!r}")
+            name = clean.text(str(field), where, f"the name of {field!r}")
             if name in _GEXF_EDGE_KEYS or name == "relation":
                 name = f"attr_{name}"
-            flat_value = _gexf_value(value, clean, f"{where} {field}")
+            flat_value = _gexf_value(value, clean, where, str(field))
             if flat_value is not None:
                 row[name] = flat_value
-        key_text = clean.text(str(key), f"{where} key")
+        key_text = clean.text(str(key), where, "key")
         edge_rows.append((node_keys[u], node_keys[v], key_text, row))
     _unify_types([row for *_, row in edge_rows])
     flat.add_edges_from(edge_rows)
@@ -478,16 +480,16 @@ def _representative(geometry: Any) -> tuple[float, float] | tuple[None, None]:
     return float(point.x), float(point.y)
 
 
-def _gexf_value(value: Any, clean: _Cleaner, where: str) -> Any:
+def _gexf_value(value: Any, clean: _Cleaner, where: str, field: str) -> Any:
     """Return a value GEXF can hold, or None to leave the attribute out."""
     if value is None:
         return None
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return clean.text(value, where)
+        return clean.text(value, where, field)
     if isinstance(value, (tuple, list, set, frozenset)):
-        return clean.text("; ".join(str(v) for v in value), where)
+        return clean.text("; ".join(str(v) for v in value), where, field)
     if hasattr(value, "item") and not isinstance(value, Iterable):  # numpy scalars
         value = value.item()
         if isinstance(value, bool):
@@ -503,7 +505,7 @@ def _gexf_value(value: Any, clean: _Cleaner, where: str) -> Any:
             return None
     except (TypeError, ValueError):
         pass
-    return clean.text(str(value), where)
+    return clean.text(str(value), where, field)
 
 
 def _unify_types(rows: list[dict[str, Any]]) -> None:
