@@ -616,8 +616,8 @@ def from_networkx(G: nx.Graph, *, strict: bool = True) -> ServiceMap:  # noqa: N
             "no node has type 'area': a map needs its areas. Build the graph with "
             "smap.to_networkx(), which makes a node 'area:<code>' for every area, with "
             "its columns and geometry."))
-    if not problems:
-        problems = _mirror_problems(nodes, edges)
+    if not node_problems:
+        problems += _mirror_problems(nodes, edges)
     if problems:
         raise InputError(problems, source=_SOURCE)
     return _build_map(G, nodes, edges, strict=strict)
