@@ -16,6 +16,7 @@ from servicemap.analysis.overlaps import OverlapReport, find_overlaps
 from servicemap.analysis.pathways import PathwayReport, trace_pathways
 from servicemap.errors import (
     CRSError,
+    ExportWarning,
     InputError,
     InterpolationWarning,
     Problem,
@@ -51,6 +52,7 @@ __all__ = [
     "CRSError",
     "Catchment",
     "Coverage",
+    "ExportWarning",
     "GapReport",
     "InputError",
     "InterpolationWarning",

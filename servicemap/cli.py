@@ -72,7 +72,9 @@ def demo(
     gaps_summary.csv, gaps_by_lad.csv, gaps_sensitivity.csv, overlaps.csv,
     overlaps_by_area.csv, routes.csv, routes_by_partnership.csv,
     routes_single_points.csv, a pathway diagram and a route map per route (PNG),
-    validation.csv and ATTRIBUTION.txt.
+    the services, organisations, partnerships and pathways for Kumu
+    (bedfordshire_kumu.json) and Gephi (bedfordshire.gexf), validation.csv and
+    ATTRIBUTION.txt.
     """
     import pandas as pd
 
@@ -118,6 +120,9 @@ def demo(
     written += _write_analyses(cov, access, output)
     written += _write_gaps_and_overlaps(gaps, overlaps, output)
     written += _write_routes(routes, output)
+    smap.to_kumu(output / "bedfordshire_kumu.json")
+    smap.to_gexf(output / "bedfordshire.gexf")
+    written += ["bedfordshire_kumu.json", "bedfordshire.gexf"]
     typer.echo(f"\nWrote {len(written)} files to {output}/: {', '.join(written)}")
 
 

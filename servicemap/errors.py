@@ -59,6 +59,10 @@ class ValidationWarning(ServiceMapWarning):
     """A map was built with errors across its records; ``smap.validate()`` lists them."""
 
 
+class ExportWarning(ServiceMapWarning):
+    """Text was changed so that an export is valid: characters it cannot hold removed."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in the input.

@@ -50,7 +50,8 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
         "accessibility.csv", "gaps.csv", "gaps_summary.csv", "gaps_by_lad.csv",
         "gaps_sensitivity.csv", "overlaps.csv", "overlaps_by_area.csv", "routes.csv",
         "routes_by_partnership.csv", "routes_single_points.csv", "pathways_police.png",
-        "routes_police.png", "pathways_prison.png", "routes_prison.png"])
+        "routes_police.png", "pathways_prison.png", "routes_prison.png",
+        "bedfordshire_kumu.json", "bedfordshire.gexf"])
     sites = pd.read_csv(out / "sites.csv", index_col="id")
     beds_sites = sm.datasets.bedfordshire().sites
     assert sites["easting"].dropna().astype(int).equals(
@@ -110,6 +111,18 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     prison = spof[spof["entry"] == "prison_release"]
     assert prison["service"].tolist() == ["beds-cjdat"]
     assert prison["areas"].tolist() == [146]
+    # the network exports: every pathway a connection, and a graph Gephi can read
+    import json
+
+    import networkx as nx
+
+    kumu = json.loads((out / "bedfordshire_kumu.json").read_text(encoding="utf-8"))
+    refers = [c for c in kumu["connections"] if c["type"] == "refers to"]
+    assert len(refers) == len(smap.pathways)
+    gexf = nx.read_gexf(out / "bedfordshire.gexf")
+    referrals = {d["pathway"] for *_, d in gexf.edges(data=True)
+                 if d["relation"] == "refers_to"}
+    assert referrals == set(smap.pathways.index)
     # running again over the same folder works
     assert runner.invoke(app, ["demo", "-o", str(out)]).exit_code == 0
 

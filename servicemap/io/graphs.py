@@ -51,7 +51,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from servicemap.errors import ServiceMapWarning, plural
+from servicemap.errors import ExportWarning, plural
 from servicemap.geography import user_stacklevel
 
 if TYPE_CHECKING:
@@ -60,10 +60,6 @@ if TYPE_CHECKING:
     from servicemap.servicemap import ServiceMap
 
 __all__ = ["ExportWarning", "gexf_graph", "safe_markdown", "to_gexf", "to_kumu"]
-
-
-class ExportWarning(ServiceMapWarning):
-    """Text was changed so that an export is valid: characters it cannot hold removed."""
 
 
 # control characters other than tab, newline and carriage return; DEL and the C1
