@@ -171,12 +171,16 @@ DEMO_SENSITIVITY = [5_000, 10_000, 15_000]
 #: The routes the demo traces: entry point, and the groups the person belongs to.
 DEMO_ROUTES = {"police_vulnerable_persons": ("adults",),
                "prison_release": ("adults", "people_leaving_prison")}
+#: What counts as drug treatment at the end of a route (not assessment or harm
+#: reduction alone).
+DEMO_TREATMENT = ("opioid_substitution", "detox_inpatient", "residential_rehab")
 
 
 def _routes(smap):  # noqa: ANN001, ANN202
     import servicemap as sm
 
     return {entry: sm.trace_pathways(smap, entry=entry, need="drug",
+                                     intervention=DEMO_TREATMENT,
                                      client_group=list(groups))
             for entry, groups in DEMO_ROUTES.items()}
 
@@ -202,10 +206,14 @@ def _show_routes(routes):  # noqa: ANN001, ANN202
         spof = suppress(spof, ["need_drug"], marker="<5*")
         with pd.option_context("display.width", 140, "display.max_columns", 20,
                                "display.max_colwidth", 48):
-            _show(f"Routes from {label} to drug treatment (best chain per area: "
-                  "fewest hand-offs, then least wait)",
+            _show(f"Routes from {label} to {report.attrs['to_label']} (best chain per "
+                  "area: fewest hand-offs, then least wait)",
                   chains[["chain", "hand_offs", "wait_days", "barriers", "areas",
                           "need_drug"]])
+            lost = report.table["status"] == "no_route"
+            typer.echo(f"No route: {int(lost.sum())} areas, "
+                       f"{report.table.loc[lost, 'need_drug'].sum():,.0f} people with a "
+                       "drug need (see the partnership table and routes.csv).")
             _show(f"People with a drug need by route status, per partnership "
                   f"({label})", summary)
             if len(spof):
@@ -213,6 +221,10 @@ def _show_routes(routes):  # noqa: ANN001, ANN202
                       "from there passes through", spof[["name", "areas", "need_drug"]])
         for note in report.notes:
             typer.echo("  note: " + note)
+    typer.echo("Treatment here is a service offering opioid substitution, inpatient "
+               "detox or residential rehab; assessment and harm reduction alone are not "
+               "the end of a route. 'No route' often means the treatment service's reach "
+               "(its distance from home) leaves the area out.")
     typer.echo("Barriers: consent = a hand-off needing explicit consent on a route "
                "entered without it; no_isa = no information-sharing agreement; "
                "cross_boundary = services of different commissioning partnerships; "
@@ -234,7 +246,9 @@ def _write_routes(routes, output: Path) -> list[str]:  # noqa: ANN001
     tables, summaries, points = [], [], []
     written = []
     for entry, report in routes.items():
-        table = report.table.reset_index().assign(entry=entry)
+        # the analysis per area; counts of people are published only in aggregate
+        table = report.table.drop(columns=["population", "need_drug"]).reset_index(
+            ).assign(entry=entry)
         for c in ("chain", "pathways", "barriers"):
             table[c] = table[c].map("; ".join)
         tables.append(table)
@@ -248,9 +262,8 @@ def _write_routes(routes, output: Path) -> list[str]:  # noqa: ANN001
         ax.figure.savefig(output / f"routes_{short}.png", dpi=110, bbox_inches="tight")
         plt.close("all")
         written += [f"pathways_{short}.png", f"routes_{short}.png"]
-    by_area = suppress(pd.concat(tables, ignore_index=True),
-                       ["population", "need_drug"], marker=marker)
-    written.append(write_csv(by_area, output / "routes.csv", index=False).name)
+    written.append(write_csv(pd.concat(tables, ignore_index=True), output / "routes.csv",
+                             index=False).name)
     written.append(write_csv(pd.concat(summaries, ignore_index=True),
                              output / "routes_by_partnership.csv", index=False,
                              na_rep=marker).name)

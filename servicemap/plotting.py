@@ -323,10 +323,9 @@ def pathways(source: Any, *, ax: Axes | None = None, labels: str = "id") -> Axes
     pw = smap._pathways
     services = smap._services
     steps = _step_table(smap, report.attrs["turnover"] if report else TURNOVER, set())
-    src = [f"entry:{e}" if isinstance(e, str) and e in vocab.terms("entry_point")
-           else str(e) for e in pw["from_service"].fillna(
-               "entry:" + pw["from_entry"].fillna("")).to_numpy(dtype=object)]
-    src = [s if s.startswith("entry:") or s in services.index else s for s in src]
+    src = [f"entry:{e}" if isinstance(e, str) else str(f) for e, f in zip(
+        pw["from_entry"].to_numpy(dtype=object), pw["from_service"].to_numpy(dtype=object),
+        strict=True)]
     dst = pw["to_service"].astype(str).tolist()
     keep = np.ones(len(pw), dtype=bool)
     targets: set[str] = set()
@@ -376,7 +375,7 @@ def pathways(source: Any, *, ax: Axes | None = None, labels: str = "id") -> Axes
         _, ax = plt.subplots(figsize=(3.2 * (len(columns) or 1) + 1, 0.9 * tall + 1.5))
     flag_cols = steps[["bottleneck"]].to_numpy(dtype=bool).ravel()
     bottleneck = {t for t, f, k in zip(dst, flag_cols, keep, strict=True) if f and k}
-    width_scale = used.max() if used.max() > 0 else 1.0
+    width_scale = float(used.max()) if used.size and used.max() > 0 else 1.0
     for j in np.flatnonzero(keep):
         basis = pw["consent_basis"].iat[j]
         style = (CONSENT_STYLES["without_consent"] if basis in WITHOUT_CONSENT else
@@ -415,6 +414,10 @@ def pathways(source: Any, *, ax: Axes | None = None, labels: str = "id") -> Axes
     if targets:
         legend.append(Line2D([], [], marker="o", color="white", markerfacecolor="#2c7bb6",
                              markersize=10, label="treatment"))
+    if report is not None:
+        legend += [Line2D([], [], color="0.15", lw=0.8, label="no area's best route"),
+                   Line2D([], [], color="0.15", lw=4.0,
+                          label=f"best route of {int(width_scale):,} areas")]
     ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.02),
               ncol=4, fontsize="small", frameon=False)
     if report is not None:

@@ -98,19 +98,25 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     assert len(pairs) == len(sm.find_overlaps(smap, across="partnership").table)
     assert "pairs of services of different partnerships" in text
     # routes from the police and from prison, against the library called directly
-    assert "Routes from Police vulnerable-persons referral to drug treatment" in text
-    assert "Routes from Prison release to drug treatment" in text
-    routes = pd.read_csv(out / "routes.csv", keep_default_na=False)
+    treatment = ["opioid_substitution", "detox_inpatient", "residential_rehab"]
     police = sm.trace_pathways(smap, entry="police_vulnerable_persons", need="drug",
-                               client_group="adults")
+                               client_group="adults", intervention=treatment)
+    label = police.attrs["to_label"]
+    assert f"Routes from Police vulnerable-persons referral to {label}" in text
+    assert f"Routes from Prison release to {label}" in text
+    assert "No route: 146 areas, 970 people with a drug need" in text
+    routes = pd.read_csv(out / "routes.csv", keep_default_na=False)
+    # per area, the analysis without counts of people (published in aggregate only)
+    assert not {"population", "need_drug"} & set(routes.columns)
     written_police = routes[routes["entry"] == "police_vulnerable_persons"]
     assert written_police["status"].value_counts().to_dict() == (
         police.table["status"].value_counts()[lambda c: c > 0].to_dict())
     assert set(written_police["barriers"]) == {"", "consent; no_isa"}
     spof = pd.read_csv(out / "routes_single_points.csv")
     prison = spof[spof["entry"] == "prison_release"]
-    assert prison["service"].tolist() == ["beds-cjdat"]
-    assert prison["areas"].tolist() == [146]
+    # prison leavers reach treatment only through the hub that reaches their home
+    assert prison["service"].tolist() == ["lut-adult-hub", "bcb-adult-hub"]
+    assert prison["areas"].tolist() == [121, 114]
     # the network exports: every pathway a connection, and a graph Gephi can read
     import json
 

@@ -475,3 +475,69 @@ def test_pathway_diagram_styles_each_hand_off():
     plt.close("all")
     with pytest.raises(TypeError, match="takes a ServiceMap or a PathwayReport"):
         sm.plotting.pathways("map")
+
+
+# -- found in review -------------------------------------------------------------------
+def test_a_shared_commissioner_or_partnership_member_is_not_a_boundary():
+    # A is commissioned by DAP1 and C2, T by C2: they share C2. U is commissioned by
+    # C1, a member of DAP1: a council's service and its partnership's share one.
+    smap = make([helper("A", commissioners="DAP1; C2"),
+                 service("T", reach="none", commissioners="C2"),
+                 service("U", reach="none", commissioners="C1")],
+                [step("P1", "E", "A"), step("P2", "A", "T"), step("P3", "A", "U")])
+    for target in ("T", "U"):
+        routes = sm.trace_pathways(smap, entry=ENTRY, to=target)
+        assert routes.chains["barriers"].tolist() == [()], target
+
+
+def test_equal_waits_prefer_an_agreement_whatever_the_row_order():
+    # two pathways A -> T with the same wait; P3 has no agreement
+    for order in ([0, 1, 2], [0, 2, 1]):
+        rows = [step("P1", "E", "A"), step("P2", "A", "T", wait=2),
+                step("P3", "A", "T", wait=2, information_sharing_agreement="no")]
+        smap = make([helper("A"), service("T", reach="none")], [rows[k] for k in order])
+        routes = sm.trace_pathways(smap, entry=ENTRY, need="drug")
+        assert routes.chains["pathways"].tolist() == [("P1", "P2")]
+
+
+def test_pathway_gaps_trace_each_client_group_on_its_own():
+    # E -> A (adults only) -> TC (drug, children only); TA (drug, adults) has no
+    # pathway. Neither an adult nor a child has a route, though A and TC together
+    # serve "adults or children".
+    smap = make([helper("A"), service("TC", reach="none", client_groups="children"),
+                 service("TA", reach="none")],
+                [step("P1", "E", "A"), step("P2", "A", "TC")])
+    gaps = sm.find_gaps(smap, need="drug", client_group=["adults", "children"],
+                        entry=ENTRY)
+    rows = gaps.table[gaps.table["reason"] == "pathway"]
+    assert len(rows) == 9
+    assert set(rows["client_group"]) == {"all"}
+
+
+def test_drawings_of_a_map_without_pathways_and_a_service_named_like_an_entry():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    empty = make([service("T", reach="none")], [])
+    assert len(sm.plotting.pathways(empty).patches) == 0
+    routes = sm.trace_pathways(empty, entry=ENTRY, need="drug")
+    assert len(sm.plotting.pathways(routes).patches) == 0
+    # a service whose id is also an entry point term stays a service
+    named = make([helper("a_and_e"), service("T", reach="none")],
+                 [step("P1", "E", "a_and_e"), step("P2", "a_and_e", "T")])
+    ax = sm.plotting.pathways(sm.trace_pathways(named, entry=ENTRY, need="drug"))
+    assert len(ax.patches) == 2
+    assert "a_and_e" in [t.get_text() for t in ax.texts]
+    plt.close("all")
+
+
+def test_explain_uses_the_reports_unknown_hours():
+    smap = make([helper("A"), service("T", reach="none", hours="24/7")],
+                [step("P1", "E", "A"), step("P2", "A", "T")])
+    routes = sm.trace_pathways(smap, entry=ENTRY, need="drug", hour_band="weekend",
+                               unknown_hours="closed")
+    assert set(routes.table["status"]) == {"no_route"}
+    assert routes.explain(code(1)).loc["A", "why"] == (
+        "closed weekend: no opening hours given, and unknown hours count as closed")

@@ -183,8 +183,10 @@ def explain_route(report: Any, code: str) -> pd.DataFrame:
         steps = report.steps.loc[int(row["chain_id"])].copy()
         chain = row["chain"]
         barriers = row["barriers"]
-        wait = ("" if pd.isna(row["wait_days"]) else
-                f", {row['wait_days']:g} days' typical wait"
+        days = row["wait_days"]
+        wait = ("" if pd.isna(days) else
+                f", {days:g} {'day' + chr(39) + 's' if days == 1 else 'days' + chr(39)} "
+                "typical wait"
                 + ("" if row["wait_complete"] else " (some waits not recorded)"))
         steps.attrs["headline"] = (
             f"{label}: {plural(len(chain), 'hand-off')} to {chain[-1]}"
@@ -221,7 +223,8 @@ def explain_route(report: Any, code: str) -> pd.DataFrame:
 
     member = (served_groups(services, groups).any(axis=1) if groups
               else np.ones(len(services), dtype=bool))
-    is_open = (open_in_bands(services, [band], "open")[:, 0] if band
+    is_open = (open_in_bands(services, [band], report.attrs["unknown_hours"])[:, 0]
+               if band
                else np.ones(len(services), dtype=bool))
     whys = []
     for k, j in enumerate(cols):
@@ -232,7 +235,10 @@ def explain_route(report: Any, code: str) -> pd.DataFrame:
             why.append(f"not for {', '.join(groups)}: for "
                        f"{', '.join(services['client_groups'].iloc[j])}")
         if not is_open[j]:
-            why.append(f"closed {band}: open {services['hours'].iloc[j]}")
+            hours = services["hours"].iloc[j]
+            why.append(f"closed {band}: open {hours}" if isinstance(hours, str) else
+                       f"closed {band}: no opening hours given, and unknown hours count "
+                       "as closed")
         if not why and not takes[j]:
             why.append("does not take this area's residents")
         whys.append("; ".join(why))

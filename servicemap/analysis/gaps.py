@@ -450,29 +450,41 @@ def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: 
 
 def _pathway_rows(smap: ServiceMap, need: str, entries: tuple[str, ...],
                   rows: dict[str, np.ndarray], covered: np.ndarray, demand: np.ndarray,
-                  reaching: np.ndarray, groups: tuple[str, ...], status: tuple[str, ...],
+                  reaching: np.ndarray, groups: list[str], status: tuple[str, ...],
                   reach_kw: dict[str, Any]) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Add a ``pathway`` row where a named entry leads to no service for the need.
+    """Add ``pathway`` rows where a named entry leads to no service for the need.
 
-    Only areas some service for the need takes (``reaching`` > 0) can be pathway
-    gaps: elsewhere a more fundamental reason holds.
+    Each client group assessed is traced on its own (a person of that group); a group
+    without a route is a row, and a row ``all`` where no group has one. Only areas
+    some service for the need takes (``reaching`` > 0) can be pathway gaps:
+    elsewhere a more fundamental reason holds.
     """
     from servicemap.analysis.pathways import trace_pathways
 
     rows = dict(rows)
     rows["entry"] = np.full(len(rows["area"]), None, dtype=object)
-    for entry in entries:
-        routes = trace_pathways(smap, entry=entry, need=need, client_group=groups or None,
-                                status=status, **reach_kw)
-        none = (routes.table["status"] == "no_route").to_numpy()
-        where = np.flatnonzero(none & (reaching > 0) & (demand > 0))
-        covered = covered & ~none
+    open_to = (reaching > 0) & (demand > 0)
+
+    def add(where: np.ndarray, group: str, entry: str) -> None:
         n = len(where)
         rows["area"] = np.concatenate([rows["area"], where])
         rows["services"] = np.concatenate([rows["services"], reaching[where]])
-        for key, value in (("group", ALL), ("band", ALL), ("reason", "pathway"),
+        for key, value in (("group", group), ("band", ALL), ("reason", "pathway"),
                            ("entry", entry), ("need", need)):
             rows[key] = np.concatenate([rows[key], np.full(n, value, dtype=object)])
+
+    for entry in entries:
+        lost = {}
+        for group in groups or [None]:
+            routes = trace_pathways(smap, entry=entry, need=need, client_group=group,
+                                    status=status, **reach_kw)
+            lost[group] = (routes.table["status"] == "no_route").to_numpy()
+        every = np.logical_and.reduce(list(lost.values()))
+        add(np.flatnonzero(every & open_to), ALL, entry)
+        for group, none in lost.items():
+            if group is not None and len(lost) > 1:
+                add(np.flatnonzero(none & ~every & open_to), group, entry)
+            covered = covered & ~none
     return rows, covered
 
 
@@ -518,7 +530,7 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
             reaching = (np.diff(elig[:, cols].indptr).astype(np.int64) if len(cols)
                         else np.zeros(len(demand), dtype=np.int64))
             rows, covered = _pathway_rows(smap, need, entries, rows, covered, demand,
-                                          reaching, given_groups, status, reach_kw)
+                                          reaching, groups, status, reach_kw)
         parts.append(pd.DataFrame(rows))
         in_gaps = np.zeros(len(demand), dtype=bool)
         in_gaps[rows["area"]] = True
@@ -603,8 +615,9 @@ def find_gaps(
     entry : str or list of str, optional
         Entry points, such as ``"prison_release"``: an area whose residents some
         service takes, but to which no chain of referrals leads from the entry
-        (:func:`~servicemap.trace_pathways`, for the named client groups if any), is
-        a ``pathway`` gap, and the table gains an ``entry`` column.
+        (:func:`~servicemap.trace_pathways`), is
+        a ``pathway`` gap, and the table gains an ``entry`` column. Each client
+        group assessed is traced as a person of that group.
 
     Returns
     -------

@@ -18,15 +18,17 @@ Each hand-off on the best chain is checked for four **barriers** (:data:`BARRIER
 
 ``consent``
     The hand-off needs the client's explicit consent, on a route from an entry point
-    that refers without it (some pathway from the entry has a basis other than
-    consent, such as ``public_task`` or ``safeguarding``). People are lost where they
-    must be found and asked.
+    where people are referred without it: some pathway leaves the entry point on
+    another basis, such as ``public_task`` or ``safeguarding`` (the police, custody,
+    courts). People who did not come forward themselves are lost where they must be
+    found and asked.
 ``no_isa``
     No information-sharing agreement covers the hand-off (``False``, or not
     recorded).
 ``cross_boundary``
-    The two services are commissioned by different partnerships (or, where no
-    partnership commissions one, different commissioners), with none in common.
+    The two services have no commissioner in common, counting a partnership's member
+    organisations with it (a council's service and its partnership's share one).
+    Not judged where a service has no commissioners.
 ``bottleneck``
     The service referred to is offered more referrals a year (all pathways into it)
     than it can take a year: its capacity times the ``turnover`` of its unit
@@ -105,6 +107,7 @@ class _Referrals:
     edge: np.ndarray
     wait: np.ndarray            # per pathway position: wait used for ordering
     wait_unknown: np.ndarray    # per pathway position
+    rank: np.ndarray            # per pathway position: the order among equal waits
 
 
 def _referrals(smap: ServiceMap, entries: tuple[str, ...], keep: np.ndarray,
@@ -119,6 +122,13 @@ def _referrals(smap: ServiceMap, entries: tuple[str, ...], keep: np.ndarray,
     wait = pw["wait_days"].to_numpy(dtype=float, na_value=np.nan)
     unknown = np.isnan(wait)
     wait = np.where(unknown, 0.0, wait)
+    # among equal waits: a known wait, then an agreement, then no consent needed,
+    # then the pathway id; never the order of the rows
+    isa = pw["information_sharing_agreement"].fillna(False).astype(bool).to_numpy()
+    consent = (pw["consent_basis"] == _CONSENT).to_numpy()
+    order = np.lexsort((pw.index.to_numpy(dtype=str), consent, ~isa, unknown))
+    rank = np.empty(len(pw), dtype=np.int64)
+    rank[order] = np.arange(len(pw))
     ok_to = (to >= 0) & keep[np.maximum(to, 0)]
     from_entry = pw["from_entry"].isin(list(entries)).to_numpy() & ok_to
     onward = has_from & (frm >= 0) & keep[np.maximum(frm, 0)] & ok_to
@@ -128,7 +138,7 @@ def _referrals(smap: ServiceMap, entries: tuple[str, ...], keep: np.ndarray,
     indptr = np.zeros(len(index) + 1, dtype=np.int64)
     np.cumsum(np.bincount(frm[e], minlength=len(index)), out=indptr[1:])
     return _Referrals(len(index), entries, to[first], first, indptr, to[e], e, wait,
-                      unknown)
+                      unknown, rank)
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -200,16 +210,16 @@ def _search(allowed: sparse.csr_array, ref: _Referrals, target: np.ndarray, *,
     level = 1
     while len(row):
         key = row * n_s + svc
-        first = _first_per_key(key, w, edge)
+        first = _first_per_key(key, w, ref.rank[edge])
         row, svc, w, unk, edge, pred, key = (a[first] for a in
                                              (row, svc, w, unk, edge, pred, key))
         visited = np.union1d(visited, key)
-        np.add.at(reached, row, 1)
+        reached += np.bincount(row, minlength=n_rows)
         if record:
             levels.append((key, pred, edge))   # key is sorted (unique, lexsorted)
         hit = np.flatnonzero(target[svc])
         if len(hit):
-            best = hit[_first_per_key(row[hit], w[hit], edge[hit])]
+            best = hit[_first_per_key(row[hit], w[hit], ref.rank[edge[hit]])]
             done_rows = row[best]
             hand_offs[done_rows] = level
             wait[done_rows] = w[best]
@@ -249,10 +259,13 @@ def _backtrack(levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
 
 # -- barriers -------------------------------------------------------------------------
 def _bodies(smap: ServiceMap) -> list[frozenset[str]]:
-    """Per service, the partnerships commissioning it, or its commissioners."""
-    parts = smap.service_partnerships()
-    return [frozenset(p) if p else frozenset(c)
-            for p, c in zip(parts, smap._services["commissioners"], strict=True)]
+    """Return who commissions each service, partnerships' member organisations too.
+
+    A council's service and its partnership's then share a commissioner.
+    """
+    members = smap._partnerships["members"].to_dict()
+    return [frozenset(c).union(*(members.get(x, ()) for x in c))
+            for c in smap._services["commissioners"]]
 
 
 def _step_table(smap: ServiceMap, turnover: Mapping[str, float],
@@ -418,7 +431,7 @@ class PathwayReport:
             long = out[list(ROUTE_STATUS)].stack().rename("people").reset_index()
             long.columns = [key, "status", "people"]
             hidden = suppress_small(long, ["people"], threshold=suppress,
-                                    margins=[key, "status"])
+                                    margins=["status"])
             back = hidden.pivot(index=key, columns="status", values="people")
             for s in ROUTE_STATUS:
                 out[s] = back[s].reindex(out.index)
@@ -486,7 +499,7 @@ class PathwayReport:
             self._cache["spof"] = _single_points(self)
         out = self._cache["spof"]
         copy = out.copy()
-        copy.attrs["by_area"] = out.attrs["by_area"]
+        copy.attrs["by_area"] = dict(out.attrs["by_area"])
         return copy
 
     def plot(self, ax: Axes | None = None) -> Axes:
@@ -565,6 +578,7 @@ def trace_pathways(
     entry: str | Iterable[str],
     to: str | Iterable[str] | None = None,
     need: str | None = None,
+    intervention: str | Iterable[str] | None = None,
     client_group: str | Iterable[str] | None = None,
     hour_band: str | None = None,
     status: Iterable[str] = ACTIVE,
@@ -587,7 +601,12 @@ def trace_pathways(
     need : str, optional
         Without ``to``, every service meeting the need counts as treatment. It also
         names the people counted: the areas' ``need_<need>`` column where there is
-        one, else ``population``.
+        one, else ``population``. Any service listing the need counts, assessment
+        and harm reduction included: name ``intervention`` or ``to`` for treatment
+        in a narrower sense.
+    intervention : str or list of str, optional
+        Only services offering one of these interventions count as treatment, such
+        as ``["opioid_substitution", "detox_inpatient", "residential_rehab"]``.
     client_group : str or list of str, optional
         The groups the person belongs to, such as ``["adults",
         "people_leaving_prison"]``: a service counts when it serves any of them, with
@@ -633,8 +652,13 @@ def trace_pathways(
     if not entries:
         msg = "entry=: give an entry point, such as 'police_vulnerable_persons'."
         raise ValueError(msg)
+    if need is not None and not isinstance(need, str):
+        msg = (f"need={need!r}: give one need, such as 'drug'; trace each need on its "
+               "own.")
+        raise ValueError(msg)
     if need is not None:
         as_terms(smap, "need", need, "need")
+    interventions = as_terms(smap, "intervention", intervention, "intervention")
     groups = as_terms(smap, "client_group", client_group, "client_group")
     band = as_terms(smap, "hour_band", hour_band, "hour_band")
     if len(band) > 1:
@@ -644,14 +668,21 @@ def trace_pathways(
         msg = f"unknown_hours={unknown_hours!r}: choose 'open' or 'closed'."
         raise ValueError(msg)
     rates = dict(TURNOVER)
+    if turnover is not None and not isinstance(turnover, Mapping):
+        msg = (f"turnover={turnover!r}: give people a year per unit of capacity, by "
+               "unit, such as turnover={'places': 2, 'beds': 12}.")
+        raise ValueError(msg)
     for unit, value in (turnover or {}).items():
         as_terms(smap, "capacity_unit", unit, "turnover")
-        if not (np.isfinite(value) and value > 0):
+        if not (isinstance(value, (int, float)) and np.isfinite(value) and value > 0):
             msg = f"turnover[{unit!r}]={value!r}: give a positive number a year."
             raise ValueError(msg)
         rates[unit] = float(value)
     notes: list[str] = []
     target_all = _targets(smap, to, need)
+    if interventions:
+        target_all = target_all & lists_any(smap._services["interventions"],
+                                            interventions)
     keep = _eligible(smap, status, groups, band[0] if band else None, unknown_hours)
     if not groups:
         notes.append("No client_group given: every service counts whoever it serves. "
@@ -677,11 +708,16 @@ def trace_pathways(
     elif "population" in smap._areas.columns:
         people = "population"
     services = smap._services
-    to_label = (f"{need} services" if to is None else
-                ", ".join(as_tuple(to)))
+    to_label = (f"{need} services" if to is None else ", ".join(as_tuple(to)))
+    if interventions:
+        offered = [smap.vocabulary.label("intervention", i).lower() for i in interventions]
+        to_label += f" offering {', '.join(offered[:-1])}{' or ' if offered[:-1] else ''}"
+        to_label += offered[-1]
     attrs = {"entry": entries, "to": tuple(services.index[target_all]),
+             "intervention": interventions,
              "to_label": to_label, "need": need, "client_group": groups,
              "hour_band": band[0] if band else None, "status": as_tuple(status),
+             "unknown_hours": unknown_hours,
              "turnover": rates, "non_consensual_entries": tuple(sorted(non_consensual)),
              "max_distance": max_distance, "max_minutes": max_minutes,
              "people": people}
