@@ -23,7 +23,8 @@ _SENTENCES = {
                        "threshold of {limit:.3g}"),
     "pathway": ("no chain of referrals from {entry} leads to a service for it that "
                 "takes the area's residents (sm.trace_pathways(smap, entry={entry!r}, "
-                "need={need!r}).explain({code!r}) shows where the referrals stop)"),
+                "need={need!r}{extra}).explain({code!r}) shows where the referrals "
+                "stop)"),
 }
 
 
@@ -117,6 +118,14 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
                 + _SENTENCES[str(row["reason"])].format(
                     group=group, band=band, access=access, unit=unit_name,
                     entry=row.get("entry"), need=need, code=row["code"],
+                    extra="".join(
+                        f", {k}={v!r}" for k, v in (
+                            ("client_group", None if group == ALL else group),
+                            ("max_distance", reach_kw["max_distance"]),
+                            ("max_minutes", reach_kw["max_minutes"]),
+                            ("status", None if report.attrs["status"] == ("active",)
+                             else list(report.attrs["status"])))
+                        if v is not None),
                     limit=ctx.limit if ctx.limit is not None else np.nan)
                 + f" ({row['severity']:,.1f} people with the need).")
     columns = ["name", "cost", "unit", "counts", "why"]
