@@ -67,7 +67,7 @@ from servicemap.analysis._select import (
 from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.disclosure import suppress as suppress_small
 from servicemap.errors import did_you_mean
-from servicemap.geography import reach_matrix
+from servicemap.geography import _expand, _in_sorted, reach_matrix
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,15 +141,6 @@ def _referrals(smap: ServiceMap, entries: tuple[str, ...], keep: np.ndarray,
                       unknown, rank)
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(start, start + count)`` for each pair."""
-    total = int(counts.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - np.cumsum(counts) + counts, counts)
-    return shift + np.arange(total, dtype=np.int64)
-
-
 def _first_per_key(keys: np.ndarray, *order: np.ndarray) -> np.ndarray:
     """Positions of the first row of each key, rows ordered by ``order`` within it."""
     if not len(keys):
@@ -159,13 +150,6 @@ def _first_per_key(keys: np.ndarray, *order: np.ndarray) -> np.ndarray:
     first = np.ones(len(k), dtype=bool)
     first[1:] = k[1:] != k[:-1]
     return idx[first]
-
-
-def _in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    pos = np.searchsorted(sorted_values, values)
-    pos = np.minimum(pos, max(len(sorted_values) - 1, 0))
-    return (sorted_values[pos] == values) if len(sorted_values) else np.zeros(
-        len(values), dtype=bool)
 
 
 @dataclass
@@ -197,9 +181,8 @@ def _search(allowed: sparse.csr_array, ref: _Referrals, target: np.ndarray, *,
     found = _Found(hand_offs, wait, unknown, reached)
     # level 1: every first hand-off, for every row its service takes
     csc = allowed.tocsc()
-    counts = np.diff(csc.indptr)[ref.first_to]
-    pick = np.repeat(np.arange(len(ref.first_to)), counts)
-    row = csc.indices[_ranges(csc.indptr[ref.first_to], counts)].astype(np.int64)
+    cells, pick = _expand(ref.first_to, csc.indptr[:-1], np.diff(csc.indptr))
+    row = csc.indices[cells].astype(np.int64)
     svc = ref.first_to[pick]
     edge = ref.first_edge[pick]
     w = ref.wait[edge]
@@ -230,9 +213,7 @@ def _search(allowed: sparse.csr_array, ref: _Referrals, target: np.ndarray, *,
             going = hand_offs[row] == 0
             row, svc, w, unk, edge, key = (a[going] for a in (row, svc, w, unk, edge, key))
         # onward hand-offs
-        deg = ref.indptr[svc + 1] - ref.indptr[svc]
-        rep = np.repeat(np.arange(len(row)), deg)
-        e = _ranges(ref.indptr[svc], deg)
+        e, rep = _expand(svc, ref.indptr[:-1], np.diff(ref.indptr))
         row, pred = row[rep], key[rep]
         svc, edge = ref.to[e], ref.edge[e]
         w = w[rep] + ref.wait[edge]
