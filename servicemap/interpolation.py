@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from servicemap.crs import to_working_crs, user_stacklevel
 from servicemap.errors import (
     InputError,
     InterpolationWarning,
@@ -46,7 +47,6 @@ from servicemap.errors import (
     did_you_mean,
     plural,
 )
-from servicemap.geography import to_working_crs, user_stacklevel
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -100,7 +100,7 @@ def interpolate(
     source : geopandas.GeoDataFrame or ServiceMap
         The source polygons, indexed by code; for a :class:`~servicemap.ServiceMap`,
         its ``areas``. Any CRS; frames go through
-        :func:`~servicemap.geography.to_working_crs`.
+        :func:`~servicemap.crs.to_working_crs`.
     target : geopandas.GeoDataFrame, GeoSeries, ServiceMap, str or pandas.Series
         Where to move the values:
 

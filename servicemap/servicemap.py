@@ -35,6 +35,12 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from servicemap.crs import (
+    WORKING_CRS,
+    lonlat_to_working,
+    to_working_crs,
+    user_stacklevel,
+)
 from servicemap.errors import (
     InputError,
     Problem,
@@ -42,12 +48,6 @@ from servicemap.errors import (
     did_you_mean,
     plural,
     problems_frame,
-)
-from servicemap.geography import (
-    WORKING_CRS,
-    lonlat_to_working,
-    to_working_crs,
-    user_stacklevel,
 )
 from servicemap.model import (
     Area,

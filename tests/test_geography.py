@@ -7,7 +7,7 @@ import pytest
 import shapely
 
 import servicemap as sm
-from servicemap.geography import lonlat_to_working, to_working_crs
+from servicemap.crs import lonlat_to_working, to_working_crs
 
 
 def points(crs):

@@ -46,8 +46,9 @@ from servicemap.analysis._select import (
     need_values,
     served_groups,
 )
+from servicemap.crs import user_stacklevel
 from servicemap.errors import ServiceMapWarning, plural
-from servicemap.geography import reach_matrix, user_stacklevel
+from servicemap.geography import reach_matrix
 
 if TYPE_CHECKING:
     import pandas as pd

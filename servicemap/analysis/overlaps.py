@@ -42,8 +42,9 @@ from servicemap.analysis._select import (
     listing,
     served_groups,
 )
+from servicemap.crs import to_working_crs
 from servicemap.errors import did_you_mean, plural
-from servicemap.geography import reach_matrix, to_working_crs
+from servicemap.geography import reach_matrix
 
 if TYPE_CHECKING:
     import geopandas as gpd

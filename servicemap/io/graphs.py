@@ -51,8 +51,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from servicemap.crs import user_stacklevel
 from servicemap.errors import ExportWarning, plural
-from servicemap.geography import user_stacklevel
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -595,7 +595,7 @@ def _resolve_areas(areas: Any, log: _Log) -> tuple[gpd.GeoDataFrame | None, str]
     import geopandas as gpd
 
     from servicemap import datasets
-    from servicemap.geography import to_working_crs
+    from servicemap.crs import to_working_crs
 
     if isinstance(areas, gpd.GeoDataFrame):
         gdf, name = areas, "areas"
