@@ -9,6 +9,7 @@ True
 """
 
 from servicemap import datasets, disclosure, plotting
+from servicemap._version import __version__  # noqa: E402
 from servicemap.analysis.accessibility import accessibility
 from servicemap.analysis.coverage import Coverage, coverage
 from servicemap.analysis.gaps import GapReport, find_gaps
@@ -44,8 +45,6 @@ from servicemap.model import (
 )
 from servicemap.servicemap import ServiceMap, ValidationReport
 from servicemap.vocab import VOCABULARY, Vocabulary
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Area",

@@ -28,7 +28,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from servicemap import __version__
+        from servicemap._version import __version__
 
         typer.echo(f"servicemap {__version__}")
         raise typer.Exit()

@@ -30,21 +30,20 @@ still a pair; read membership from :attr:`ReachMatrix.matrix`, not from ``cost !
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.spatial import cKDTree
 
 from servicemap.crs import user_stacklevel
-from servicemap.errors import UnreachedWarning, plural
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-    from scipy import sparse
-
-    from servicemap.servicemap import ServiceMap
+from servicemap.errors import UnreachedWarning, did_you_mean, plural
+from servicemap.servicemap import ServiceMap
 
 __all__ = ["ReachMatrix", "area_points", "reach_matrix"]
 
@@ -117,7 +116,6 @@ class ReachMatrix:
         >>> int(reach.matrix.sum()) == reach.nnz
         True
         """
-        from scipy import sparse
 
         c = self.cost
         return sparse.csr_array((np.ones(c.nnz), c.indices, c.indptr), shape=c.shape)
@@ -131,7 +129,6 @@ class ReachMatrix:
         >>> pairs.columns.tolist()
         ['area', 'service', 'cost', 'unit']
         """
-        import pandas as pd
 
         c = self.cost
         rows = np.repeat(np.arange(c.shape[0]), np.diff(c.indptr))
@@ -150,7 +147,6 @@ class ReachMatrix:
         >>> len(reach.areas_reached("beds-naloxone")) > 0
         True
         """
-        import pandas as pd
 
         j = self._position(self.services, service, "service")
         col = self.cost[:, [j]].tocsc()
@@ -167,7 +163,6 @@ class ReachMatrix:
         >>> s.index.name, s.name
         ('service', 'E01017453')
         """
-        import pandas as pd
 
         i = self._position(self.areas, area, "area")
         lo, hi = self.cost.indptr[i], self.cost.indptr[i + 1]
@@ -188,7 +183,6 @@ class ReachMatrix:
 
     @staticmethod
     def _position(index: pd.Index, key: str, what: str) -> int:
-        from servicemap.errors import did_you_mean
 
         if key not in index:
             msg = f"{key!r} is not a{'n' if what == 'area' else ''} {what} of the map."
@@ -232,7 +226,6 @@ def area_points(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
     >>> origin.tolist()
     ['population-weighted centroid', 'geometric centroid']
     """
-    import shapely
 
     centroids = shapely.centroid(np.asarray(areas.geometry.values))
     x, y = shapely.get_x(centroids), shapely.get_y(centroids)
@@ -251,7 +244,6 @@ def _footprint_keys(smap: ServiceMap) -> tuple[np.ndarray, np.ndarray]:
 
     Also return, per service, whether it has a footprint at all (empty = anyone).
     """
-    import pandas as pd
 
     areas, services = smap._areas, smap._services
     n_areas, n_services = len(areas), len(services)
@@ -325,8 +317,6 @@ def _site_service_pairs(smap: ServiceMap, reach: str) -> tuple[np.ndarray, np.nd
 def _distance_pairs(smap: ServiceMap, x: np.ndarray, y: np.ndarray,
                     radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Keys and metres of (area, service) pairs within each service's radius."""
-    import shapely
-    from scipy.spatial import cKDTree
 
     n_services = len(smap._services)
     site_pos, service_pos = _site_service_pairs(smap, "distance")
@@ -392,7 +382,6 @@ def _minutes_pairs(smap: ServiceMap, limit: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def _positive(value: float | None, name: str) -> float | None:
-    import numbers
 
     if value is None:
         return None
@@ -492,8 +481,6 @@ def journey_reach(smap: ServiceMap, *, max_distance: float | None = None,
 
 def _build_reach(smap: ServiceMap, max_distance: float | None,
                  max_minutes: float | None, footprints: bool = True) -> ReachMatrix:
-    import pandas as pd
-    from scipy import sparse
 
     areas, services = smap._areas, smap._services
     n_areas, n_services = len(areas), len(services)

@@ -89,16 +89,19 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from servicemap._version import __version__
 from servicemap.errors import InputError, Problem, did_you_mean
-
-if TYPE_CHECKING:
-    import networkx as nx
-    import numpy as np
-    import pandas as pd
-
-    from servicemap.servicemap import ServiceMap
+from servicemap.geography import reach_matrix
+from servicemap.servicemap import ServiceMap
+from servicemap.vocab import VOCABULARY, Term, Vocabulary
 
 __all__ = ["DERIVED_EDGE_TYPES", "EDGE_TYPES", "NODE_TYPES", "contiguous_pairs", "from_networkx",
            "node_key", "to_networkx"]
@@ -215,9 +218,7 @@ def to_networkx(
     >>> sum(1 for *_, t in G.edges(data="type") if t == "serves") == sm.reach_matrix(smap).nnz
     True
     """
-    import networkx as nx
 
-    from servicemap import __version__
 
     contiguity = _contiguity(adjacency)
     if not serves and (max_distance is not None or max_minutes is not None):
@@ -285,7 +286,6 @@ def to_networkx(
     # derived: serves, from the reach matrix; adjacency, from the polygons
     reach = None
     if serves:
-        from servicemap.geography import reach_matrix
 
         reach = reach_matrix(smap, max_distance=max_distance, max_minutes=max_minutes)
         graph.add_edges_from(_serves_edges(reach, area_keys))
@@ -314,7 +314,6 @@ def _contiguity(adjacency: bool | str) -> str | None:
 
 
 def _keys(node_type: str, ids: Iterable[Any]) -> pd.Index:
-    import pandas as pd
 
     prefix = NODE_TYPES[node_type] + ":"
     return pd.Index([prefix + str(i) for i in ids], dtype=object)
@@ -400,7 +399,6 @@ def _pathway_edges(pathways: pd.DataFrame, graph: nx.MultiDiGraph) -> list[tuple
 
 
 def _serves_edges(reach: Any, area_keys: pd.Index) -> Iterable[tuple]:
-    import numpy as np
 
     cost = reach.cost
     rows = np.repeat(np.arange(cost.shape[0]), np.diff(cost.indptr))
@@ -440,8 +438,6 @@ def contiguous_pairs(geometries: Any, contiguity: str = "rook") -> tuple[np.ndar
     >>> len(contiguous_pairs(squares, "queen")[0])  # and the two diagonals, both ways
     12
     """
-    import numpy as np
-    import shapely
 
     geoms = np.asarray(geometries, dtype=object)
     tree = shapely.STRtree(geoms)
@@ -497,7 +493,6 @@ def _graph_metadata(smap: ServiceMap, attribute_of: dict[Any, Any], reach: Any,
 
 def _vocabulary(declared: Any, terms: Any) -> Any:
     """Rebuild a vocabulary: every term if given, else the built-in one, plus declared."""
-    from servicemap.vocab import VOCABULARY, Term, Vocabulary
 
     if terms:
         by_category: dict[str, dict[str, Term]] = {}
@@ -594,7 +589,6 @@ def from_networkx(G: nx.Graph, *, strict: bool = True) -> ServiceMap:  # noqa: N
     servicemap.errors.InputError: 1 problem in 'networkx graph'
       - table 'edges', row 'service:beds-naloxone -> service:lut-adult-hubb [pw-x]', ...
     """
-    import networkx as nx
 
     if not isinstance(G, nx.Graph):
         msg = (f"from_networkx takes a networkx graph, not a {type(G).__name__}. Make one "
@@ -827,9 +821,7 @@ def _mirror_problems(nodes: _Nodes, edges: _Edges) -> list[Problem]:
 
 
 def _build_map(graph: nx.Graph, nodes: _Nodes, edges: _Edges, *, strict: bool) -> ServiceMap:
-    import pandas as pd
 
-    from servicemap.servicemap import ServiceMap
 
     schema = graph.graph.get("schema") or {}
     labels: dict[str, list[str]] = {}
@@ -865,16 +857,12 @@ def _build_map(graph: nx.Graph, nodes: _Nodes, edges: _Edges, *, strict: bool) -
 
 
 def _site_frame(rows: list[dict[str, Any]], geometries: list[Any]) -> Any:
-    import geopandas as gpd
-    import pandas as pd
 
     return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geometries, crs="EPSG:27700")
 
 
 def _area_frame(found: list[tuple[Any, Any, dict[str, Any]]],
                 schema: dict[str, Any] | None) -> Any:
-    import geopandas as gpd
-    import numpy as np
 
     from servicemap.io.files import restore_areas
 

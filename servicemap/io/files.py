@@ -204,7 +204,7 @@ def _write_map(smap: ServiceMap, path: Path) -> Path:
     import pandas as pd
     import pyogrio
 
-    from servicemap import __version__
+    from servicemap._version import __version__
 
     try:
         provenance = json.dumps(smap.provenance, ensure_ascii=False, sort_keys=True)
