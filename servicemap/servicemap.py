@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import html
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -86,6 +86,7 @@ _LIST_COLUMNS = {c for t in TABLES.values() for c in t.list_columns}
 _NUMBER_COLUMNS = {c for t in TABLES.values() for c in t.of_kind("number")}
 _AGE_COLUMNS = {c for t in TABLES.values() for c in t.of_kind("whole")}
 _CENTROID_COLUMNS = ("centroid_easting", "centroid_northing")
+T = TypeVar("T")
 
 
 
@@ -645,7 +646,7 @@ class ServiceMap:
                                  ("sites", sites), ("pathways", pathways),
                                  ("organisations", organisations),
                                  ("partnerships", partnerships))}
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Hashable, Any] = {}
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -959,12 +960,45 @@ class ServiceMap:
         >>> "E06000032" in sm.datasets.bedfordshire().footprint_codes()
         True
         """
-        if "footprint_codes" not in self._cache:
+        def build() -> set[str]:
             codes = set(self._areas.index)
             for level in self.parent_levels:
                 codes |= set(self._areas[f"{level}_code"].dropna())
-            self._cache["footprint_codes"] = codes
-        return set(self._cache["footprint_codes"])
+            return codes
+
+        return set(self.cached("footprint_codes", build))
+
+    def cached(self, key: Hashable, build: Callable[[], T]) -> T:
+        """Return ``build()``, computed once per map and ``key``.
+
+        A map never changes, so what is derived from it (the reach matrix, catchment
+        fractions, validation) is computed once and kept on it. This is the one place
+        that keeps such results; a new map from :meth:`replace` starts empty.
+
+        Parameters
+        ----------
+        key : hashable
+            Names the result and every argument it depends on, such as
+            ``("reach_matrix", 10_000, None)``.
+        build : callable
+            Computes the result when it is not kept yet.
+
+        Returns
+        -------
+        object
+            What ``build`` returned, now or on an earlier call with the same key.
+
+        Examples
+        --------
+        >>> smap = sm.datasets.bedfordshire()
+        >>> calls = []
+        >>> first = smap.cached(("example", 1), lambda: calls.append(1) or len(calls))
+        >>> smap.cached(("example", 1), lambda: calls.append(1) or len(calls)), calls
+        (1, [1])
+        """
+        if key not in self._cache:
+            self._cache[key] = build()
+        return cast(T, self._cache[key])
 
     # -- validation ------------------------------------------------------------------
     def validate(self, strict: bool = False) -> ValidationReport:
@@ -992,12 +1026,8 @@ class ServiceMap:
         >>> report.ok
         True
         """
-        if "validation" not in self._cache:
-
-            problems = cross_record_problems(self)
-            self._cache["validation"] = ValidationReport(
-                _order([*problems, *self._notes]))
-        report = self._cache["validation"]
+        report = self.cached("validation", lambda: ValidationReport(
+            _order([*cross_record_problems(self), *self._notes])))
         if strict:
             report.raise_for_errors()
         return report
