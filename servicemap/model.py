@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import (
     BaseModel,
@@ -550,7 +550,7 @@ class Site(Record):
                     "'online'.")
             return self
         if has_en:
-            e, n = en
+            e, n = cast(tuple[float, float], en)
             if abs(e) <= 180 and abs(n) <= 90:
                 raise PydanticCustomError(
                     "location", f"easting {e} and northing {n} look like longitude and "
@@ -561,7 +561,7 @@ class Site(Record):
                     "National Grid (0-700000, 0-1300000). Check the numbers and their "
                     "order.")
         else:
-            lon, lat = ll
+            lon, lat = cast(tuple[float, float], ll)
             if -9.0 <= lat <= 2.5 and 49.0 <= lon <= 61.0:
                 raise PydanticCustomError(
                     "location", f"lon {lon}, lat {lat}: lon and lat look swapped. In the "

@@ -744,7 +744,9 @@ class ServiceMap:
         elif isinstance(vocabulary, Vocabulary):
             vocab = vocabulary
         else:
-            vocab = VOCABULARY.extend(**vocabulary)
+            vocab = VOCABULARY
+            for category, terms in vocabulary.items():
+                vocab = vocab.extend(category, terms)
         labels = dict(row_labels or {})
         notes: list[Problem] = []
         problems: list[Problem] = []
@@ -754,18 +756,19 @@ class ServiceMap:
         problems += area_problems
 
         site_input = _sites_input(sites) if sites is not None else None
-        tables = {"organisations": (organisations, Organisation),
-                  "partnerships": (partnerships, Partnership),
-                  "services": (services, Service),
-                  "sites": (site_input, Site),
-                  "pathways": (pathways, Pathway)}
+        tables: dict[str, tuple[Any, type[Record]]] = {
+            "organisations": (organisations, Organisation),
+            "partnerships": (partnerships, Partnership),
+            "services": (services, Service),
+            "sites": (site_input, Site),
+            "pathways": (pathways, Pathway)}
         built: dict[str, list[Record]] = {}
         for table, (data, rec_cls) in tables.items():
             rows, shape_problems = _as_records(table, data)
             problems += shape_problems
             fields = ["id", *_TABLE_COLUMNS[table]]
             if table == "sites":
-                fields[4:4] = ["easting", "northing", "lon", "lat"]
+                fields[4:4] = Site.location_fields
             rows, column_problems = _unknown_columns(table, rows, fields)
             problems += column_problems
             records, row_problems = _validate_rows(table, rec_cls, rows, vocab, notes,
@@ -789,7 +792,8 @@ class ServiceMap:
         smap = cls(
             areas=area_frame,
             services=_frame(built["services"], SERVICE_COLUMNS),
-            sites=_site_frame(built["sites"], notes, labels.get("sites")),
+            sites=_site_frame(cast(list[Site], built["sites"]), notes,
+                              labels.get("sites")),
             pathways=_frame(built["pathways"], PATHWAY_COLUMNS),
             organisations=_frame(built["organisations"],
                                  ORGANISATION_COLUMNS),
