@@ -147,7 +147,7 @@ def _analyses(smap):  # noqa: ANN001, ANN202
         for need, unit in DEMO_ACCESS.items():
             for method in ("2sfca", "e2sfca"):
                 acc = sm.accessibility(smap, need=need, method=method, capacity_unit=unit)
-                frames[(need, method)] = acc
+                frames[(need, method)] = acc.table
     notes += [str(w.message) for w in caught
               if issubclass(w.category, sm.ServiceMapWarning)]
     notes = list(dict.fromkeys(notes))
@@ -299,7 +299,7 @@ def _gap_tables(gaps):  # noqa: ANN001, ANN202
     # no gap of a reason is 0; a count hidden for disclosure is marked
     wide = shown.reindex(columns=reasons).astype("object")
     wide = wide.where(shown[reasons].notna(), "<5*").where(raw[reasons].notna(), 0)
-    sums = published.attrs["subtotals"]
+    sums = published.attrs["subtotals"]["need_in_gaps"]
     totals = pd.Series({k[1]: v for k, v in sums.items() if k[0] == "need"},
                        dtype="Int64").reindex(wide.index)
     wide["all reasons"] = totals.astype("object").where(totals.notna(), "<5*")

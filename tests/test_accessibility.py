@@ -38,13 +38,13 @@ def test_2sfca_by_hand(smap):
     r_b = 60 / (15 + 16 + 18 + 19)   # B's: squares 5, 6, 8, 9
     expected = {1: r_a, 2: r_a, 4: r_a, 5: r_a + r_b, 6: r_b, 8: r_b, 9: r_b,
                 3: 0.0, 7: 0.0}
-    got = by_square(acc["access"])
+    got = by_square(acc.table["access"])
     assert got == pytest.approx(expected, abs=1e-12)
-    assert by_square(acc["services"]) == {1: 1, 2: 1, 3: 0, 4: 1, 5: 2, 6: 1, 7: 0,
+    assert by_square(acc.table["services"]) == {1: 1, 2: 1, 3: 0, 4: 1, 5: 2, 6: 1, 7: 0,
                                           8: 1, 9: 1}
-    assert acc.loc[code(5), "supply_in_reach"] == 160
+    assert acc.table.loc[code(5), "supply_in_reach"] == 160
     # all supply is shared out: sum of demand x access = 160 places
-    assert (acc["demand"] * acc["access"]).sum() == pytest.approx(160)
+    assert (acc.table["demand"] * acc.table["access"]).sum() == pytest.approx(160)
     assert acc.attrs["map_ratio"] == pytest.approx(160 / sum(10 + k for k in range(1, 10)))
 
 
@@ -55,7 +55,7 @@ def test_e2sfca_by_hand(smap):
     r_b = 60 / (19 * 1 + 16 * 0.68 + 18 * 0.68 + 15 * 0.22)   # 60 / 45.42
     expected = {1: r_a, 2: 0.68 * r_a, 4: 0.68 * r_a, 5: 0.22 * (r_a + r_b),
                 6: 0.68 * r_b, 8: 0.68 * r_b, 9: r_b, 3: 0.0, 7: 0.0}
-    assert by_square(acc["access"]) == pytest.approx(expected, abs=1e-12)
+    assert by_square(acc.table["access"]) == pytest.approx(expected, abs=1e-12)
 
 
 def test_e2sfca_default_thirds_of_each_threshold():
@@ -68,7 +68,7 @@ def test_e2sfca_default_thirds_of_each_threshold():
     demand = {k: 10 + k for k in range(1, 10)}
     w = {k: (0.68 if k in (1, 3, 7, 9) else 1.0) for k in range(1, 10)}
     ratio = 90 / sum(demand[k] * w[k] for k in w)
-    assert by_square(acc["access"]) == pytest.approx({k: w[k] * ratio for k in w})
+    assert by_square(acc.table["access"]) == pytest.approx({k: w[k] * ratio for k in w})
     assert "thirds" in acc.attrs["decay"]
 
 
@@ -80,7 +80,7 @@ def test_gravity_default_is_gaussian_of_half_the_threshold():
          for k in range(1, 10)}
     w = {k: np.exp(-d[k] ** 2 / (2 * 1500.0 ** 2)) for k in d}
     ratio = 90 / sum((10 + k) * w[k] for k in w)
-    assert by_square(acc["access"]) == pytest.approx({k: w[k] * ratio for k in w})
+    assert by_square(acc.table["access"]) == pytest.approx({k: w[k] * ratio for k in w})
 
 
 def test_nearest(smap):
@@ -88,14 +88,14 @@ def test_nearest(smap):
                    service("P", reach="none", footprint="E06000002")],
                   [site("A1", "A", k=1), site("P1", "P", mode="phone")])
     acc = accessibility(phone, need="drug", method="nearest")
-    assert by_square(acc["service"].fillna("-")) == {1: "A", 2: "A", 3: "-", 4: "A",
+    assert by_square(acc.table["service"].fillna("-")) == {1: "A", 2: "A", 3: "-", 4: "A",
                                                       5: "A", 6: "-", 7: "-", 8: "-",
                                                       9: "-"}
-    assert acc.loc[code(5), "cost"] == pytest.approx(1000 * np.sqrt(2))
-    assert np.isnan(acc.loc[code(9), "cost"])
-    assert by_square(acc["remote_services"]) == {k: int(k in (3, 6, 9)) for k in range(1, 10)}
+    assert acc.table.loc[code(5), "cost"] == pytest.approx(1000 * np.sqrt(2))
+    assert np.isnan(acc.table.loc[code(9), "cost"])
+    assert by_square(acc.table["remote_services"]) == {k: int(k in (3, 6, 9)) for k in range(1, 10)}
     # straight line to A's site, catchments aside: square 9 is 2828 m away
-    assert acc.loc[code(9), "distance"] == pytest.approx(2000 * np.sqrt(2))
+    assert acc.table.loc[code(9), "distance"] == pytest.approx(2000 * np.sqrt(2))
 
 
 def test_zero_demand_catchment_and_services_without_capacity():
@@ -110,8 +110,8 @@ def test_zero_demand_catchment_and_services_without_capacity():
         acc = accessibility(smap, need="drug")
     assert acc.attrs["no_demand"] == ["A"]      # square 1 has no demand
     assert acc.attrs["excluded"] == {"N": "no capacity given"}
-    assert acc.loc[code(1), "access"] == 0.0    # A's ratio is undefined: it serves no one
-    assert acc.loc[code(9), "access"] == pytest.approx(10 / 5)
+    assert acc.table.loc[code(1), "access"] == 0.0    # A's ratio is undefined: it serves no one
+    assert acc.table.loc[code(9), "access"] == pytest.approx(10 / 5)
 
 
 def test_capacity_units_are_never_added(smap):
@@ -130,7 +130,7 @@ def test_capacity_units_are_never_added(smap):
         accessibility(three, need="drug")
     acc = accessibility(mixed, need="drug", capacity_unit="places")
     assert acc.attrs["excluded"] == {"B": "capacity in clients_per_year, not places"}
-    assert acc.loc[code(9), "access"] == 0.0
+    assert acc.table.loc[code(9), "access"] == 0.0
 
 
 def test_bad_arguments(smap):
@@ -154,8 +154,8 @@ def test_bad_arguments(smap):
 def test_a_weight_of_zero_is_not_reached(smap):
     # steps stop at 500 m: only squares 1 and 9 (0 m from a site) have weight above 0
     acc = accessibility(smap, need="drug", method="e2sfca", weights={500: 1.0})
-    assert by_square(acc["services"]) == {k: int(k in (1, 9)) for k in range(1, 10)}
-    assert acc.loc[code(2), "supply_in_reach"] == 0
+    assert by_square(acc.table["services"]) == {k: int(k in (1, 9)) for k in range(1, 10)}
+    assert acc.table.loc[code(2), "supply_in_reach"] == 0
 
 
 def test_nearest_never_compares_minutes_with_metres():
@@ -169,7 +169,7 @@ def test_nearest_never_compares_minutes_with_metres():
 def test_nearest_with_no_service_for_the_need():
     smap = build([service("S", needs="alcohol", max_distance=1500)], [site("A", "S", k=1)])
     acc = accessibility(smap, need="drug", method="nearest")
-    assert acc["service"].isna().all() and acc["distance"].isna().all()
+    assert acc.table["service"].isna().all() and acc.table["distance"].isna().all()
 
 
 # -- agreement with PySAL access -------------------------------------------------------
@@ -219,7 +219,8 @@ def peer(smap, radius):
                          cost_name="cost")
 
 
-def compare(ours, theirs):
+def compare(report, theirs):
+    ours = report.table
     theirs = theirs.reindex(ours.index)
     unreached = ours["services"] == 0
     assert unreached.any() and (~unreached).any()

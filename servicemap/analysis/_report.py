@@ -199,8 +199,9 @@ def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
     Parameters
     ----------
     out : pandas.DataFrame
-        The summary, indexed by ``keys``; with ``total``, its last row is the total,
-        the sum of the rows above.
+        The summary, indexed by ``keys``; with ``total``, its last row is the total:
+        the sum of the rows above, or of fewer when the groups overlap (such as
+        partnerships).
     people : sequence of str
         The columns counting people.
     keys : sequence of str
@@ -209,7 +210,8 @@ def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
         Counts below this are hidden; None (or 0) publishes exact figures.
     total : bool, default True
         Whether the last row is the total. It then shows the sum of the published
-        cells (rounded), or nothing where that sum must be hidden.
+        cells (rounded), or nothing where that sum must be hidden; a total that is
+        not the sum (the groups overlap) is rounded and hidden only if small.
     shares : dict of {str: str}, optional
         ``{share column: count column}``: a share is hidden with its count.
 
@@ -231,20 +233,26 @@ def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
     if not suppress:
         return out
     body = out.iloc[:-1] if total else out
-    protected = suppress_small(body.reset_index(), list(people), threshold=suppress,
-                               margins=list(keys) if len(keys) > 1 else None)
+    several = len(keys) > 1
+    flat = body.reset_index() if several else body
+    protected = suppress_small(flat, list(people), threshold=suppress,
+                               margins=list(keys) if several else None)
     sums = {c: dict(protected.attrs["subtotals"][c]) for c in people}
     protected.attrs.clear()
-    result = protected.set_index(list(keys))
+    result = protected.set_index(list(keys)) if several else protected
     result.index.names = out.index.names
     if total:
         tail = out.iloc[-1:].copy()
         for c in people:
-            tail[c] = pd.array([sums[c].pop("total")], dtype="Int64")
+            own = float(np.round(tail[c].iloc[0]))
+            additive = bool(np.isclose(tail[c].iloc[0], body[c].sum()))
+            # a total over overlapping groups is not their sum: shown unless small
+            tail[c] = pd.array([sums[c]["total"] if additive else
+                                None if 1 <= own < suppress else int(own)],
+                               dtype="Int64")
         result = pd.concat([result, tail])
-    else:
-        for c in people:
-            sums[c].pop("total")
+    for c in people:
+        sums[c].pop("total")
     for share, count in (shares or {}).items():
         result[share] = result[share].where(result[count].notna(), np.nan)
     result.attrs["subtotals"] = sums
