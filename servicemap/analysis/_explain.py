@@ -58,7 +58,7 @@ def _costs(smap: Any, area: int, cols: np.ndarray, reach: Any) -> np.ndarray:
     return out
 
 
-def _reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, Any],
+def reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, Any],
                    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Cost from the area to each service, its unit, and why it does not reach ("")."""
     services = smap._services
@@ -96,6 +96,10 @@ def _reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, A
     return cost, units, whys
 
 
+#: The name explain_route calls.
+_reach_reasons = reach_reasons
+
+
 def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
     """List the services for a gap's need, closest first, with why each did not count."""
     smap = report._smap
@@ -131,7 +135,7 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
         return out
     services = smap._services
     elig = reach_matrix(smap, **reach_kw)
-    cost, units, reach_why = _reach_reasons(smap, area, cols, reach_kw)
+    cost, units, reach_why = reach_reasons(smap, area, cols, reach_kw)
     g = ctx.groups.index(group) if group in ctx.groups else None
     b = ctx.bands.index(band) if band in ctx.bands else None
     demand = smap._areas[smap.need_columns[need]].to_numpy(dtype=float)

@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 
 from servicemap.analysis._select import area_partnerships, as_tuple
 from servicemap.disclosure import DEFAULT_THRESHOLD
@@ -43,6 +42,7 @@ from servicemap.errors import did_you_mean
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    from matplotlib.axes import Axes
 
 __all__ = ["DEFAULT_THRESHOLD", "Report", "grouping", "publish"]
 

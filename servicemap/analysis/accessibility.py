@@ -55,12 +55,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.axes import Axes
 from scipy import sparse
 from scipy.spatial import cKDTree
 
@@ -80,6 +79,9 @@ from servicemap.errors import ServiceMapWarning, plural
 from servicemap.geography import TRAVEL_MODES, ReachMatrix, area_points, reach_matrix
 from servicemap.plotting import area_map
 from servicemap.servicemap import ServiceMap
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["COLUMNS", "METHODS", "AccessReport", "accessibility"]
 

@@ -48,11 +48,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 
 from servicemap.analysis._explain import ALL, explain_gap
 from servicemap.analysis._report import Report, grouping, publish
@@ -76,6 +75,9 @@ from servicemap.hours import HOUR_BANDS
 from servicemap.plotting import area_map
 from servicemap.servicemap import ServiceMap
 from servicemap.vocab import CLIENT_GROUP_AGES
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["REASONS", "GapReport", "find_gaps"]
 
