@@ -218,8 +218,6 @@ def to_networkx(
     >>> sum(1 for *_, t in G.edges(data="type") if t == "serves") == sm.reach_matrix(smap).nnz
     True
     """
-
-
     contiguity = _contiguity(adjacency)
     if not serves and (max_distance is not None or max_minutes is not None):
         msg = ("max_distance and max_minutes set the reach of the 'serves' edges, which "
@@ -438,7 +436,6 @@ def contiguous_pairs(geometries: Any, contiguity: str = "rook") -> tuple[np.ndar
     >>> len(contiguous_pairs(squares, "queen")[0])  # and the two diagonals, both ways
     12
     """
-
     geoms = np.asarray(geometries, dtype=object)
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
@@ -493,7 +490,6 @@ def _graph_metadata(smap: ServiceMap, attribute_of: dict[Any, Any], reach: Any,
 
 def _vocabulary(declared: Any, terms: Any) -> Any:
     """Rebuild a vocabulary: every term if given, else the built-in one, plus declared."""
-
     if terms:
         by_category: dict[str, dict[str, Term]] = {}
         for term, category, label, description, was_declared in terms:
@@ -589,7 +585,6 @@ def from_networkx(G: nx.Graph, *, strict: bool = True) -> ServiceMap:  # noqa: N
     servicemap.errors.InputError: 1 problem in 'networkx graph'
       - table 'edges', row 'service:beds-naloxone -> service:lut-adult-hubb [pw-x]', ...
     """
-
     if not isinstance(G, nx.Graph):
         msg = (f"from_networkx takes a networkx graph, not a {type(G).__name__}. Make one "
                "with smap.to_networkx().")

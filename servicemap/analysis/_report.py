@@ -32,6 +32,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -40,8 +41,7 @@ from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.disclosure import suppress as suppress_small
 from servicemap.errors import did_you_mean
 
-if TYPE_CHECKING:
-    import geopandas as gpd
+if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
     from matplotlib.axes import Axes
 
 __all__ = ["DEFAULT_THRESHOLD", "Report", "grouping", "publish"]

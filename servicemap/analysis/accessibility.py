@@ -80,7 +80,7 @@ from servicemap.geography import TRAVEL_MODES, ReachMatrix, area_points, reach_m
 from servicemap.plotting import area_map
 from servicemap.servicemap import ServiceMap
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
     from matplotlib.axes import Axes
 
 __all__ = ["COLUMNS", "METHODS", "AccessReport", "accessibility"]

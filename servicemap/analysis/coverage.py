@@ -52,7 +52,7 @@ from servicemap.hours import hour_band_mask
 from servicemap.plotting import area_map
 from servicemap.servicemap import ServiceMap
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
     from matplotlib.axes import Axes
 
 __all__ = ["Coverage", "coverage"]

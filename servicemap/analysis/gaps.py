@@ -76,7 +76,7 @@ from servicemap.plotting import area_map
 from servicemap.servicemap import ServiceMap
 from servicemap.vocab import CLIENT_GROUP_AGES
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
     from matplotlib.axes import Axes
 
 __all__ = ["REASONS", "GapReport", "find_gaps"]
