@@ -265,3 +265,100 @@ def test_hand_case_agrees_with_access(smap):
     ours = accessibility(smap, need="drug")
     theirs = peer(smap, 1500.0).two_stage_fca(name="fca", max_cost=1500.0)["fca_capacity"]
     compare(ours, theirs)
+
+
+# -- the report ----------------------------------------------------------------------
+def test_every_method_has_the_same_columns(smap):
+    from servicemap.analysis.accessibility import COLUMNS
+
+    reports = {m: accessibility(smap, need="drug", method=m)
+               for m in ("2sfca", "e2sfca", "gravity", "nearest")}
+    for report in reports.values():
+        assert report.table.columns.tolist() == list(COLUMNS)
+        assert report.table.index.equals(smap.areas.index)
+        assert isinstance(report, sm.AccessReport)
+    # each method leaves the other's columns empty, and says so
+    assert reports["2sfca"].table["distance"].isna().all()
+    assert reports["nearest"].table["access"].isna().all()
+    assert "method='nearest' fills them" in reports["2sfca"].notes[-1]
+    # services reaching: the same count, whichever the method (0/1 weights here)
+    assert by_square(reports["nearest"].table["services"]) == by_square(
+        reports["2sfca"].table["services"])
+    # squares 3 and 7 reach nothing
+    assert reports["2sfca"].notes[0] == ("2 areas with people in need are reached by no "
+                                         "service for drug; their access is 0.")
+
+
+def test_explain_adds_up_to_the_access(smap):
+    acc = accessibility(smap, need="drug")
+    why = acc.explain(code(5))
+    r_a, r_b = 100 / 52, 60 / 68  # as in test_2sfca_by_hand
+    assert why.index.tolist() == ["A", "B"]
+    assert why["cost"].tolist() == pytest.approx([1000 * np.sqrt(2)] * 2)
+    assert why["weight"].tolist() == [1.0, 1.0]
+    assert why["capacity"].tolist() == [100.0, 60.0]
+    assert why["demand_in_reach"].tolist() == [52.0, 68.0]
+    assert why["access"].tolist() == pytest.approx([r_a, r_b])
+    assert why["access"].sum() == pytest.approx(acc.table.loc[code(5), "access"])
+    # square 5's 15 people take 15/52 of A's places and 15/68 of B's
+    assert why["supply_share"].tolist() == pytest.approx([15 / 52, 15 / 68])
+    assert "2.81 places per person in need (2,805.4 per 1,000) from 2 services" in \
+        why.attrs["headline"]  # (100 / 52 + 60 / 68) = 2.8054
+    nobody = acc.explain(code(3))
+    assert len(nobody) == 0
+    assert nobody.attrs["headline"] == (f"{code(3)} (Square 3): no service for drug "
+                                        "reaches it; 13.0 people with the need.")
+    with pytest.raises(KeyError, match="'E99' is not an area of this report"):
+        acc.explain("E99")
+
+
+def test_summary_pools_access_by_lad(smap):
+    acc = accessibility(smap, need="drug")
+    out = acc.summary("lad", suppress=None)
+    r_a, r_b = 100 / 52, 60 / 68
+    # E06000001: squares 1, 2, 4, 5, 7, 8 (need 11, 12, 14, 15, 17, 18); 7 reaches nothing
+    first = out.loc["E06000001"]
+    assert (first["areas"], first["demand"], first["demand_unreached"]) == (6, 87, 17)
+    assert first["access"] == pytest.approx(
+        (r_a * (11 + 12 + 14) + 15 * (r_a + r_b) + 18 * r_b) / 87)
+    # E06000002: squares 3, 6, 9 (need 13, 16, 19); 3 reaches nothing
+    assert out.loc["E06000002", "access"] == pytest.approx((16 + 19) * r_b / 48)
+    # the whole map: every place shared out over all the need
+    assert out.loc["total", "access"] == pytest.approx(160 / 135)
+    assert out.loc["total", "access_per_1000"] == pytest.approx(160_000 / 135)
+    assert np.isnan(out.loc["total", "distance"])
+    published = acc.summary("lad")
+    assert published["demand"].tolist() == [87, 48, 135]
+    assert published["demand_unreached"].tolist() == [17, 13, 30]
+    hidden = acc.summary("lad", suppress=15)  # 13 is hidden, and 17 with it
+    assert hidden["demand_unreached"].isna().tolist() == [True, True, False]
+    with pytest.raises(ValueError, match="by='ladd'"):
+        acc.summary("ladd")
+
+
+def test_nearest_summary_weights_distance_by_need(smap):
+    near = accessibility(smap, need="drug", method="nearest")
+    out = near.summary("lad", suppress=None)
+    d = near.table["distance"]
+    need = smap.areas["need_drug"]
+    lad = smap.areas["lad_code"] == "E06000002"
+    assert out.loc["E06000002", "distance"] == pytest.approx(
+        (d[lad] * need[lad]).sum() / need[lad].sum())
+    assert np.isnan(out.loc["total", "access"])
+
+
+def test_plot_maps_access(smap):
+    import matplotlib.pyplot as plt
+
+    acc = accessibility(smap, need="drug")
+    ax = acc.plot()
+    try:
+        assert ax.get_title() == "Access to drug services (2SFCA)"
+        assert ax.figure.axes[-1].get_ylabel() == "places per 1,000 people in need"
+        [polys] = ax.collections
+        # square 5 reaches both services: the most access, the top of the colours
+        assert np.allclose(polys.get_facecolors()[4], plt.get_cmap("YlOrRd")(1.0))
+    finally:
+        plt.close("all")
+    with pytest.raises(ValueError, match="column='unit'"):
+        acc.plot(column="unit")

@@ -110,7 +110,8 @@ class Report:
         labels = [str(k) for k in index[:5]]
         hint = did_you_mean(str(key), [str(k) for k in index]) if len(index) else ""
         more = ", ..." if len(index) > 5 else ""
-        msg = (f"{key!r} is not a {self.row_noun} of this report: give a label of "
+        article = "an" if self.row_noun[:1] in "aeiou" else "a"
+        msg = (f"{key!r} is not {article} {self.row_noun} of this report: give a label of "
                f".table's index (such as {', '.join(labels)}{more}).{hint}"
                if len(index) else f"{key!r}: this report has no {self.row_noun}s.")
         raise KeyError(msg)
