@@ -277,7 +277,8 @@ def interpolate(
 
     data = {}
     matrix = frame[moved].to_numpy(dtype=float, na_value=np.nan) if moved else None
-    totals = _extensive(allocation.shares, matrix) if moved else None
+    totals = (_extensive(allocation.shares, matrix) if matrix is not None
+              else np.zeros((len(allocation.index), 0)))
     for col in ext:
         data[col] = totals[:, moved.index(col)]
     if inten:

@@ -367,3 +367,16 @@ def test_pathway_no_chain_of_referrals_from_the_entry():
         NEED[1] + NEED[2] + NEED[4])
     headline = report.explain(int(pathway.index[0])).attrs["headline"]
     assert "no chain of referrals from police_vulnerable_persons" in headline
+
+
+def test_a_report_of_the_family(bedfordshire):
+    report = sm.find_gaps(bedfordshire, need="drug")
+    assert isinstance(report, sm.analysis._report.Report)
+    assert isinstance(report.notes, list)
+    assert report.explain(0, n=2).shape[0] <= 2
+    # partnerships overlap: the published total counts each area once, not their sum
+    exact = report.summary("partnership", suppress=None)
+    published = report.summary("partnership")
+    assert published.loc["total", "need_in_gaps"] == round(
+        exact.loc["total", "need_in_gaps"])
+    assert published.attrs["subtotals"] == {"need_in_gaps": {}}

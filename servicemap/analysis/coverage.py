@@ -243,7 +243,7 @@ class Coverage(Report):
         counts_for = labels.groupby(rows["service"].to_numpy()).agg(tuple)
         counts_for = pd.Series([counts_for.get(j, ()) if reached[j] else ()
                                 for j in cols], dtype=object)
-        whys = [_why_not(self.attrs, services, j, reached[j], reach_why[j],
+        whys = [_why_not(self.attrs, services, int(j), reached[j], reach_why[j],
                          bool(counts_for[j])) for j in cols]
         out = pd.DataFrame({"name": services["name"].to_numpy(dtype=object),
                             "cost": cost, "unit": units,

@@ -442,7 +442,8 @@ def _pathway_rows(smap: ServiceMap, need: str, entries: tuple[str, ...],
 
     for entry in entries:
         lost = {}
-        for group in groups or [None]:
+        traced: list[str | None] = list(groups) or [None]
+        for group in traced:
             routes = trace_pathways(smap, entry=entry, need=need, client_group=group,
                                     status=status, **reach_kw)
             lost[group] = (routes.table["status"] == "no_route").to_numpy()
@@ -483,8 +484,8 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
         access, limit, unit = (_capacity(smap, need, keep, unit, reach_kw,
                                          capacity_share, minimum, notes)
                                if len(cols) else (None, None, None))
-        member = member_all[np.ix_(cols, g_pos)]
-        open_ = open_all[np.ix_(cols, b_pos)]
+        member = member_all[np.ix_(cols, np.asarray(g_pos, dtype=np.int64))]
+        open_ = open_all[np.ix_(cols, np.asarray(b_pos, dtype=np.int64))]
         groups = [all_groups[k] for k in g_pos]
         bands = [all_bands[k] for k in b_pos]
         rows, covered = _classify(need, demand, cols, elig, phys, no_journey[cols],
