@@ -55,7 +55,7 @@ def make_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 
 def run_servicemap(source, target):
-    return sm.interpolate(None, source, target, extensive="people", intensive="score")
+    return sm.interpolate(source, target, extensive="people", intensive="score")
 
 
 def run_servicemap_one_thread(source, target):

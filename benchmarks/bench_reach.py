@@ -96,7 +96,7 @@ def main() -> None:
             two = sm.accessibility(m, need="drug", max_distance=max_distance)
             e2 = sm.accessibility(m, need="drug", method="e2sfca",
                                   max_distance=max_distance)
-            return reach, two, e2
+            return reach, two.table, e2.table
         return run
 
     def reach_only():

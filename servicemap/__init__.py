@@ -10,7 +10,7 @@ True
 
 from servicemap import datasets, disclosure, plotting
 from servicemap._version import __version__  # noqa: E402
-from servicemap.analysis.accessibility import accessibility
+from servicemap.analysis.accessibility import AccessReport, accessibility
 from servicemap.analysis.coverage import Coverage, coverage
 from servicemap.analysis.gaps import GapReport, find_gaps
 from servicemap.analysis.overlaps import OverlapReport, find_overlaps
@@ -47,6 +47,7 @@ from servicemap.servicemap import ServiceMap, ValidationReport
 from servicemap.vocab import VOCABULARY, Vocabulary
 
 __all__ = [
+    "AccessReport",
     "Area",
     "CRSError",
     "Catchment",

@@ -34,10 +34,15 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
 
 from servicemap.crs import to_working_crs, user_stacklevel
 from servicemap.errors import (
@@ -47,12 +52,7 @@ from servicemap.errors import (
     did_you_mean,
     plural,
 )
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-
-    from servicemap.servicemap import ServiceMap
+from servicemap.servicemap import ServiceMap
 
 __all__ = ["interpolate"]
 
@@ -79,10 +79,10 @@ class _Allocation:
 
 
 def interpolate(
-    values: pd.DataFrame | None,
     source: gpd.GeoDataFrame | ServiceMap,
     target: gpd.GeoDataFrame | gpd.GeoSeries | ServiceMap | str | pd.Series,
     *,
+    values: pd.DataFrame | None = None,
     extensive: str | Sequence[str] = (),
     intensive: str | Sequence[str] = (),
     rates: Mapping[str, tuple[str, str]] | None = None,
@@ -91,15 +91,14 @@ def interpolate(
 ) -> pd.DataFrame | gpd.GeoDataFrame:
     r"""Move counts, averages and rates from source areas to target areas.
 
+    The arguments follow tobler's ``area_interpolate(source_df, target_df, ...)``:
+    what the values come from, then where they go.
+
     Parameters
     ----------
-    values : pandas.DataFrame or None
-        The columns to move, indexed by source code. Every code of ``values`` must be a
-        code of ``source`` and every source must have a row (NaN where unknown).
-        ``None`` takes the columns from ``source`` itself (``smap.areas`` for a map).
     source : geopandas.GeoDataFrame or ServiceMap
-        The source polygons, indexed by code; for a :class:`~servicemap.ServiceMap`,
-        its ``areas``. Any CRS; frames go through
+        The source polygons, indexed by code, holding the columns to move; for a
+        :class:`~servicemap.ServiceMap`, its ``areas``. Any CRS; frames go through
         :func:`~servicemap.crs.to_working_crs`.
     target : geopandas.GeoDataFrame, GeoSeries, ServiceMap, str or pandas.Series
         Where to move the values:
@@ -111,6 +110,10 @@ def interpolate(
         - a Series mapping source code to target code (a lookup, such as the LSOAs of
           a new board's footprint): an exact aggregation. Codes of the lookup that are
           not sources are ignored, as a lookup may cover more than the source.
+    values : pandas.DataFrame, optional
+        The columns to move when they are not columns of ``source``: a table indexed
+        by source code. Every code of ``values`` must be a code of ``source`` and
+        every source must have a row (NaN where unknown).
     extensive : str or sequence of str, optional
         Count columns: each source's total is split by its share in each target and
         the parts are summed. Values must not be negative.
@@ -127,7 +130,7 @@ def interpolate(
     population : str or geopandas.GeoDataFrame, default "population"
         With ``weight="population"``, either
 
-        - a column of ``values`` or ``source`` giving each source's population. A
+        - a column of ``source`` or ``values`` giving each source's population. A
           piece then holds ``population * area share``: averages are weighted by the
           population in each piece (tobler issue #137), while extensive shares stay
           equal to area shares, as the population is assumed even within a source;
@@ -170,7 +173,7 @@ def interpolate(
     Raises
     ------
     InputError
-        With every problem found in ``values``, ``source``, ``target`` and
+        With every problem found in ``source``, ``target``, ``values`` and
         ``population`` (codes that do not match, missing or non-numeric columns,
         negative counts, missing or invalid geometry, an unknown level), each naming
         the table, row, field and value and saying how to fix it.
@@ -231,25 +234,25 @@ def interpolate(
     >>> wards = gpd.GeoDataFrame(
     ...     geometry=[shapely.box(0, 0, 1500, 1000), shapely.box(1500, 0, 2000, 1000)],
     ...     index=pd.Index(["W", "E"], name="ward"), crs=27700)
-    >>> out = sm.interpolate(None, squares, wards, extensive="need", intensive="rate")
+    >>> out = sm.interpolate(squares, wards, extensive="need", intensive="rate")
     >>> out[["need", "rate"]].round(4)  # need W = 10 + 30/2; rate W = (0.2 + 0.4/2)/1.5
           need    rate
     ward
     W     25.0  0.2667
     E     15.0  0.4000
 
-    An exact aggregation through a lookup, with a pooled rate:
+    An exact aggregation through a lookup, with a pooled rate, of values held in
+    a table of their own:
 
     >>> values = pd.DataFrame({"need": [10.0, 30.0], "people": [1000, 2000]},
     ...                       index=squares.index)
     >>> board = pd.Series({"A": "north", "B": "north"})
-    >>> sm.interpolate(values, squares, board, rates={"per_person": ("need", "people")})
+    >>> sm.interpolate(squares, board, values=values,
+    ...                rates={"per_person": ("need", "people")})
            per_person
     target
     north    0.013333
     """
-    import pandas as pd
-
     ext, inten, rate_map, problems = _options(extensive, intensive, rates, weight,
                                               population)
     src, values_table, frame, more = _inputs(values, source)
@@ -274,7 +277,8 @@ def interpolate(
 
     data = {}
     matrix = frame[moved].to_numpy(dtype=float, na_value=np.nan) if moved else None
-    totals = _extensive(allocation.shares, matrix) if moved else None
+    totals = (_extensive(allocation.shares, matrix) if matrix is not None
+              else np.zeros((len(allocation.index), 0)))
     for col in ext:
         data[col] = totals[:, moved.index(col)]
     if inten:
@@ -292,7 +296,6 @@ def interpolate(
         data[col] = np.where(empty, np.nan, data[col])
 
     if allocation.geometry is not None:
-        import geopandas as gpd
 
         result = gpd.GeoDataFrame(data, columns=columns, index=allocation.index,
                                   geometry=allocation.geometry.values)
@@ -384,15 +387,13 @@ def _options(
         problems.append(Problem("arguments", None, "population", shown,
                                 "is only used with weight='population'. Pass "
                                 "weight='population' as well, or drop population=."))
-    if weight == "population" and not isinstance(population, str):
-        import geopandas as gpd
-
-        if not isinstance(population, gpd.GeoDataFrame):
-            problems.append(Problem(
-                "arguments", None, "population", type(population).__name__,
-                "is neither a column name nor a GeoDataFrame. Pass the name of a "
-                "population column of values or source, or finer units (points or "
-                "polygons) with a 'population' column."))
+    if (weight == "population" and not isinstance(population, str)
+            and not isinstance(population, gpd.GeoDataFrame)):
+        problems.append(Problem(
+            "arguments", None, "population", type(population).__name__,
+            "is neither a column name nor a GeoDataFrame. Pass the name of a "
+            "population column of values or source, or finer units (points or "
+            "polygons) with a 'population' column."))
     return ext, inten, rate_map, problems
 
 
@@ -400,11 +401,6 @@ def _inputs(
     values: Any, source: Any
 ) -> tuple[gpd.GeoDataFrame, str, pd.DataFrame, list[Problem]]:
     """Return the source frame, the name of the values table and the aligned values."""
-    import geopandas as gpd
-    import pandas as pd
-
-    from servicemap.servicemap import ServiceMap
-
     problems: list[Problem] = []
     if isinstance(source, ServiceMap):
         src = source.areas
@@ -414,7 +410,9 @@ def _inputs(
         problems.append(Problem(
             "source", None, None, None,
             f"is a {type(source).__name__}. Pass a GeoDataFrame of source polygons "
-            "indexed by code, or a ServiceMap (its areas are the sources)."))
+            "indexed by code, or a ServiceMap (its areas are the sources), first: "
+            "interpolate(source, target, ...); a table of values to move goes in "
+            "values=."))
         return None, "values", None, problems
     problems += _duplicates(src.index, "source")
     if values is None:
@@ -426,7 +424,7 @@ def _inputs(
         problems.append(Problem(
             "values", None, None, None,
             f"is a {type(values).__name__}. Pass a DataFrame indexed by source code, "
-            "or None to take the columns from source."))
+            "or leave values= out to take the columns from source."))
         return src, "values", None, problems
     problems += _duplicates(values.index, "values")
     if problems:
@@ -475,13 +473,11 @@ def _match_codes(values: pd.DataFrame, src: gpd.GeoDataFrame) -> list[Problem]:
 def _check_columns(frame: pd.DataFrame, table: str, columns: list[str],
                    negative: list[str], elsewhere: Sequence[Any] = ()) -> list[Problem]:
     """Check that every column exists, is numeric and finite; counts not negative."""
-    import pandas as pd
-
     problems: list[Problem] = []
     have = [str(c) for c in frame.columns]
     for col in dict.fromkeys(columns):
         if col not in frame.columns:
-            there = (" It is a column of source: add it to values, or pass values=None "
+            there = (" It is a column of source: add it to values, or leave values= out "
                      "to take every column from source." if col in elsewhere else "")
             problems.append(Problem(
                 table, None, col, None,
@@ -545,8 +541,6 @@ def _population_column(
 def _geometry_problems(gdf: gpd.GeoDataFrame, table: str,
                        polygons: bool = True) -> list[Problem]:
     """Missing, empty, invalid or (for polygons) non-polygonal geometry, row by row."""
-    import shapely
-
     geom = gdf.geometry.values
     missing = shapely.is_missing(geom) | shapely.is_empty(geom)
     kinds = shapely.get_type_id(geom)
@@ -573,10 +567,7 @@ def _geometry_problems(gdf: gpd.GeoDataFrame, table: str,
 def _allocate(src: gpd.GeoDataFrame, target: Any, *, weight: str,
               pop_values: np.ndarray | None, pop_points: gpd.GeoDataFrame | None,
               need_weights: bool) -> _Allocation:
-    import geopandas as gpd
-    import pandas as pd
 
-    from servicemap.servicemap import ServiceMap
 
     if isinstance(target, ServiceMap):
         target = target.areas
@@ -611,8 +602,6 @@ def _working(gdf: gpd.GeoDataFrame, table: str) -> gpd.GeoDataFrame:
 
 def _points(pop_points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Return the finer units as points, and their population, checked."""
-    import shapely
-
     if "population" not in pop_points.columns:
         have = [str(c) for c in pop_points.columns if c != pop_points.geometry.name]
         msg = (f"has no 'population' column.{did_you_mean('population', have)} Columns "
@@ -635,8 +624,6 @@ def _points(pop_points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _attributes(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     """Return a GeoDataFrame's attribute columns as a plain DataFrame."""
-    import pandas as pd
-
     return pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
 
 
@@ -645,8 +632,6 @@ def _first_hit(points: np.ndarray, polygons: np.ndarray) -> np.ndarray:
 
     A point on a boundary shared by several polygons goes to the first of them.
     """
-    import shapely
-
     tree = shapely.STRtree(polygons)
     p, g = tree.query(points, predicate="intersects")
     order = np.lexsort((g, p))  # by point, then by polygon position
@@ -661,9 +646,6 @@ def _overlay(src: gpd.GeoDataFrame, target: gpd.GeoDataFrame, *, weight: str,
              pop_values: np.ndarray | None,
              pop_points: gpd.GeoDataFrame | None) -> _Allocation:
     """Split every source between the target polygons it overlaps."""
-    import shapely
-    from scipy import sparse
-
     problems = _duplicates(target.index, "target")
     if problems:
         raise InputError(problems)
@@ -735,13 +717,10 @@ def _intersection_areas(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     shapely releases the GIL in its vectorised operations, so chunks run in parallel;
     each pair is computed alone, so the result does not depend on the chunking.
     """
-    import shapely
-
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                   else (os.cpu_count() or 1), 8)
     if workers == 1 or len(left) < _PARALLEL_PAIRS:
         return shapely.area(shapely.intersection(left, right))
-    from concurrent.futures import ThreadPoolExecutor
 
     edges = np.linspace(0, len(left), 2 * workers + 1).astype(int)
     chunks = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
@@ -796,9 +775,6 @@ def _aggregate(src: gpd.GeoDataFrame, codes: pd.Series, name: Hashable, method: 
                weight: str, pop_values: np.ndarray | None,
                pop_points: gpd.GeoDataFrame | None, need_weights: bool) -> _Allocation:
     """Aggregate exactly: each source lies wholly in one target, or in none."""
-    import pandas as pd
-    from scipy import sparse
-
     n_s = len(src)
     mapped = codes.notna().to_numpy()
     found = pd.unique(codes[mapped])
@@ -812,14 +788,12 @@ def _aggregate(src: gpd.GeoDataFrame, codes: pd.Series, name: Hashable, method: 
     weights = None
     if need_weights:
         if weight == "area":
-            import shapely
 
             per_source = shapely.area(np.asarray(
                 _working(src, "source").geometry.values, dtype=object))
         elif pop_values is not None:
             per_source = pop_values
         else:
-            import shapely
 
             geom, pop = _points(pop_points)
             s_geom = np.asarray(_working(src, "source").geometry.values, dtype=object)

@@ -1,6 +1,8 @@
 """Maps and diagrams. Every function takes ``ax=None`` and returns the Axes it drew on.
 
 matplotlib is imported inside each function, so ``import servicemap`` stays light.
+Plotting sits below the analyses: it reads only what it is given (areas, values, a
+report's public fields), and never imports an analysis when it runs.
 """
 
 from __future__ import annotations
@@ -8,10 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
+
+from servicemap.errors import did_you_mean
 
 if TYPE_CHECKING:
     import geopandas as gpd
-    import pandas as pd
     from matplotlib.axes import Axes
 
 __all__ = ["HATCHES", "ROUTE_COLOURS", "area_map", "pathways", "route_map"]
@@ -31,12 +35,8 @@ HATCHES = ("///", "\\\\\\", "xxx", "...", "+++", "ooo", "---", "|||", "***", "OO
 
 def _aligned(areas: gpd.GeoDataFrame, values: Any, argument: str) -> pd.Series:
     """``values`` as a Series on the areas' index: a Series by label, else by position."""
-    import pandas as pd
-
     if isinstance(values, str):
         if values not in areas.columns:
-            from servicemap.errors import did_you_mean
-
             msg = (f"{argument}={values!r} is not a column of the areas (columns: "
                    f"{', '.join(map(str, areas.columns))}).{did_you_mean(values, areas.columns)}")
             raise ValueError(msg)
@@ -112,7 +112,6 @@ def area_map(
     ['unreachable']
     """
     import matplotlib.pyplot as plt
-    import pandas as pd
     from matplotlib.colors import Normalize
     from matplotlib.patches import Patch
 

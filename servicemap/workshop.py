@@ -204,13 +204,12 @@ def _access(smap: ServiceMap) -> pd.DataFrame:
     frames = {(need, method): accessibility(smap, need=need, method=method,
                                             capacity_unit=unit)
               for need, unit in ACCESS.items() for method in ("2sfca", "e2sfca")}
-    columns = {f"{need}_{ACCESS[need]}_per_1000_{method}": acc["access_per_1000"]
+    columns = {f"{need}_{ACCESS[need]}_per_1000_{method}": acc.table["access_per_1000"]
                for (need, method), acc in frames.items()}
-    first = frames[(next(iter(ACCESS)), "2sfca")]
-    access = pd.DataFrame(columns, index=first.index)
+    access = pd.DataFrame(columns, index=smap.areas.index)
     for need in ACCESS:
-        access[f"{need}_demand"] = frames[(need, "2sfca")]["demand"]
-        access[f"{need}_services"] = frames[(need, "2sfca")]["services"]
+        access[f"{need}_demand"] = frames[(need, "2sfca")].table["demand"]
+        access[f"{need}_services"] = frames[(need, "2sfca")].table["services"]
     return access
 
 
@@ -252,7 +251,7 @@ def _gap_tables(gaps: GapReport) -> tuple[pd.DataFrame, pd.DataFrame]:
     # no gap of a reason is 0; a count hidden for disclosure is marked
     wide = shown.reindex(columns=reasons).astype("object")
     wide = wide.where(shown[reasons].notna(), SHOWN).where(raw[reasons].notna(), 0)
-    sums = published.attrs["subtotals"]
+    sums = published.attrs["subtotals"]["need_in_gaps"]
     totals = pd.Series({k[1]: v for k, v in sums.items() if k[0] == "need"},
                        dtype="Int64").reindex(wide.index)
     wide["all reasons"] = totals.astype("object").where(totals.notna(), SHOWN)

@@ -38,13 +38,13 @@ def test_2sfca_by_hand(smap):
     r_b = 60 / (15 + 16 + 18 + 19)   # B's: squares 5, 6, 8, 9
     expected = {1: r_a, 2: r_a, 4: r_a, 5: r_a + r_b, 6: r_b, 8: r_b, 9: r_b,
                 3: 0.0, 7: 0.0}
-    got = by_square(acc["access"])
+    got = by_square(acc.table["access"])
     assert got == pytest.approx(expected, abs=1e-12)
-    assert by_square(acc["services"]) == {1: 1, 2: 1, 3: 0, 4: 1, 5: 2, 6: 1, 7: 0,
+    assert by_square(acc.table["services"]) == {1: 1, 2: 1, 3: 0, 4: 1, 5: 2, 6: 1, 7: 0,
                                           8: 1, 9: 1}
-    assert acc.loc[code(5), "supply_in_reach"] == 160
+    assert acc.table.loc[code(5), "supply_in_reach"] == 160
     # all supply is shared out: sum of demand x access = 160 places
-    assert (acc["demand"] * acc["access"]).sum() == pytest.approx(160)
+    assert (acc.table["demand"] * acc.table["access"]).sum() == pytest.approx(160)
     assert acc.attrs["map_ratio"] == pytest.approx(160 / sum(10 + k for k in range(1, 10)))
 
 
@@ -55,7 +55,7 @@ def test_e2sfca_by_hand(smap):
     r_b = 60 / (19 * 1 + 16 * 0.68 + 18 * 0.68 + 15 * 0.22)   # 60 / 45.42
     expected = {1: r_a, 2: 0.68 * r_a, 4: 0.68 * r_a, 5: 0.22 * (r_a + r_b),
                 6: 0.68 * r_b, 8: 0.68 * r_b, 9: r_b, 3: 0.0, 7: 0.0}
-    assert by_square(acc["access"]) == pytest.approx(expected, abs=1e-12)
+    assert by_square(acc.table["access"]) == pytest.approx(expected, abs=1e-12)
 
 
 def test_e2sfca_default_thirds_of_each_threshold():
@@ -68,7 +68,7 @@ def test_e2sfca_default_thirds_of_each_threshold():
     demand = {k: 10 + k for k in range(1, 10)}
     w = {k: (0.68 if k in (1, 3, 7, 9) else 1.0) for k in range(1, 10)}
     ratio = 90 / sum(demand[k] * w[k] for k in w)
-    assert by_square(acc["access"]) == pytest.approx({k: w[k] * ratio for k in w})
+    assert by_square(acc.table["access"]) == pytest.approx({k: w[k] * ratio for k in w})
     assert "thirds" in acc.attrs["decay"]
 
 
@@ -80,7 +80,7 @@ def test_gravity_default_is_gaussian_of_half_the_threshold():
          for k in range(1, 10)}
     w = {k: np.exp(-d[k] ** 2 / (2 * 1500.0 ** 2)) for k in d}
     ratio = 90 / sum((10 + k) * w[k] for k in w)
-    assert by_square(acc["access"]) == pytest.approx({k: w[k] * ratio for k in w})
+    assert by_square(acc.table["access"]) == pytest.approx({k: w[k] * ratio for k in w})
 
 
 def test_nearest(smap):
@@ -88,14 +88,14 @@ def test_nearest(smap):
                    service("P", reach="none", footprint="E06000002")],
                   [site("A1", "A", k=1), site("P1", "P", mode="phone")])
     acc = accessibility(phone, need="drug", method="nearest")
-    assert by_square(acc["service"].fillna("-")) == {1: "A", 2: "A", 3: "-", 4: "A",
+    assert by_square(acc.table["service"].fillna("-")) == {1: "A", 2: "A", 3: "-", 4: "A",
                                                       5: "A", 6: "-", 7: "-", 8: "-",
                                                       9: "-"}
-    assert acc.loc[code(5), "cost"] == pytest.approx(1000 * np.sqrt(2))
-    assert np.isnan(acc.loc[code(9), "cost"])
-    assert by_square(acc["remote_services"]) == {k: int(k in (3, 6, 9)) for k in range(1, 10)}
+    assert acc.table.loc[code(5), "cost"] == pytest.approx(1000 * np.sqrt(2))
+    assert np.isnan(acc.table.loc[code(9), "cost"])
+    assert by_square(acc.table["remote_services"]) == {k: int(k in (3, 6, 9)) for k in range(1, 10)}
     # straight line to A's site, catchments aside: square 9 is 2828 m away
-    assert acc.loc[code(9), "distance"] == pytest.approx(2000 * np.sqrt(2))
+    assert acc.table.loc[code(9), "distance"] == pytest.approx(2000 * np.sqrt(2))
 
 
 def test_zero_demand_catchment_and_services_without_capacity():
@@ -110,8 +110,8 @@ def test_zero_demand_catchment_and_services_without_capacity():
         acc = accessibility(smap, need="drug")
     assert acc.attrs["no_demand"] == ["A"]      # square 1 has no demand
     assert acc.attrs["excluded"] == {"N": "no capacity given"}
-    assert acc.loc[code(1), "access"] == 0.0    # A's ratio is undefined: it serves no one
-    assert acc.loc[code(9), "access"] == pytest.approx(10 / 5)
+    assert acc.table.loc[code(1), "access"] == 0.0    # A's ratio is undefined: it serves no one
+    assert acc.table.loc[code(9), "access"] == pytest.approx(10 / 5)
 
 
 def test_capacity_units_are_never_added(smap):
@@ -130,7 +130,7 @@ def test_capacity_units_are_never_added(smap):
         accessibility(three, need="drug")
     acc = accessibility(mixed, need="drug", capacity_unit="places")
     assert acc.attrs["excluded"] == {"B": "capacity in clients_per_year, not places"}
-    assert acc.loc[code(9), "access"] == 0.0
+    assert acc.table.loc[code(9), "access"] == 0.0
 
 
 def test_bad_arguments(smap):
@@ -154,8 +154,8 @@ def test_bad_arguments(smap):
 def test_a_weight_of_zero_is_not_reached(smap):
     # steps stop at 500 m: only squares 1 and 9 (0 m from a site) have weight above 0
     acc = accessibility(smap, need="drug", method="e2sfca", weights={500: 1.0})
-    assert by_square(acc["services"]) == {k: int(k in (1, 9)) for k in range(1, 10)}
-    assert acc.loc[code(2), "supply_in_reach"] == 0
+    assert by_square(acc.table["services"]) == {k: int(k in (1, 9)) for k in range(1, 10)}
+    assert acc.table.loc[code(2), "supply_in_reach"] == 0
 
 
 def test_nearest_never_compares_minutes_with_metres():
@@ -169,7 +169,7 @@ def test_nearest_never_compares_minutes_with_metres():
 def test_nearest_with_no_service_for_the_need():
     smap = build([service("S", needs="alcohol", max_distance=1500)], [site("A", "S", k=1)])
     acc = accessibility(smap, need="drug", method="nearest")
-    assert acc["service"].isna().all() and acc["distance"].isna().all()
+    assert acc.table["service"].isna().all() and acc.table["distance"].isna().all()
 
 
 # -- agreement with PySAL access -------------------------------------------------------
@@ -219,7 +219,8 @@ def peer(smap, radius):
                          cost_name="cost")
 
 
-def compare(ours, theirs):
+def compare(report, theirs):
+    ours = report.table
     theirs = theirs.reindex(ours.index)
     unreached = ours["services"] == 0
     assert unreached.any() and (~unreached).any()
@@ -264,3 +265,100 @@ def test_hand_case_agrees_with_access(smap):
     ours = accessibility(smap, need="drug")
     theirs = peer(smap, 1500.0).two_stage_fca(name="fca", max_cost=1500.0)["fca_capacity"]
     compare(ours, theirs)
+
+
+# -- the report ----------------------------------------------------------------------
+def test_every_method_has_the_same_columns(smap):
+    from servicemap.analysis.accessibility import COLUMNS
+
+    reports = {m: accessibility(smap, need="drug", method=m)
+               for m in ("2sfca", "e2sfca", "gravity", "nearest")}
+    for report in reports.values():
+        assert report.table.columns.tolist() == list(COLUMNS)
+        assert report.table.index.equals(smap.areas.index)
+        assert isinstance(report, sm.AccessReport)
+    # each method leaves the other's columns empty, and says so
+    assert reports["2sfca"].table["distance"].isna().all()
+    assert reports["nearest"].table["access"].isna().all()
+    assert "method='nearest' fills them" in reports["2sfca"].notes[-1]
+    # services reaching: the same count, whichever the method (0/1 weights here)
+    assert by_square(reports["nearest"].table["services"]) == by_square(
+        reports["2sfca"].table["services"])
+    # squares 3 and 7 reach nothing
+    assert reports["2sfca"].notes[0] == ("2 areas with people in need are reached by no "
+                                         "service for drug; their access is 0.")
+
+
+def test_explain_adds_up_to_the_access(smap):
+    acc = accessibility(smap, need="drug")
+    why = acc.explain(code(5))
+    r_a, r_b = 100 / 52, 60 / 68  # as in test_2sfca_by_hand
+    assert why.index.tolist() == ["A", "B"]
+    assert why["cost"].tolist() == pytest.approx([1000 * np.sqrt(2)] * 2)
+    assert why["weight"].tolist() == [1.0, 1.0]
+    assert why["capacity"].tolist() == [100.0, 60.0]
+    assert why["demand_in_reach"].tolist() == [52.0, 68.0]
+    assert why["access"].tolist() == pytest.approx([r_a, r_b])
+    assert why["access"].sum() == pytest.approx(acc.table.loc[code(5), "access"])
+    # square 5's 15 people take 15/52 of A's places and 15/68 of B's
+    assert why["supply_share"].tolist() == pytest.approx([15 / 52, 15 / 68])
+    assert "2.81 places per person in need (2,805.4 per 1,000) from 2 services" in \
+        why.attrs["headline"]  # (100 / 52 + 60 / 68) = 2.8054
+    nobody = acc.explain(code(3))
+    assert len(nobody) == 0
+    assert nobody.attrs["headline"] == (f"{code(3)} (Square 3): no service for drug "
+                                        "reaches it; 13.0 people with the need.")
+    with pytest.raises(KeyError, match="'E99' is not an area of this report"):
+        acc.explain("E99")
+
+
+def test_summary_pools_access_by_lad(smap):
+    acc = accessibility(smap, need="drug")
+    out = acc.summary("lad", suppress=None)
+    r_a, r_b = 100 / 52, 60 / 68
+    # E06000001: squares 1, 2, 4, 5, 7, 8 (need 11, 12, 14, 15, 17, 18); 7 reaches nothing
+    first = out.loc["E06000001"]
+    assert (first["areas"], first["demand"], first["demand_unreached"]) == (6, 87, 17)
+    assert first["access"] == pytest.approx(
+        (r_a * (11 + 12 + 14) + 15 * (r_a + r_b) + 18 * r_b) / 87)
+    # E06000002: squares 3, 6, 9 (need 13, 16, 19); 3 reaches nothing
+    assert out.loc["E06000002", "access"] == pytest.approx((16 + 19) * r_b / 48)
+    # the whole map: every place shared out over all the need
+    assert out.loc["total", "access"] == pytest.approx(160 / 135)
+    assert out.loc["total", "access_per_1000"] == pytest.approx(160_000 / 135)
+    assert np.isnan(out.loc["total", "distance"])
+    published = acc.summary("lad")
+    assert published["demand"].tolist() == [87, 48, 135]
+    assert published["demand_unreached"].tolist() == [17, 13, 30]
+    hidden = acc.summary("lad", suppress=15)  # 13 is hidden, and 17 with it
+    assert hidden["demand_unreached"].isna().tolist() == [True, True, False]
+    with pytest.raises(ValueError, match="by='ladd'"):
+        acc.summary("ladd")
+
+
+def test_nearest_summary_weights_distance_by_need(smap):
+    near = accessibility(smap, need="drug", method="nearest")
+    out = near.summary("lad", suppress=None)
+    d = near.table["distance"]
+    need = smap.areas["need_drug"]
+    lad = smap.areas["lad_code"] == "E06000002"
+    assert out.loc["E06000002", "distance"] == pytest.approx(
+        (d[lad] * need[lad]).sum() / need[lad].sum())
+    assert np.isnan(out.loc["total", "access"])
+
+
+def test_plot_maps_access(smap):
+    import matplotlib.pyplot as plt
+
+    acc = accessibility(smap, need="drug")
+    ax = acc.plot()
+    try:
+        assert ax.get_title() == "Access to drug services (2SFCA)"
+        assert ax.figure.axes[-1].get_ylabel() == "places per 1,000 people in need"
+        [polys] = ax.collections
+        # square 5 reaches both services: the most access, the top of the colours
+        assert np.allclose(polys.get_facecolors()[4], plt.get_cmap("YlOrRd")(1.0))
+    finally:
+        plt.close("all")
+    with pytest.raises(ValueError, match="column='unit'"):
+        acc.plot(column="unit")

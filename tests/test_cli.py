@@ -69,7 +69,8 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     with pytest.warns(sm.ServiceMapWarning):
         direct = sm.accessibility(smap, need="drug", capacity_unit="places")
     column = "drug_places_per_1000_2sfca"
-    assert access[column].round(3).equals(direct["access_per_1000"].round(3).rename(column))
+    assert access[column].round(3).equals(
+        direct.table["access_per_1000"].round(3).rename(column))
     # supply is shared out: need x access adds up to the places of the counted services
     places = (access[column] / 1000 * access["drug_demand"]).sum()
     services = smap.services

@@ -214,3 +214,113 @@ def test_wide_is_the_table_reshaped(smap):
             & (t["hour_band"] == "weekday_evening")]["services"]
     assert wide["alcohol|young_people|weekday_evening"].tolist() == row.tolist()
     assert wide.shape == (9, 16)
+
+
+# -- the report: notes, summary, explain, plot ------------------------------------------
+def test_notes_say_what_was_assumed_and_left_out(smap):
+    cov = coverage(smap, status=("active", "paused"))
+    # C is paused and gives no capacity; every service has hours
+    assert cov.notes == ["1 counted service has no capacity: counted in services, adding "
+                         "nothing to capacity (C)."]
+    hourless = build([service("E", reach="none")], [site("P", "E", mode="phone")])
+    assert coverage(hourless, by=("hour_band",)).notes[0] == (
+        "1 counted service has no opening hours; it is counted as open in every hour "
+        "band.")
+    assert isinstance(cov, sm.analysis._report.Report)
+
+
+def test_summary_by_need_and_lad_by_hand(smap):
+    cov = coverage(smap, by=("need",))
+    out = cov.summary(["need", "lad"], suppress=None)
+    # LAD E06000001 is squares 1, 2, 4, 5, 7, 8 (people 1000 + 100 k); E06000002 3, 6, 9.
+    # drug: A reaches 1, 2, 4, 5 and B 3, 6, 9; alcohol: B only
+    row = out.loc[("drug", "E06000001")]
+    assert (row["areas"], row["areas_reached"]) == (6, 4)
+    assert row["population"] == 1100 + 1200 + 1400 + 1500 + 1700 + 1800
+    assert row["population_reached"] == 1100 + 1200 + 1400 + 1500
+    assert row["share_of_population"] == pytest.approx(5200 / 8700)
+    assert out.loc[("drug", "E06000002"), "population_reached"] == 1300 + 1600 + 1900
+    assert out.loc[("alcohol", "E06000001"), "areas_reached"] == 0
+    # by LAD alone: reached when reached for some need
+    by_lad = cov.summary("lad", suppress=None)
+    assert by_lad["areas_reached"].tolist() == [4, 3]
+    published = cov.summary(["need", "lad"])
+    assert published["population_reached"].dtype == "Int64"
+    assert published["population_reached"].tolist() == [5200, 4800, 0, 4800]
+
+
+def test_summary_hides_small_counts_of_people(smap):
+    areas = smap.areas.reset_index()
+    areas.loc[0, "population"] = 3  # square 1, reached by A alone among adults' services
+    small = build([service("A", client_groups="adults", min_age=18, max_distance=400,
+                           hours="Mon-Fri 09:00-17:00")],
+                  [site("A1", "A", k=1)], areas=areas)
+    cov = coverage(small, by=("need",))
+    assert cov.summary(suppress=None).loc["drug", "population_reached"] == 3
+    out = cov.summary()
+    assert out.loc["drug", "population_reached"] is pd.NA
+    assert np.isnan(out.loc["drug", "share_of_population"])
+    with pytest.raises(ValueError, match="by='ladd'.*Did you mean 'lad_code'"):
+        cov.summary("ladd")
+
+
+def test_explain_lists_the_services_counted_per_combination(smap):
+    cov = coverage(smap)
+    why = cov.explain(code(5))
+    # A reaches square 5 (1414 m) for drug, adults, weekday daytime only
+    assert why.loc["A", "counts_for"] == ("drug|adults|weekday_daytime",)
+    assert why.loc["A", "cost"] == pytest.approx(1000 * np.sqrt(2))
+    assert why.loc["B", "why"] == "its footprint (E06000002) does not take in this area"
+    assert why.loc["C", "why"] == "status paused"
+    assert why.index.tolist()[0] == "A" and why["counts"].tolist() == [True, False, False]
+    far = cov.explain(code(9))
+    assert far.loc["A", "why"] == "too far: 2.8 km, 1.3 km beyond its 1.5 km"
+    assert far.loc["B", "counts_for"] == (
+        "drug|young_people|weekday_daytime", "drug|young_people|weekday_evening",
+        "alcohol|young_people|weekday_daytime", "alcohol|young_people|weekday_evening")
+    assert far.attrs["headline"].startswith(f"{code(9)} (")
+    # every area: the services counted per combination are the table's counts
+    wide = cov.wide()
+    for k in range(1, 10):
+        labels = cov.explain(code(k))["counts_for"].explode().dropna().value_counts()
+        assert labels.reindex(wide.columns, fill_value=0).tolist() == \
+            wide.loc[code(k)].tolist()
+    with pytest.raises(KeyError, match="'E99' is not an area of this report"):
+        cov.explain("E99")
+
+
+def test_explain_says_which_filter_left_a_service_out(smap):
+    cov = coverage(smap, by=("need",), need="alcohol", age=16)
+    why = cov.explain(code(1))
+    assert why.loc["A", "why"] == "ages 18-inf do not take in 16-16"
+    assert why.loc["B", "why"] == "its footprint (E06000002) does not take in this area"
+    drug_only = coverage(smap, by=("need",), need="alcohol").explain(code(1))
+    assert drug_only.loc["A", "why"] == "meets none of the needs counted (alcohol)"
+
+
+def test_plot_maps_one_combination(smap):
+    import matplotlib.pyplot as plt
+
+    cov = coverage(smap, by=("need", "hour_band"))
+    ax = cov.plot(need="drug", hour_band="weekday_evening")
+    try:
+        assert ax.get_title() == "Services reaching each area: drug, weekday_evening"
+        [polys] = ax.collections
+        colours = polys.get_facecolors()
+        top, bottom = plt.get_cmap("YlOrRd")(1.0), plt.get_cmap("YlOrRd")(0.0)
+        # B alone reaches squares 3, 6, 9 in the evening
+        assert [bool(np.allclose(c, top)) for c in colours] == [
+            k in (3, 6, 9) for k in range(1, 10)]
+        assert np.allclose(colours[0], bottom)
+    finally:
+        plt.close("all")
+    with pytest.raises(ValueError, match="need='drugs'.*Did you mean 'drug'"):
+        cov.plot(need="drugs")
+    with pytest.raises(ValueError, match="no client_group dimension"):
+        cov.plot(client_group="adults")
+
+
+def test_html_is_escaped(smap):
+    cov = coverage(smap, by=("need",))
+    html = cov._repr_html_()
+    assert "&lt;Coverage: 9 areas" in html and "<Coverage" not in html

@@ -254,7 +254,7 @@ def test_bad_arguments_are_named():
         sm.find_gaps(smap, hour_band="evening")
     with pytest.raises(ValueError, match="capacity_share=-1"):
         sm.find_gaps(smap, capacity_share=-1)
-    with pytest.raises(KeyError, match="no gap 99"):
+    with pytest.raises(KeyError, match="99 is not a gap of this report"):
         sm.find_gaps(smap).explain(99)
 
 
@@ -278,7 +278,7 @@ def test_bedfordshire_reconciles_with_coverage_and_accessibility(bedfordshire):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", sm.ServiceMapWarning)  # no capacity given
             acc = sm.accessibility(smap, need=need, capacity_unit=unit)
-        enough = acc["access"] >= report.attrs["min_access"][need]
+        enough = acc.table["access"] >= report.attrs["min_access"][need]
         demand = smap.areas[f"need_{need}"]
         covered = served.reindex(demand.index).fillna(False) & enough
         in_gaps = report.table.loc[report.table["need"] == need, "code"].unique()
@@ -367,3 +367,16 @@ def test_pathway_no_chain_of_referrals_from_the_entry():
         NEED[1] + NEED[2] + NEED[4])
     headline = report.explain(int(pathway.index[0])).attrs["headline"]
     assert "no chain of referrals from police_vulnerable_persons" in headline
+
+
+def test_a_report_of_the_family(bedfordshire):
+    report = sm.find_gaps(bedfordshire, need="drug")
+    assert isinstance(report, sm.analysis._report.Report)
+    assert isinstance(report.notes, list)
+    assert report.explain(0, n=2).shape[0] <= 2
+    # partnerships overlap: the published total counts each area once, not their sum
+    exact = report.summary("partnership", suppress=None)
+    published = report.summary("partnership")
+    assert published.loc["total", "need_in_gaps"] == round(
+        exact.loc["total", "need_in_gaps"])
+    assert published.attrs["subtotals"] == {"need_in_gaps": {}}

@@ -55,7 +55,7 @@ def pieces(points):
 
 # -- by hand: area weighting -------------------------------------------------------------
 def test_area_weighting_by_hand(two, halves):
-    out = interpolate(None, two, halves, extensive=["need", "need"], intensive="score")
+    out = interpolate(two, halves, extensive=["need", "need"], intensive="score")
     # need (named twice, moved once): W = A + B/2 = 6 + 8/2 = 10; E = 8/2 = 4
     # score (intensive, weights = areas of the pieces in km2):
     #   W = (10 * 1 + 40 * 0.5) / (1 + 0.5) = 30 / 1.5 = 20;  E = 40 * 0.5 / 0.5 = 40
@@ -75,7 +75,7 @@ def test_grid_to_two_rectangles_by_hand(areas):
     at x = 1.5 km."""
     areas = areas.set_index("code")
     targets = frame([box(0, 0, 1.5, 3), box(1.5, 0, 3, 3)], ["West", "East"])
-    out = interpolate(None, areas, targets, extensive="need_drug",
+    out = interpolate(areas, targets, extensive="need_drug",
                       intensive="imd_decile")
     # need_drug: column 0 (k = 1, 4, 7) 11 + 14 + 17 = 42; column 1 (2, 5, 8) 12 + 15 +
     # 18 = 45, halved 22.5; column 2 (3, 6, 9) 13 + 16 + 19 = 48.
@@ -90,7 +90,7 @@ def test_grid_to_two_rectangles_by_hand(areas):
 def test_inputs_are_not_changed(two, halves):
     before_two, before_halves = two.copy(), halves.copy()
     values = two[["need"]].copy()
-    interpolate(values, two, halves, extensive="need")
+    interpolate(two, halves, values=values, extensive="need")
     assert_frame_equal(two, before_two)
     assert_frame_equal(halves, before_halves)
     assert_frame_equal(values, before_two[["need"]])
@@ -98,13 +98,13 @@ def test_inputs_are_not_changed(two, halves):
 
 def test_values_frame_is_aligned_by_code(two, halves):
     values = pd.DataFrame({"need": [8.0, 6.0]}, index=["B", "A"])  # other order
-    out = interpolate(values, two, halves, extensive="need")
+    out = interpolate(two, halves, values=values, extensive="need")
     assert out["need"].tolist() == pytest.approx([10.0, 4.0])
 
 
 # -- by hand: population weighting -------------------------------------------------------
 def test_population_column_by_hand(two, halves):
-    out = interpolate(None, two, halves, extensive="need", intensive="score",
+    out = interpolate(two, halves, extensive="need", intensive="score",
                       weight="population")
     # Pieces hold population x area share: A in W 100; B in W 300 / 2 = 150; B in E 150.
     #   score W = (10 * 100 + 40 * 150) / (100 + 150) = 7000 / 250 = 28;  E = 40
@@ -117,7 +117,7 @@ def test_population_column_by_hand(two, halves):
 def test_population_column_may_live_in_values(two, halves):
     values = pd.DataFrame({"score": [10.0, 40.0], "residents": [100, 300]},
                           index=two.index)
-    out = interpolate(values, two, halves, intensive="score", weight="population",
+    out = interpolate(two, halves, values=values, intensive="score", weight="population",
                       population="residents")
     assert out["score"].tolist() == pytest.approx([28.0, 40.0])  # as above
 
@@ -128,7 +128,7 @@ def test_finer_units_by_hand(two, halves, as_polygons):
     finer = pieces([(0.5, 0.5, 100), (1.2, 0.5, 60), (1.8, 0.5, 240)])
     if as_polygons:  # output areas, reduced to representative points inside them
         finer = finer.set_geometry(finer.buffer(50, cap_style="square"))
-    out = interpolate(None, two, halves, extensive="need", intensive="score",
+    out = interpolate(two, halves, extensive="need", intensive="score",
                       weight="population", population=finer)
     # B's share in W is 60 / 300 = 0.2:  need W = 6 + 8 * 0.2 = 7.6;  E = 8 * 0.8 = 6.4
     assert out["need"].tolist() == pytest.approx([7.6, 6.4])
@@ -142,7 +142,7 @@ def test_a_point_on_a_boundary_is_counted_once(two, halves):
     # 50 people on the A|B edge (x = 1 km) go to A, the first source, and lie in W;
     # 30 on the W|E edge (x = 1.5 km, inside B) go to W, the first target; 70 in E.
     finer = pieces([(0.5, 0.5, 100), (1.0, 0.5, 50), (1.5, 0.5, 30), (1.8, 0.5, 70)])
-    out = interpolate(None, two, halves, extensive="need", weight="population",
+    out = interpolate(two, halves, extensive="need", weight="population",
                       population=finer)
     # A has 150 people, all in W; B has 100, 30 of them in W:
     #   need W = 6 + 8 * 0.3 = 8.4;  E = 8 * 0.7 = 5.6
@@ -153,7 +153,7 @@ def test_source_without_finer_population_falls_back_to_area(two, halves):
     finer = pieces([(0.5, 0.5, 100), (1.5, 0.5, 0)])  # nobody in B
     with pytest.warns(InterpolationWarning,
                       match=r"1 source unit \('B'\) has no population in the finer units"):
-        out = interpolate(None, two, halves, extensive="need", intensive="score",
+        out = interpolate(two, halves, extensive="need", intensive="score",
                           weight="population", population=finer)
     # B is split by area: need W = 6 + 8 / 2 = 10, E = 4. In averages B weighs nothing:
     # score W = A's 10; E has only B, so no population and no average: NaN.
@@ -168,7 +168,7 @@ def test_uncovered_part_is_reported_not_lost(two):
     with pytest.warns(InterpolationWarning,
                       match=r"target does not wholly cover 1 source unit \('B'\), so 4 of "
                             r"'need' \(28\.6%\) went to no target"):
-        out = interpolate(None, two, west, extensive="need", intensive="score")
+        out = interpolate(two, west, extensive="need", intensive="score")
     # W = 6 + 8 / 2 = 10; the east half of B, 8 / 2 = 4 of the 14, is in no target.
     assert out["need"].tolist() == pytest.approx([10.0])
     assert out.attrs["unallocated"] == pytest.approx({"need": 4.0})
@@ -181,7 +181,7 @@ def test_uncovered_part_is_reported_not_lost(two):
 def test_target_no_source_reaches_is_nan_and_reported(two, halves):
     far = pd.concat([halves, frame([box(10, 10, 11, 11)], ["Z"], name="ward")])
     with pytest.warns(InterpolationWarning, match=r"1 target \('Z'\) overlaps no source"):
-        out = interpolate(None, two, far, extensive="need", intensive="score")
+        out = interpolate(two, far, extensive="need", intensive="score")
     assert out.loc[["W", "E"], "need"].tolist() == pytest.approx([10.0, 4.0])
     assert out.loc["Z", ["need", "score"]].isna().all()
     assert out.attrs["empty_targets"] == ["Z"]
@@ -190,7 +190,7 @@ def test_target_no_source_reaches_is_nan_and_reported(two, halves):
 
 def test_overlapping_targets_each_get_what_lies_in_them(two, halves):
     both = frame([box(0, 0, 2, 1), box(0, 0, 1.5, 1)], ["all", "west"])
-    out = interpolate(None, two, both, extensive="need")
+    out = interpolate(two, both, extensive="need")
     # all = 6 + 8 = 14; west = 6 + 8 / 2 = 10 (so targets sum to more than 14)
     assert out["need"].tolist() == pytest.approx([14.0, 10.0])
     assert out.attrs["unallocated"] == {"need": 0.0}
@@ -200,7 +200,7 @@ def test_shared_edges_and_nesting_need_no_intersection(two):
     # targets equal to the sources, and one target holding both: shares exactly 1
     same = frame([box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 0, 2, 1),
                   box(0.25, 0.25, 0.75, 0.75)], ["a", "b", "ab", "inside a"])
-    out = interpolate(None, two, same, extensive="need")
+    out = interpolate(two, same, extensive="need")
     # a, b and ab hold whole squares; 'inside a' holds a quarter of A: 6 / 4 = 1.5
     assert out["need"].tolist() == [6.0, 8.0, 14.0, 1.5]
 
@@ -210,7 +210,7 @@ def test_nan_in_an_extensive_column_makes_its_targets_unknown(areas):
     areas = areas.set_index("code")
     areas.loc["E01000009", "need_drug"] = np.nan  # the north-east square, in East only
     targets = frame([box(0, 0, 1.5, 3), box(1.5, 0, 3, 3)], ["West", "East"])
-    out = interpolate(None, areas, targets, extensive="need_drug")
+    out = interpolate(areas, targets, extensive="need_drug")
     assert out.loc["West", "need_drug"] == pytest.approx(64.5)  # as in the grid test
     assert np.isnan(out.loc["East", "need_drug"])
     assert out.attrs["nan_sources"] == {"need_drug": 1}
@@ -223,7 +223,7 @@ def test_nan_in_an_intensive_column_is_left_out_of_the_average(areas):
     with pytest.warns(InterpolationWarning,
                       match=r"1 source unit with no value \(NaN\) in 'imd_decile' was "
                             r"left out of the averages of 2 targets"):
-        out = interpolate(None, areas, targets, intensive="imd_decile")
+        out = interpolate(areas, targets, intensive="imd_decile")
     # without square 5 (decile 6): column 1 is 3 + 9 = 12, over 2 km2 of halves
     #   West = (15 + 12 * 0.5) / 4 = 21 / 4;  East = (12 * 0.5 + 21) / 4 = 27 / 4
     assert out["imd_decile"].tolist() == pytest.approx([21 / 4, 27 / 4])
@@ -232,7 +232,7 @@ def test_nan_in_an_intensive_column_is_left_out_of_the_average(areas):
 def test_an_average_of_unknowns_is_unknown(two, halves):
     two.loc["B", "score"] = np.nan
     with pytest.warns(InterpolationWarning, match="left out of the averages of 1 target"):
-        out = interpolate(None, two, halves, intensive="score")
+        out = interpolate(two, halves, intensive="score")
     assert out.loc["W", "score"] == 10.0 and np.isnan(out.loc["E", "score"])
 
 
@@ -242,7 +242,7 @@ def test_rates_are_pooled_not_averaged():
                 cases=[1.0, 9.0, 0.0], people=[100.0, 10.0, 0.0],
                 lad_code=["north", "north", "south"])
     src["rate"] = src["cases"] / src["people"]
-    out = interpolate(None, src, "lad", extensive=["cases", "people"],
+    out = interpolate(src, "lad", extensive=["cases", "people"],
                       rates={"pooled": ("cases", "people")}, intensive="rate")
     # north: (1 + 9) / (100 + 10) = 10 / 110, not the average of 1/100 and 9/10
     assert out.loc["north", "pooled"] == pytest.approx(10 / 110)
@@ -256,7 +256,7 @@ def test_rates_are_pooled_not_averaged():
 def test_pooled_rate_with_overlay(two, halves):
     # cases = need (6, 8), denominator population (100, 300), split by area:
     #   W = (6 + 4) / (100 + 150) = 0.04;  E = 4 / 150
-    out = interpolate(None, two, halves, rates={"per_person": ("need", "population")})
+    out = interpolate(two, halves, rates={"per_person": ("need", "population")})
     assert out["per_person"].tolist() == pytest.approx([10 / 250, 4 / 150])
     assert out.columns.tolist() == ["per_person", "geometry"]
     assert out.attrs["unallocated"] == {"need": 0.0, "population": 0.0}
@@ -272,7 +272,7 @@ def beds():
 def test_parent_level_matches_groupby(beds, level):
     areas = beds.areas
     needs = ["need_drug", "need_alcohol", "population"]
-    out = interpolate(None, beds, level, extensive=needs, intensive="imd_rank",
+    out = interpolate(beds, level, extensive=needs, intensive="imd_rank",
                       weight="population")
     key = areas[level if level.endswith("_code") else f"{level}_code"]
     expected = areas.groupby(key)[needs].sum()
@@ -286,7 +286,7 @@ def test_parent_level_matches_groupby(beds, level):
 
 def test_parent_level_area_weighted_average_matches_groupby(beds):
     areas = beds.areas
-    out = interpolate(None, beds, "lad", intensive="imd_rank")
+    out = interpolate(beds, "lad", intensive="imd_rank")
     area = areas.area
     mean = (areas["imd_rank"] * area).groupby(areas["lad_code"]).sum() / area.groupby(
         areas["lad_code"]).sum()
@@ -299,7 +299,7 @@ def test_lookup_matches_groupby(beds):
     boards = pd.Series(rng.choice(["board-1", "board-2", "board-3", "board-4"],
                                   len(areas)), index=areas.index, name="board")
     values = areas[["need_early_help", "pop_0_15"]]
-    out = interpolate(values, beds, boards, extensive=["need_early_help", "pop_0_15"],
+    out = interpolate(beds, boards, values=values, extensive=["need_early_help", "pop_0_15"],
                       rates={"eh_rate": ("need_early_help", "pop_0_15")})
     sums = values.groupby(boards).sum()
     assert_frame_equal(out[sums.columns], sums, check_exact=False, rtol=1e-12)
@@ -314,20 +314,20 @@ def test_sources_without_a_target_code_are_reported(areas):
     with pytest.warns(InterpolationWarning,
                       match=r"1 source unit \('E01000009'\) has no target code, so 19 of "
                             r"'need_drug'"):
-        out = interpolate(None, areas, lookup, extensive="need_drug")
+        out = interpolate(areas, lookup, extensive="need_drug")
     # 11 + 12 + ... + 18 = 116 allocated, square 9's 19 not
     assert out["need_drug"].tolist() == [116.0]
     assert out.attrs["unallocated"] == {"need_drug": 19.0}
     # and a parent code that is missing is reported the same way
     areas.loc["E01000009", "lad_code"] = None
     with pytest.warns(InterpolationWarning, match=r"has no target code, so 19 of"):
-        out = interpolate(None, areas, "lad", extensive="need_drug")
+        out = interpolate(areas, "lad", extensive="need_drug")
     assert out["need_drug"].sum() == 116.0
 
 
 def test_lookup_may_cover_more_than_the_source(two):
     lookup = pd.Series({"A": "x", "B": "x", "Q": "y"})  # Q is not a source
-    out = interpolate(None, two, lookup, extensive="need")
+    out = interpolate(two, lookup, extensive="need")
     assert out["need"].to_dict() == {"x": 14.0}
 
 
@@ -335,10 +335,10 @@ def test_lookup_may_cover_more_than_the_source(two):
 def test_servicemap_source_and_target(areas):
     smap = sm.ServiceMap.from_frames(areas=areas)
     targets = frame([box(0, 0, 1.5, 3), box(1.5, 0, 3, 3)], ["West", "East"])
-    out = interpolate(None, smap, targets, extensive="need_drug")
+    out = interpolate(smap, targets, extensive="need_drug")
     assert out["need_drug"].tolist() == pytest.approx([64.5, 70.5])  # as by hand above
     # to the map's own areas: every square gets itself back
-    back = interpolate(None, smap, smap, extensive="need_drug")
+    back = interpolate(smap, smap, extensive="need_drug")
     assert_series_equal(back["need_drug"], smap.areas["need_drug"])
 
 
@@ -376,7 +376,7 @@ def random_layers():
 
 def test_agrees_with_tobler_when_targets_cover_the_sources(random_layers):
     src, tgt = random_layers
-    ours = interpolate(None, src, tgt, extensive="count", intensive="rate")
+    ours = interpolate(src, tgt, extensive="count", intensive="rate")
     theirs = area_interpolate(src, tgt, extensive_variables=["count"],
                               intensive_variables=["rate"])
     # tobler keeps its area table in float32
@@ -389,7 +389,7 @@ def test_agrees_with_tobler_where_targets_cover_part(random_layers):
     src, tgt = random_layers
     part = tgt[tgt.centroid.x < X0 + 6 * KM]  # the western tiles only
     with pytest.warns(InterpolationWarning, match="target does not wholly cover"):
-        ours = interpolate(None, src, part, extensive="count", intensive="rate")
+        ours = interpolate(src, part, extensive="count", intensive="rate")
     # extensive: tobler's allocate_total=False (a_it / a_i) where sources stick out
     theirs = area_interpolate(src, part, extensive_variables=["count"],
                               intensive_variables=["rate"], allocate_total=False)
@@ -419,7 +419,7 @@ def test_extensive_totals_are_conserved(data, xcuts, ycuts, n_targets, seed):
     src = frame(rects, [f"s{i}" for i in range(len(rects))], v=values)
     cells = voronoi(n_targets, seed, extent)
     tgt = frame(cells, [f"t{i}" for i in range(len(cells))])
-    out = interpolate(None, src, tgt, extensive="v")  # a warning would fail the test
+    out = interpolate(src, tgt, extensive="v")  # a warning would fail the test
     assert out["v"].sum() == pytest.approx(sum(values), rel=1e-9, abs=1e-6)
     assert out.attrs["unallocated"]["v"] == 0.0
 
@@ -431,7 +431,7 @@ def test_target_in_another_crs_is_reprojected(two, halves):
     with (pytest.warns(ReprojectionWarning, match=r"`target` was reprojected from "
                                                   r"EPSG:4326"),
           pytest.warns(InterpolationWarning, match=r"\(\d\.?\d*e-\d+%\) went to no")):
-        out = interpolate(None, two, halves.to_crs(4326), extensive="need")
+        out = interpolate(two, halves.to_crs(4326), extensive="need")
     assert out["need"].tolist() == pytest.approx([10.0, 4.0], rel=1e-5)
     assert out.attrs["unallocated"]["need"] < 1e-4
     assert out.crs.to_epsg() == 27700
@@ -439,13 +439,13 @@ def test_target_in_another_crs_is_reprojected(two, halves):
 
 def test_target_without_crs_is_an_error(two, halves):
     with pytest.raises(CRSError, match=r"`target` has no CRS.*set_crs\(27700\)"):
-        interpolate(None, two, halves.set_crs(None, allow_override=True),
+        interpolate(two, halves.set_crs(None, allow_override=True),
                     extensive="need")
 
 
 def test_lookup_needs_no_geometry_nor_crs(two):
     bare = two.set_crs(None, allow_override=True)
-    out = interpolate(None, bare, pd.Series({"A": "x", "B": "x"}), extensive="need")
+    out = interpolate(bare, pd.Series({"A": "x", "B": "x"}), extensive="need")
     assert out["need"].tolist() == [14.0]
 
 
@@ -464,7 +464,7 @@ def bad_geometry(which):
     ("column", r"field 'ned': is not a column of values. Did you mean 'need'\? "
                r"Columns are: need, score"),
     ("elsewhere", r"field 'population': is not a column of values.* It is a column of "
-                  r"source: add it to values, or pass values=None"),
+                  r"source: add it to values, or leave values= out"),
     ("text", r"row 'B', field 'need': 'about 40' is not a number"),
     ("negative", r"row 'A', field 'need': -1.0 is negative, and a count"),
     ("infinite", r"row 'B', field 'score': inf is infinite"),
@@ -490,14 +490,14 @@ def test_values_errors(two, halves, case, match):
     elif case == "infinite":
         values.loc["B", "score"] = np.inf
     with pytest.raises(InputError, match=match) as caught:
-        interpolate(values, two, halves, extensive=extensive, intensive=intensive)
+        interpolate(two, halves, values=values, extensive=extensive, intensive=intensive)
     assert all(p.table in {"values", "source"} for p in caught.value.problems)
 
 
 def test_every_problem_is_reported_at_once(two, halves):
     values = pd.DataFrame({"need": [-1.0, 8.0], "score": ["x", 2.0]}, index=["A", "B"])
     with pytest.raises(InputError, match="3 problems") as caught:
-        interpolate(values, two, halves, extensive=["need", "missing"], intensive="score")
+        interpolate(two, halves, values=values, extensive=["need", "missing"], intensive="score")
     fields = sorted(p.field for p in caught.value.problems)
     assert fields == ["missing", "need", "score"]
 
@@ -513,7 +513,7 @@ def test_geometry_errors(two, halves, table, which, match):
     frames = {"source": two.copy(), "target": halves.copy()}
     frames[table].loc[frames[table].index[0], "geometry"] = bad_geometry(which)
     with pytest.raises(InputError, match=match):
-        interpolate(None, frames["source"], frames["target"], extensive="need")
+        interpolate(frames["source"], frames["target"], extensive="need")
 
 
 @pytest.mark.parametrize(("options", "match"), [
@@ -536,21 +536,21 @@ def test_geometry_errors(two, halves, table, which, match):
 ])
 def test_option_errors(two, halves, options, match):
     with pytest.raises(InputError, match=match):
-        interpolate(None, two, halves, **options)
+        interpolate(two, halves, **options)
 
 
 def test_population_errors(two, halves):
     two.loc["B", "population"] = -5.0
     with pytest.raises(InputError, match=r"table 'source', row 'B', field 'population': "
                                          r"-5.0 is negative"):
-        interpolate(None, two, halves, intensive="score", weight="population")
+        interpolate(two, halves, intensive="score", weight="population")
     two.loc["B", "population"] = np.nan
     with pytest.raises(InputError, match=r"row 'B', field 'population': is missing"):
-        interpolate(None, two, halves, intensive="score", weight="population")
+        interpolate(two, halves, intensive="score", weight="population")
     finer = pieces([(0.5, 0.5, 10)]).rename(columns={"population": "people"})
     with pytest.raises(InputError, match=r"table 'population', field 'population': has "
                                          r"no 'population' column.* Columns are: people"):
-        interpolate(None, two, halves, intensive="score", weight="population",
+        interpolate(two, halves, intensive="score", weight="population",
                     population=finer)
 
 
@@ -567,24 +567,24 @@ def test_population_errors(two, halves):
 def test_target_errors(two, target, match):
     two["lad_code"] = ["L1", "L1"]
     with pytest.raises(InputError, match=match):
-        interpolate(None, two, target, extensive="need")
+        interpolate(two, target, extensive="need")
 
 
 def test_source_errors(two, halves):
     with pytest.raises(InputError, match=r"table 'source': is a DataFrame. Pass a "
                                          r"GeoDataFrame"):
-        interpolate(None, pd.DataFrame(two), halves, extensive="need")
+        interpolate(pd.DataFrame(two), halves, extensive="need")
     doubled = pd.concat([two, two.iloc[:1]])
     with pytest.raises(InputError, match=r"table 'source', row 'A': is used by 2 rows"):
-        interpolate(None, doubled, halves, extensive="need")
+        interpolate(doubled, halves, extensive="need")
     doubled_target = pd.concat([halves, halves.iloc[:1]])
     with pytest.raises(InputError, match=r"table 'target', row 'W': is used by 2 rows"):
-        interpolate(None, two, doubled_target, extensive="need")
+        interpolate(two, doubled_target, extensive="need")
 
 
 def test_threaded_intersections_give_the_same_result(random_layers, monkeypatch):
     src, tgt = random_layers
-    serial = interpolate(None, src, tgt, extensive="count", intensive="rate")
+    serial = interpolate(src, tgt, extensive="count", intensive="rate")
     monkeypatch.setattr("servicemap.interpolation._PARALLEL_PAIRS", 1)
-    threaded = interpolate(None, src, tgt, extensive="count", intensive="rate")
+    threaded = interpolate(src, tgt, extensive="count", intensive="rate")
     assert_frame_equal(threaded, serial, check_exact=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
+import shapely
 
-from servicemap.geography import journey_reach, reach_matrix
-
-if TYPE_CHECKING:
-    import pandas as pd
+from servicemap.analysis._select import open_in_bands, served_groups
+from servicemap.errors import plural
+from servicemap.geography import TRAVEL_MODES, area_points, journey_reach, reach_matrix
 
 ALL = "all"
 
@@ -30,10 +31,6 @@ _SENTENCES = {
 
 def _costs(smap: Any, area: int, cols: np.ndarray, reach: Any) -> np.ndarray:
     """Cost from the area to each service: straight line, travel time or 0."""
-    import shapely
-
-    from servicemap.geography import TRAVEL_MODES, area_points
-
     services, sites = smap._services, smap._sites
     units = reach.unit.to_numpy(dtype=object)[cols]
     out = np.full(len(cols), np.nan)
@@ -61,7 +58,7 @@ def _costs(smap: Any, area: int, cols: np.ndarray, reach: Any) -> np.ndarray:
     return out
 
 
-def _reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, Any],
+def reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, Any],
                    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Cost from the area to each service, its unit, and why it does not reach ("")."""
     services = smap._services
@@ -99,10 +96,12 @@ def _reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, A
     return cost, units, whys
 
 
+#: The name explain_route calls.
+_reach_reasons = reach_reasons
+
+
 def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
     """List the services for a gap's need, closest first, with why each did not count."""
-    import pandas as pd
-
     smap = report._smap
     need = str(row["need"])
     ctx = report.attrs["context"][need]
@@ -136,7 +135,7 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
         return out
     services = smap._services
     elig = reach_matrix(smap, **reach_kw)
-    cost, units, reach_why = _reach_reasons(smap, area, cols, reach_kw)
+    cost, units, reach_why = reach_reasons(smap, area, cols, reach_kw)
     g = ctx.groups.index(group) if group in ctx.groups else None
     b = ctx.bands.index(band) if band in ctx.bands else None
     demand = smap._areas[smap.need_columns[need]].to_numpy(dtype=float)
@@ -181,10 +180,6 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
 
 def explain_route(report: Any, code: str) -> pd.DataFrame:
     """Explain an area's route step by step, or where the referrals stop and why."""
-    import pandas as pd
-
-    from servicemap.errors import plural
-
     smap = report._smap
     row = report.table.loc[code]
     label = f"{row['name']} ({code})" if row["name"] != code else code
@@ -228,7 +223,6 @@ def explain_route(report: Any, code: str) -> pd.DataFrame:
     statuses = set(report.attrs["status"])
     groups = report.attrs["client_group"]
     band = report.attrs["hour_band"]
-    from servicemap.analysis._select import open_in_bands, served_groups
 
     member = (served_groups(services, groups).any(axis=1) if groups
               else np.ones(len(services), dtype=bool))

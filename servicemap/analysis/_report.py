@@ -16,21 +16,35 @@ A report is a frozen dataclass with these public fields and methods, the same fo
                                            label of ``table.index``
 ``plot(ax=None, **kwargs)``                draws it and returns the Axes
 ``_repr_html_()``                          a notebook summary, every text escaped
+``areas``                                  the areas of the map it was made from, which
+                                           ``plot`` draws on (a copy)
 =========================================  ==============================================
+
+Two helpers keep the summaries alike: :func:`grouping` resolves the keys of ``by`` (a
+column, a parent level such as ``lad``, or ``partnership``) and :func:`publish`
+rounds and suppresses the counts of people in the grouped table, its total row
+included.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 
+from servicemap.analysis._select import area_partnerships, as_tuple
 from servicemap.disclosure import DEFAULT_THRESHOLD
+from servicemap.disclosure import suppress as suppress_small
 from servicemap.errors import did_you_mean
 
-__all__ = ["DEFAULT_THRESHOLD", "Report"]
+if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
+    from matplotlib.axes import Axes
+
+__all__ = ["DEFAULT_THRESHOLD", "Report", "grouping", "publish"]
 
 #: Rows of :attr:`Report.table` shown by ``_repr_html_``.
 _HTML_ROWS = 10
@@ -39,8 +53,9 @@ _HTML_ROWS = 10
 class Report:
     """The shared protocol of analysis reports.
 
-    Subclasses are frozen dataclasses declaring ``table``, ``attrs`` and ``notes``;
-    they implement :meth:`summary`, :meth:`explain`, :meth:`plot` and ``__repr__``.
+    Subclasses are frozen dataclasses declaring ``table``, ``attrs``, ``notes`` and
+    ``_smap`` (the map, for :attr:`areas` and ``explain``); they implement
+    :meth:`summary`, :meth:`explain`, :meth:`plot` and ``__repr__``.
 
     Examples
     --------
@@ -54,6 +69,7 @@ class Report:
     table: pd.DataFrame
     attrs: dict[str, Any]
     notes: list[str]
+    _smap: Any
     #: What one row of ``table`` is, in words ("gap", "pair of services", ...).
     row_noun: ClassVar[str] = "row"
 
@@ -70,6 +86,18 @@ class Report:
         """Draw the report and return the Axes."""
         raise NotImplementedError
 
+    @property
+    def areas(self) -> gpd.GeoDataFrame:
+        """The areas of the map the report was made from, indexed by code (a copy).
+
+        Examples
+        --------
+        >>> gaps = sm.find_gaps(sm.datasets.bedfordshire(), need="drug")
+        >>> len(gaps.areas)
+        381
+        """
+        return self._smap.areas
+
     def _check_key(self, key: Any) -> Any:
         """Return ``key`` if it labels a row of ``table``; else a KeyError with a hint."""
         index = self.table.index
@@ -82,7 +110,8 @@ class Report:
         labels = [str(k) for k in index[:5]]
         hint = did_you_mean(str(key), [str(k) for k in index]) if len(index) else ""
         more = ", ..." if len(index) > 5 else ""
-        msg = (f"{key!r} is not a {self.row_noun} of this report: give a label of "
+        article = "an" if self.row_noun[:1] in "aeiou" else "a"
+        msg = (f"{key!r} is not {article} {self.row_noun} of this report: give a label of "
                f".table's index (such as {', '.join(labels)}{more}).{hint}"
                if len(index) else f"{key!r}: this report has no {self.row_noun}s.")
         raise KeyError(msg)
@@ -98,3 +127,134 @@ class Report:
                 f"</p>" if len(self.table) > _HTML_ROWS else "")
         return (f"<div><p><b>{self._escaped(repr(self))}</b></p>"
                 f"{'<ul>' + notes + '</ul>' if notes else ''}{table}{more}</div>")
+
+
+def grouping(rows: pd.DataFrame, by: Any, *, smap: Any, choices: str,
+             hidden: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Resolve the keys of a summary's ``by`` against ``rows`` (one row per area or cell).
+
+    A key is a column of ``rows``; a parent level such as ``lad`` (grouped by
+    ``lad_code``, with ``lad_name`` shown when there is one); or ``partnership``, the
+    partnerships whose footprint takes in the row's ``code`` (an area in two counts
+    in both, one in none under ``(none)``).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        With a ``code`` column of area codes.
+    by : str or sequence of str
+        The keys.
+    smap : ServiceMap
+        The map, for the partnerships.
+    choices : str
+        What ``by`` may be, in words, for the error message.
+    hidden : sequence of str
+        Columns of ``rows`` not offered in the error message.
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        With a ``partnership`` column when asked for.
+    keys : list of str
+        The columns to group by.
+    labels : list of str
+        The name columns to show next to parent codes.
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> rows = smap.areas.reset_index()
+    >>> _, keys, labels = grouping(rows, "lad", smap=smap, choices="a parent level")
+    >>> keys, labels
+    (['lad_code'], ['lad_name'])
+    """
+    keys, labels = [], []
+    wanted = list(as_tuple(by))
+    if "partnership" in wanted and "partnership" not in rows.columns:
+        rows = rows.merge(area_partnerships(smap), left_on="code", right_index=True,
+                          how="left")
+        rows["partnership"] = rows["partnership"].fillna("(none)")
+    for k in wanted:
+        if k in rows.columns:
+            keys.append(k)
+        elif f"{k}_code" in rows.columns:
+            keys.append(f"{k}_code")
+            if f"{k}_name" in rows.columns:
+                labels.append(f"{k}_name")
+        else:
+            options = [c for c in rows.columns if c not in hidden]
+            msg = (f"by={k!r}: choose {choices} ({', '.join(map(str, options))})."
+                   f"{did_you_mean(k, [*map(str, options), 'partnership'])}")
+            raise ValueError(msg)
+    return rows, keys, labels
+
+
+def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
+            suppress: int | None, total: bool = True,
+            shares: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Round and suppress the counts of people of a grouped summary.
+
+    Every summary that counts people publishes it through here, so that they all
+    protect small counts the same way (:func:`servicemap.disclosure.suppress`).
+
+    Parameters
+    ----------
+    out : pandas.DataFrame
+        The summary, indexed by ``keys``; with ``total``, its last row is the total:
+        the sum of the rows above, or of fewer when the groups overlap (such as
+        partnerships).
+    people : sequence of str
+        The columns counting people.
+    keys : sequence of str
+        The index levels; with two or more, the subtotals by each are protected too.
+    suppress : int or None
+        Counts below this are hidden; None (or 0) publishes exact figures.
+    total : bool, default True
+        Whether the last row is the total. It then shows the sum of the published
+        cells (rounded), or nothing where that sum must be hidden; a total that is
+        not the sum (the groups overlap) is rounded and hidden only if small.
+    shares : dict of {str: str}, optional
+        ``{share column: count column}``: a share is hidden with its count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``out`` with the counts as whole numbers (``Int64``) and small ones missing;
+        ``attrs["subtotals"]`` maps each count column to the sums by each key that
+        may be published (``(key, value)``: whole number or None where hidden).
+
+    Examples
+    --------
+    >>> out = pd.DataFrame({"people": [120.4, 3.2, 60.0, 183.6]},
+    ...                    index=pd.Index(["A", "B", "C", "total"], name="lad"))
+    >>> published = publish(out, ["people"], ["lad"], suppress=5)
+    >>> published["people"].tolist()  # 3 hidden; 60 too, or 3 = 183 - 120 - 60
+    [120, <NA>, <NA>, 183]
+    """
+    if not suppress:
+        return out
+    body = out.iloc[:-1] if total else out
+    several = len(keys) > 1
+    flat = body.reset_index() if several else body
+    protected = suppress_small(flat, list(people), threshold=suppress,
+                               margins=list(keys) if several else None)
+    sums = {c: dict(protected.attrs["subtotals"][c]) for c in people}
+    protected.attrs.clear()
+    result = protected.set_index(list(keys)) if several else protected
+    result.index.names = out.index.names
+    if total:
+        tail = out.iloc[-1:].copy()
+        for c in people:
+            own = float(np.round(tail[c].iloc[0]))
+            additive = bool(np.isclose(tail[c].iloc[0], body[c].sum()))
+            # a total over overlapping groups is not their sum: shown unless small
+            tail[c] = pd.array([sums[c]["total"] if additive else
+                                None if 1 <= own < suppress else int(own)],
+                               dtype="Int64")
+        result = pd.concat([result, tail])
+    for c in people:
+        sums[c].pop("total")
+    for share, count in (shares or {}).items():
+        result[share] = result[share].where(result[count].notna(), np.nan)
+    result.attrs["subtotals"] = sums
+    return result

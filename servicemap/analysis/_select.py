@@ -6,17 +6,15 @@ Shared by the analyses so that every question applies eligibility the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from servicemap.errors import did_you_mean
+from servicemap.errors import did_you_mean, plural
+from servicemap.hours import parse_hours
+from servicemap.servicemap import ServiceMap
 from servicemap.vocab import CLIENT_GROUP_AGES
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from servicemap.servicemap import ServiceMap
 
 #: Statuses counted by default: services that are running now.
 ACTIVE = ("active",)
@@ -87,8 +85,6 @@ def counted(smap: ServiceMap, *, status: Iterable[str] = ACTIVE,
 def group_age_ok(services: pd.DataFrame, groups: np.ndarray,
                  positions: np.ndarray) -> np.ndarray:
     """Whether each (service position, client group) pair's ages overlap the group's."""
-    import pandas as pd
-
     lo, hi = service_ages(services)
     named = pd.Series(groups, dtype=object)
     g_lo = named.map({g: a for g, (a, _) in CLIENT_GROUP_AGES.items()}).fillna(0.0)
@@ -112,8 +108,6 @@ def need_column(smap: ServiceMap, need: str) -> str:
 
 def need_values(smap: ServiceMap, need: str) -> np.ndarray:
     """Return the people with a need per area, in area order; raise if any is empty."""
-    from servicemap.errors import plural
-
     column = need_column(smap, need)
     areas = smap._areas
     values = areas[column].to_numpy(dtype=float, na_value=np.nan)
@@ -128,8 +122,6 @@ def need_values(smap: ServiceMap, need: str) -> np.ndarray:
 
 def listing(lists: pd.Series, terms: Iterable[str]) -> np.ndarray:
     """Boolean (rows x terms) matrix: whether each row's tuple lists each term."""
-    import pandas as pd
-
     terms = list(terms)
     listed = lists.reset_index(drop=True).explode().dropna()
     col = pd.Index(terms).get_indexer(listed.to_numpy(dtype=object))
@@ -156,10 +148,6 @@ def open_in_bands(services: pd.DataFrame, bands: Iterable[str],
     A service without opening hours is open in every band with ``unknown_hours="open"``
     and in none with ``"closed"``. Each distinct hours text is parsed once.
     """
-    import pandas as pd
-
-    from servicemap.hours import parse_hours
-
     bands = list(bands)
     codes, texts = pd.factorize(services["hours"], use_na_sentinel=True)
     flags = np.array([[parse_hours(t).open_in_band()[b] for b in bands] for t in texts]
@@ -169,8 +157,6 @@ def open_in_bands(services: pd.DataFrame, bands: Iterable[str],
 
 def area_partnerships(smap: ServiceMap) -> pd.DataFrame:
     """Each area's partnerships (footprint by its code or a parent's), long, by code."""
-    import pandas as pd
-
     areas = smap._areas
     codes = pd.DataFrame({"code": areas.index.to_numpy()})
     for level in smap.parent_levels:

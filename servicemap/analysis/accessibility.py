@@ -21,11 +21,32 @@ services, weighted by distance decay for the enhanced methods):
   reach the area (``remote_services``, no journey); and the straight-line distance to
   the nearest site of any service meeting the need, catchments aside.
 
-The ``access`` of an area that reaches no service is **0** (PySAL access gives NaN
-there); ``services`` says how many reach it, so such areas are easy to find. A
-service whose catchment holds no demand has no ratio and serves no one; it is listed
-in ``attrs["no_demand"]``. Services without a capacity are left out of the supply, with
-a warning giving the count, and listed in ``attrs["excluded"]``. Costs are the reach
+Every method answers with an :class:`AccessReport` whose ``table`` has the same
+columns (:data:`COLUMNS`), indexed like ``smap.areas``:
+
+=====================  ==========================================================
+column                 filled by
+=====================  ==========================================================
+``demand``             every method: people with the need in the area
+``services``           every method: services for the need reaching the area
+                       (with a weight above 0)
+``access``             2SFCA, E2SFCA, gravity: supply per person of demand
+``access_per_1000``    the same per 1,000 people in need
+``supply_in_reach``    the capacity reaching the area, unshared
+``service``            nearest: the nearest service reaching the area that needs a
+                       journey (missing where none does)
+``cost``, ``unit``     nearest: its cost and the cost's unit
+``remote_services``    nearest: outreach, phone and online services reaching it
+``distance``           nearest: metres to the nearest site of any service for the
+                       need, catchments aside
+=====================  ==========================================================
+
+A column a method does not fill is missing (NaN). The ``access`` of an area that
+reaches no service is **0** (PySAL access gives NaN there); ``services`` says how many
+reach it, so such areas are easy to find. A service whose catchment holds no demand
+has no ratio and serves no one; it is listed in ``attrs["no_demand"]``. Services
+without a capacity are left out of the supply, with a warning giving the count, and
+listed in ``attrs["excluded"]``; the report's ``notes`` say both. Costs are the reach
 matrix's: metres, minutes, or 0 for outreach, phone and online services.
 """
 
@@ -33,10 +54,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.spatial import cKDTree
 
+from servicemap.analysis._report import Report, grouping, publish
 from servicemap.analysis._select import (
     ACTIVE,
     as_terms,
@@ -47,20 +74,270 @@ from servicemap.analysis._select import (
     served_groups,
 )
 from servicemap.crs import user_stacklevel
+from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.errors import ServiceMapWarning, plural
-from servicemap.geography import reach_matrix
+from servicemap.geography import TRAVEL_MODES, ReachMatrix, area_points, reach_matrix
+from servicemap.plotting import area_map
+from servicemap.servicemap import ServiceMap
 
-if TYPE_CHECKING:
-    import pandas as pd
+if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
+    from matplotlib.axes import Axes
 
-    from servicemap.servicemap import ServiceMap
-
-__all__ = ["METHODS", "accessibility"]
+__all__ = ["COLUMNS", "METHODS", "AccessReport", "accessibility"]
 
 METHODS = ("2sfca", "e2sfca", "gravity", "nearest")
+#: The columns of :attr:`AccessReport.table`, the same for every method.
+COLUMNS = ("access", "access_per_1000", "demand", "supply_in_reach", "services",
+           "service", "cost", "unit", "remote_services", "distance")
+_FCA = ("access", "access_per_1000", "supply_in_reach")
+_NEAREST = ("service", "cost", "unit", "remote_services", "distance")
 #: Luo and Qi's weights for the three thirds of a catchment.
 _THIRDS = (1.0, 0.68, 0.22)
 Weights = Mapping[float, float] | Callable[[np.ndarray], np.ndarray] | None
+
+
+@dataclass(frozen=True)
+class _Shares:
+    """The weighted pairs behind each area's access, for :meth:`AccessReport.explain`."""
+
+    cols: np.ndarray        # positions of the services counted
+    weights: Any            # scipy.sparse, areas x cols: weight of each reached pair
+    cost: Any               # scipy.sparse, areas x cols: its cost (same pattern)
+    units: np.ndarray       # per col: the unit of its costs
+    supply: np.ndarray      # per col: capacity (NaN for nearest)
+    served: np.ndarray      # per col: demand within reach, weighted (NaN for nearest)
+    ratio: np.ndarray       # per col: supply over served (NaN for nearest)
+
+
+@dataclass(frozen=True, repr=False)
+class AccessReport(Report):
+    """Each area's access to the capacity for a need, shared among the demand.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Indexed like ``smap.areas``, with the columns of :data:`COLUMNS` for every
+        method; those a method does not fill are missing (see
+        :mod:`servicemap.analysis.accessibility`).
+    attrs : dict
+        ``need``, ``method``, ``client_group``, ``max_distance`` and ``max_minutes``,
+        ``weights`` (as given) and ``decay`` (in words), ``supply`` and ``demand``
+        (in words), ``unit`` (of capacity), ``map_ratio`` (all the supply over all
+        the demand), ``excluded`` ({service: why it gives no supply}) and
+        ``no_demand`` (services whose catchment holds no demand).
+    notes : list of str
+        What was left out and why, and which columns the method leaves empty.
+    """
+
+    table: pd.DataFrame
+    attrs: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    _smap: Any = field(default=None, compare=False)
+    _shares: Any = field(default=None, compare=False)
+    row_noun: ClassVar[str] = "area"
+
+    def summary(self, by: Any = None, *,
+                suppress: int | None = DEFAULT_THRESHOLD) -> pd.DataFrame:
+        """Access by group of areas, weighted by the people in need, small counts hidden.
+
+        Parameters
+        ----------
+        by : str or list of str, optional
+            A parent level such as ``lad``, ``partnership`` (an area in two counts in
+            both, and once in the total), or a column of the areas such as
+            ``imd_decile``. By default the map's first parent level.
+        suppress : int or None, default 5
+            Counts of people below this are hidden, with secondary suppression
+            (:func:`servicemap.disclosure.suppress`); None publishes exact figures.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group and a last row ``total``: ``areas``, ``demand`` (people
+            with the need), ``demand_unreached`` (those in areas no service reaches),
+            ``access`` and ``access_per_1000`` (the group's share of supply over its
+            demand: the mean of its areas' access weighted by their demand) and
+            ``distance`` (to the nearest site, weighted the same way; ``nearest``
+            only). ``attrs["subtotals"]`` as :func:`~servicemap.disclosure.suppress`.
+
+        Examples
+        --------
+        >>> smap = sm.datasets.bedfordshire()
+        >>> acc = sm.accessibility(smap, need="early_help",
+        ...                        capacity_unit="clients_per_year")
+        >>> out = acc.summary("lad")
+        >>> out.columns.tolist()
+        ['lad_name', 'areas', 'demand', 'demand_unreached', 'access', \
+'access_per_1000', 'distance']
+        >>> int(out.loc["total", "areas"])
+        381
+        """
+        areas = self._smap._areas
+        if by is None:
+            levels = self._smap.parent_levels
+            by = levels[0] if levels else []
+        extra = [c for c in areas.columns if c not in self.table.columns
+                 and c != areas.geometry.name]
+        rows = self.table.join(pd.DataFrame(areas[extra])).reset_index()
+        demand = rows["demand"].to_numpy(dtype=float)
+        rows = rows.assign(
+            demand_unreached=np.where(rows["services"].to_numpy() == 0, demand, 0.0),
+            access=demand * rows["access"].to_numpy(dtype=float),
+            distance=demand * rows["distance"].to_numpy(dtype=float))
+        sums = {"areas": ("code", "nunique"), "demand": ("demand", "sum"),
+                "demand_unreached": ("demand_unreached", "sum"),
+                "access": ("access", "sum"), "distance": ("distance", "sum")}
+        # the total counts each area once, before an area joins several partnerships
+        total = rows.assign(_all="total").groupby("_all").agg(**sums)  # type: ignore[arg-type]
+        rows, keys, labels = grouping(
+            rows, by, smap=self._smap, hidden=("geometry",),
+            choices="a parent level, partnership or a column of the areas")
+        if keys:
+            grouped = rows.groupby(keys, observed=True, sort=True)
+            out = grouped.agg(**sums)  # type: ignore[arg-type]
+            for label in labels:
+                out.insert(0, label, grouped[label].first().astype("str"))
+            if len(keys) > 1:
+                total.index = pd.MultiIndex.from_tuples(
+                    [("total",) + ("",) * (len(keys) - 1)])
+            out = pd.concat([out, total])
+        else:
+            out = total
+        out.index.names = keys or [None]
+        for label in labels:
+            out[label] = out[label].where(out[label].notna(), "")
+        # pooled: the demand-weighted sums over the demand, never a mean of means
+        filled = self.attrs["method"] == "nearest"
+        for c in ("access", "distance"):
+            known = filled if c == "distance" else not filled
+            out[c] = out[c] / out["demand"].where(out["demand"] > 0) if known else np.nan
+        out.insert(out.columns.get_loc("access") + 1, "access_per_1000",
+                   out["access"] * 1000)
+        return publish(out, ["demand", "demand_unreached"], keys or ["group"],
+                       suppress=suppress, total=bool(keys))
+
+    def explain(self, key: str) -> pd.DataFrame:
+        """List the services counted for an area, with their weight and share of supply.
+
+        Parameters
+        ----------
+        key : str
+            An area code, a label of :attr:`table`'s index.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by service, nearest first: ``name``, ``cost`` and ``unit`` (of
+            the journey), ``weight`` (distance decay), ``capacity``,
+            ``demand_in_reach`` (the people in need its capacity is shared among,
+            weighted), ``access`` (its part of the area's access, which the rows add
+            up to) and ``supply_share`` (the share of its capacity that goes to this
+            area's people in need). The last four are missing for ``nearest``.
+            ``attrs["headline"]`` says it in a sentence.
+
+        Raises
+        ------
+        KeyError
+            If ``key`` is not an area of the report.
+
+        Examples
+        --------
+        >>> smap = sm.datasets.bedfordshire()
+        >>> acc = sm.accessibility(smap, need="early_help",
+        ...                        capacity_unit="clients_per_year")
+        >>> code = acc.table["access"].idxmax()
+        >>> why = acc.explain(code)
+        >>> bool(abs(why["access"].sum() - acc.table.loc[code, "access"]) < 1e-9)
+        True
+        """
+        code = self._check_key(key)
+        i = self.table.index.get_loc(code)
+        sh = self._shares
+        weights = sh.weights[[i]].tocsr()
+        cost = sh.cost[[i]].tocsr()
+        ok = weights.data > 0
+        k = weights.indices[ok]
+        services = self._smap._services
+        pos = sh.cols[k]
+        demand = float(self.table["demand"].to_numpy(dtype=float)[i])
+        w = weights.data[ok]
+        capacity = sh.supply[k]
+        share = np.divide(demand * w * sh.ratio[k], capacity,
+                          out=np.full(len(k), np.nan), where=capacity > 0)
+        out = pd.DataFrame({
+            "name": services["name"].to_numpy(dtype=object)[pos],
+            "cost": cost.data[ok], "unit": sh.units[k], "weight": w,
+            "capacity": capacity, "demand_in_reach": sh.served[k],
+            "access": w * sh.ratio[k], "supply_share": share},
+            index=pd.Index(services.index[pos], name="service"))
+        out = out.sort_values(["cost", "weight"], ascending=[True, False], kind="stable")
+        out.attrs["headline"] = self._headline(code, len(out))
+        return out
+
+    def _headline(self, code: str, n: int) -> str:
+        row = self.table.loc[code]
+        name = self._smap._areas.at[code, "name"]
+        need = self.attrs["need"]
+        label = f"{code} ({name})" if name != code else code
+        people = f"{row['demand']:,.1f} people with the need"
+        if not n:
+            return f"{label}: no service for {need} reaches it; {people}."
+        counted = plural(n, "service")
+        if self.attrs["method"] == "nearest":
+            nearest: str = ("no service that needs a journey reaches it" if pd.isna(
+                row["service"]) else f"the nearest reaching it is {row['service']} at "
+                f"{row['cost']:,.0f} {row['unit']}")
+            return f"{label}: {counted} for {need} reach it; {nearest}; {people}."
+        return (f"{label}: {row['access']:.3g} {self.attrs['unit']} per person in need "
+                f"({row['access_per_1000']:,.1f} per 1,000) from {counted} for {need}; "
+                f"{people}.")
+
+    def plot(self, ax: Axes | None = None, *, column: str | None = None,
+             **kwargs: Any) -> Axes:
+        """Map the access of each area (the distance to the nearest, for ``nearest``).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure if omitted.
+        column : str, optional
+            A numeric column of :attr:`table`; by default ``access_per_1000``, or
+            ``distance`` for ``nearest``.
+        **kwargs
+            Passed to :func:`servicemap.plotting.area_map` (``cmap``, ``title``...).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> acc = sm.accessibility(sm.datasets.bedfordshire(), need="early_help",
+        ...                        capacity_unit="clients_per_year")
+        >>> acc.plot().get_title()
+        'Access to early_help services (2SFCA)'
+        """
+        method = self.attrs["method"]
+        column = column or ("distance" if method == "nearest" else "access_per_1000")
+        numeric = [c for c in COLUMNS if c not in ("service", "unit")]
+        if column not in numeric:
+            msg = f"column={column!r}: choose one of {', '.join(numeric)}."
+            raise ValueError(msg)
+        labels = {"access_per_1000": f"{self.attrs.get('unit')} per 1,000 people in need",
+                  "access": f"{self.attrs.get('unit')} per person in need",
+                  "distance": "metres to the nearest site"}
+        kwargs.setdefault("title", f"Access to {self.attrs['need']} services "
+                                   f"({method.upper() if method != 'nearest' else method})")
+        kwargs.setdefault("label", labels.get(column, column.replace("_", " ")))
+        return area_map(self.areas, self.table[column], ax=ax, **kwargs)
+
+    def __repr__(self) -> str:
+        reached = int((self.table["services"] > 0).sum())
+        return (f"<AccessReport: {self.attrs['need']} by {self.attrs['method']}; "
+                f"{reached:,} of {len(self.table):,} areas reached; "
+                f"{self.attrs.get('supply', '')}>")
 
 
 def _stepped(steps: Mapping[float, float]) -> Callable[[np.ndarray], np.ndarray]:
@@ -123,7 +400,7 @@ def accessibility(
     status: Iterable[str] = ACTIVE,
     max_distance: float | None = None,
     max_minutes: float | None = None,
-) -> pd.DataFrame:
+) -> AccessReport:
     """Measure each area's access to the capacity for a need, shared among demand.
 
     Parameters
@@ -153,17 +430,19 @@ def accessibility(
 
     Returns
     -------
-    pandas.DataFrame
-        Indexed like ``smap.areas``. For the FCA methods: ``access`` (supply per
-        person of demand), ``access_per_1000``, ``demand``, ``supply_in_reach``
-        (capacity reaching the area, unshared) and ``services`` (how many reach it
-        with a weight above 0).
-        For ``nearest``: ``service``, ``cost`` and ``unit`` of the nearest service
-        reaching the area that needs a journey (empty where none does),
-        ``remote_services`` (outreach, phone and online services reaching it) and
-        ``distance`` in metres to the nearest site of any service for the need.
-        ``attrs`` state the need, method, supply, demand, decay, map-wide ratio
-        and the services left out.
+    AccessReport
+        ``.table`` indexed like ``smap.areas`` with the same columns
+        (:data:`COLUMNS`) for every method: the FCA methods fill ``access``,
+        ``access_per_1000`` (supply per person of demand, and per 1,000) and
+        ``supply_in_reach`` (capacity reaching the area, unshared); ``nearest``
+        fills ``service``, ``cost`` and ``unit`` of the nearest service reaching the
+        area that needs a journey, ``remote_services`` (outreach, phone and online
+        services reaching it) and ``distance`` in metres to the nearest site of any
+        service for the need; every method fills ``demand`` and ``services`` (how
+        many reach the area with a weight above 0). ``.attrs`` state the need,
+        method, thresholds, weights and decay, supply, demand, map-wide ratio and
+        the services left out; ``.notes`` say it in words; ``.summary()``,
+        ``.explain(code)`` and ``.plot()``.
 
     Raises
     ------
@@ -180,18 +459,17 @@ def accessibility(
     --------
     >>> smap = sm.datasets.bedfordshire()
     >>> acc = sm.accessibility(smap, need="early_help", capacity_unit="clients_per_year")
-    >>> acc.index.equals(smap.areas.index)
+    >>> acc.table.index.equals(smap.areas.index)
     True
     >>> acc.attrs["supply"]
     'capacity in clients_per_year of 7 active services meeting early_help'
     >>> # every place is shared out: demand x access adds up to the supply
-    >>> round(float((acc["demand"] * acc["access"]).sum()))
+    >>> round(float((acc.table["demand"] * acc.table["access"]).sum()))
     10150
-    >>> sm.accessibility(smap, need="early_help", method="nearest").columns.tolist()
-    ['service', 'cost', 'unit', 'remote_services', 'distance']
+    >>> near = sm.accessibility(smap, need="early_help", method="nearest")
+    >>> near.table.columns.equals(acc.table.columns)
+    True
     """
-    import pandas as pd
-
     if method not in METHODS:
         msg = f"method={method!r}: choose one of {', '.join(METHODS)}."
         raise ValueError(msg)
@@ -199,7 +477,6 @@ def accessibility(
     groups = as_terms(smap, "client_group", client_group, "client_group")
     column = need_column(smap, need)
     services = smap._services
-    areas = smap._areas
     keep = counted(smap, status=status) & lists_any(services["needs"], [need])
     if groups:
         keep &= served_groups(services, groups).any(axis=1)
@@ -209,10 +486,37 @@ def accessibility(
                              "demand": f"areas column {column!r} "
                                        f"(total {demand.sum():,.1f})",
                              "client_group": groups or None,
-                             "max_distance": max_distance, "max_minutes": max_minutes}
+                             "max_distance": max_distance, "max_minutes": max_minutes,
+                             "weights": weights}
+    notes: list[str] = []
     if method == "nearest":
-        return _nearest(smap, reach, keep, attrs)
+        table, shares = _nearest(smap, reach, keep, demand, attrs)
+        notes.append("method='nearest' leaves access, access_per_1000 and "
+                     "supply_in_reach empty; the FCA methods fill them.")
+    else:
+        table, shares = _floating(smap, reach, keep, demand, method, weights,
+                                  capacity_unit, status, attrs)
+        notes += _fca_notes(attrs)
+        notes.append(f"method={method!r} leaves {', '.join(_NEAREST)} empty; "
+                     "method='nearest' fills them.")
+    unreached = int(((table["services"] == 0) & (table["demand"] > 0)).sum())
+    if unreached:
+        zero = "" if method == "nearest" else "; their access is 0"
+        notes.insert(0, f"{plural(unreached, 'area')} with people in need "
+                        f"{'is' if unreached == 1 else 'are'} reached by no service "
+                        f"for {need}{zero}.")
+    table.attrs.update({k: v for k, v in attrs.items() if k != "weights"})
+    return AccessReport(table=table, attrs=attrs, notes=notes, _smap=smap,
+                        _shares=shares)
 
+
+def _floating(smap: ServiceMap, reach: ReachMatrix, keep: np.ndarray,
+              demand: np.ndarray, method: str, weights: Weights,
+              capacity_unit: str | None, status: Iterable[str],
+              attrs: dict[str, Any]) -> tuple[pd.DataFrame, _Shares]:
+    """Share each service's ratio of supply to demand out to the areas it reaches."""
+    services = smap._services
+    need = attrs["need"]
     supply, keep, excluded, unit = _supply(smap, keep, need, capacity_unit)
     cols = np.flatnonzero(keep)
     sub = reach.cost[:, cols].tocsc()
@@ -225,8 +529,6 @@ def accessibility(
     owner = np.repeat(np.arange(len(cols)), np.diff(sub.indptr))
     w, decay = _decay(method, weights, sub.data, limit[owner],
                       reach.unit.to_numpy()[cols])
-    from scipy import sparse
-
     weighted = sparse.csc_array((w, sub.indices, sub.indptr), shape=sub.shape)
     served = weighted.T @ demand                        # sum_i D_i W_ij per service
     s = supply[cols]
@@ -235,9 +537,8 @@ def accessibility(
     in_reach = weighted @ s
     reached = np.asarray((weighted > 0).sum(axis=1)).ravel()  # weight 0 is not reached
     no_demand = services.index[cols[served <= 0]]
-    out = pd.DataFrame({"access": access, "access_per_1000": access * 1000,
-                        "demand": demand, "supply_in_reach": in_reach,
-                        "services": reached.astype(np.int64)}, index=areas.index)
+    table = _table(smap, demand, reached, access=access, access_per_1000=access * 1000,
+                   supply_in_reach=in_reach)
     attrs.update({
         "supply": f"capacity in {unit} of {plural(len(cols), 'active service')} meeting "
                   f"{need}" if tuple(status) == ACTIVE else
@@ -246,8 +547,43 @@ def accessibility(
         "map_ratio": float(s.sum() / demand.sum()) if demand.sum() > 0 else np.nan,
         "unit": unit,
     })
-    out.attrs.update(attrs)
-    return out
+    shares = _Shares(cols, weighted.tocsr(), sub.tocsr(), reach.unit.to_numpy(
+        dtype=object)[cols], s, served, ratio)
+    return table, shares
+
+
+def _table(smap: ServiceMap, demand: np.ndarray, services: np.ndarray,
+           **filled: Any) -> pd.DataFrame:
+    """Build the report's table: every column of :data:`COLUMNS`, missing where not filled."""
+    n = len(demand)
+    data: dict[str, Any] = {}
+    for c in COLUMNS:
+        if c in filled:
+            data[c] = filled[c]
+        elif c in ("service", "unit"):
+            data[c] = pd.array([None] * n, dtype="str")
+        elif c == "remote_services":
+            data[c] = pd.array([None] * n, dtype="Int64")
+        else:
+            data[c] = np.full(n, np.nan)
+    data["demand"] = demand
+    data["services"] = services.astype(np.int64)
+    return pd.DataFrame(data, index=smap._areas.index)
+
+
+def _fca_notes(attrs: dict[str, Any]) -> list[str]:
+    """Say which services were left out of supply, and which serve no one."""
+    notes = []
+    excluded = attrs["excluded"]
+    if excluded:
+        shown = ", ".join(f"{s} ({why})" for s, why in list(excluded.items())[:5])
+        more = f" and {len(excluded) - 5} more" if len(excluded) > 5 else ""
+        notes.append(f"{plural(len(excluded), 'service')} meeting {attrs['need']} "
+                     f"left out of supply: {shown}{more}.")
+    if attrs["no_demand"]:
+        notes.append(f"No demand within the catchment of {', '.join(attrs['no_demand'])}"
+                     ": their capacity serves no one.")
+    return notes
 
 
 def _supply(smap: ServiceMap, keep: np.ndarray, need: str, capacity_unit: str | None
@@ -289,14 +625,9 @@ def _supply(smap: ServiceMap, keep: np.ndarray, need: str, capacity_unit: str | 
     return np.nan_to_num(capacity), keep, excluded, unit
 
 
-def _nearest(smap: ServiceMap, reach: Any, keep: np.ndarray,
-             attrs: dict[str, Any]) -> pd.DataFrame:
-    import pandas as pd
-    import shapely
-    from scipy.spatial import cKDTree
-
-    from servicemap.geography import area_points
-
+def _nearest(smap: ServiceMap, reach: ReachMatrix, keep: np.ndarray,
+             demand: np.ndarray, attrs: dict[str, Any]) -> tuple[pd.DataFrame, _Shares]:
+    """Find the nearest service reaching each area, and the nearest site of any."""
     areas, services, sites = smap._areas, smap._services, smap._sites
     journey = reach.unit.to_numpy() != "none"
     measured = set(reach.unit.to_numpy()[keep & journey])
@@ -331,7 +662,7 @@ def _nearest(smap: ServiceMap, reach: Any, keep: np.ndarray,
 
     geom = np.asarray(sites.geometry.values)
     located = ~(shapely.is_missing(geom) | shapely.is_empty(geom)) & sites["mode"].isin(
-        ("in_person", "outreach")).to_numpy()
+        TRAVEL_MODES).to_numpy()
     of_need = lists_any(sites["services"], ids[keep])
     points = geom[located & of_need]
     distance = np.full(n, np.nan)
@@ -339,10 +670,16 @@ def _nearest(smap: ServiceMap, reach: Any, keep: np.ndarray,
         x, y, _ = area_points(areas)
         tree = cKDTree(np.column_stack([shapely.get_x(points), shapely.get_y(points)]))
         distance, _ = tree.query(np.column_stack([x, y]))
-    out = pd.DataFrame({"service": service, "cost": best_cost, "unit": unit,
-                        "remote_services": np.diff(remote.indptr).astype(np.int64),
-                        "distance": distance}, index=areas.index)
+    counted = np.flatnonzero(keep)
+    pairs = reach.matrix[:, counted].tocsr()
+    table = _table(smap, demand, np.diff(pairs.indptr), service=service, cost=best_cost,
+                   unit=unit, remote_services=pd.array(np.diff(remote.indptr),
+                                                       dtype="Int64"),
+                   distance=distance)
     attrs.update({"supply": f"{plural(int(keep.sum()), 'service')} meeting "
                             f"{attrs['need']}", "decay": "none"})
-    out.attrs.update(attrs)
-    return out
+    missing = np.full(len(counted), np.nan)
+    shares = _Shares(counted, pairs, reach.cost[:, counted].tocsr(),
+                     reach.unit.to_numpy(dtype=object)[counted], missing, missing,
+                     missing)
+    return table, shares

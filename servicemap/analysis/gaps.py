@@ -48,13 +48,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
+from servicemap.analysis._explain import ALL, explain_gap
+from servicemap.analysis._report import Report, grouping, publish
 from servicemap.analysis._select import (
     ACTIVE,
-    area_partnerships,
     as_terms,
     as_tuple,
     counted,
@@ -64,30 +66,29 @@ from servicemap.analysis._select import (
     open_in_bands,
     served_groups,
 )
+from servicemap.analysis.accessibility import accessibility
+from servicemap.analysis.pathways import trace_pathways
 from servicemap.disclosure import DEFAULT_THRESHOLD
-from servicemap.disclosure import suppress as suppress_small
 from servicemap.errors import ServiceMapWarning, did_you_mean, plural
 from servicemap.geography import journey_reach, reach_matrix
+from servicemap.hours import HOUR_BANDS
+from servicemap.plotting import area_map
+from servicemap.servicemap import ServiceMap
 from servicemap.vocab import CLIENT_GROUP_AGES
 
-if TYPE_CHECKING:
-    import pandas as pd
+if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
     from matplotlib.axes import Axes
-
-    from servicemap.servicemap import ServiceMap
 
 __all__ = ["REASONS", "GapReport", "find_gaps"]
 
 #: Gap reasons, most fundamental first.
 REASONS = ("none", "unreachable", "ineligible", "client_group", "out_of_hours",
            "under_capacity", "pathway")
-#: The value of ``client_group`` or ``hour_band`` in a row that holds for all of them.
-ALL = "all"
 _RANK = {r: k for k, r in enumerate(REASONS)}
 
 
 @dataclass(frozen=True, repr=False)
-class GapReport:
+class GapReport(Report):
     """Where provision falls short, by area, need, client group and hour band.
 
     Attributes
@@ -107,15 +108,16 @@ class GapReport:
     attrs : dict
         What was assessed: needs, groups, bands, thresholds, capacity units and the
         access threshold per need, statuses.
-    notes : tuple of str
+    notes : list of str
         What was not assessed and why, and what was left out of capacity.
     """
 
     table: pd.DataFrame
     sensitivity: pd.DataFrame | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
     _smap: Any = field(default=None, compare=False)
+    row_noun: ClassVar[str] = "gap"
 
     def totals(self) -> pd.DataFrame:
         """Per need: all people in need, those in gap areas, those covered.
@@ -168,38 +170,19 @@ class GapReport:
         >>> gaps.summary("lad", suppress=None).columns.tolist()
         ['lad_name', 'areas', 'need_in_gaps', 'share_of_need']
         """
-        import pandas as pd
-
-        keys = list(as_tuple(by))
         rows = self.table[self.table["headline"]]
         total_need = float(self.attrs["totals"]["need_total"].sum())
         total = pd.DataFrame({"areas": [rows["code"].nunique()],
                               "need_in_gaps": [rows["severity"].sum()]},
                              index=pd.Index(["total"]))
-        labels: list[str] = []
-        if "partnership" in keys:
-            rows = rows.merge(area_partnerships(self._smap), left_on="code",
-                              right_index=True, how="left")
-            rows["partnership"] = rows["partnership"].fillna("(none)")
-        resolved = []
-        for k in keys:
-            if k in rows.columns:
-                resolved.append(k)
-            elif f"{k}_code" in rows.columns:
-                resolved.append(f"{k}_code")
-                if f"{k}_name" in rows.columns:
-                    labels.append(f"{k}_name")
-            else:
-                options = [c for c in rows.columns if c not in ("headline",)]
-                msg = (f"by={k!r}: choose reason, need, partnership, a parent level or "
-                       f"a column of the table ({', '.join(options)})."
-                       f"{did_you_mean(k, [*options, 'partnership'])}")
-                raise ValueError(msg)
+        rows, resolved, labels = grouping(
+            rows, by, smap=self._smap, hidden=("headline",),
+            choices="reason, need, partnership, a parent level or a column of the table")
         grouped = rows.groupby(resolved, observed=True, sort=True)
         out = grouped.agg(areas=("code", "nunique"), need_in_gaps=("severity", "sum"))
         for label in labels:
             out.insert(0, label, grouped[label].first())
-        if "reason" in resolved and len(resolved) == 1:
+        if resolved == ["reason"]:
             out = out.reindex([r for r in REASONS if r in out.index])
         if len(resolved) > 1:
             total.index = pd.MultiIndex.from_tuples([("total",) + ("",) * (
@@ -209,27 +192,16 @@ class GapReport:
         for label in labels:
             out[label] = out[label].astype("str").where(out[label].notna(), "")
         out["share_of_need"] = out["need_in_gaps"] / total_need if total_need else np.nan
-        if suppress:
-            # with two or more keys, the subtotals by each are protected too
-            margins = resolved if len(resolved) > 1 else None
-            body = suppress_small(out.iloc[:-1].reset_index(), ["need_in_gaps"],
-                                  threshold=suppress, margins=margins)
-            sums = dict(body.attrs["subtotals"]["need_in_gaps"])
-            body.attrs.clear()
-            tail = out.iloc[-1:].copy()
-            tail["need_in_gaps"] = pd.array([sums.pop("total")], dtype="Int64")
-            out = pd.concat([body.set_index(resolved), tail])
-            out.attrs["subtotals"] = sums
-            out["share_of_need"] = out["share_of_need"].where(out["need_in_gaps"].notna())
-        return out
+        return publish(out, ["need_in_gaps"], resolved, suppress=suppress,
+                       shares={"share_of_need": "need_in_gaps"})
 
-    def explain(self, i: int, n: int = 5) -> pd.DataFrame:
-        """Which services came closest to filling gap ``i``, and why each did not count.
+    def explain(self, key: int, n: int = 5) -> pd.DataFrame:
+        """Which services came closest to filling a gap, and why each did not count.
 
         Parameters
         ----------
-        i : int
-            A row label of :attr:`table`.
+        key : int
+            A label of :attr:`table`'s index (the gap's number, 0 the most severe).
         n : int, default 5
             How many services to show, nearest first.
 
@@ -238,9 +210,14 @@ class GapReport:
         pandas.DataFrame
             Indexed by service: ``name``, ``cost`` and ``unit`` from the area (the
             straight line to its nearest site, its travel time, or ``none`` for
-            outreach, phone and online reach), and ``why``: too far by how much,
-            footprint, client group or ages, closed then, or capacity shared thin.
-            ``attrs["headline"]`` says what the gap is in a sentence.
+            outreach, phone and online reach), ``counts`` and ``why``: too far by how
+            much, footprint, client group or ages, closed then, or capacity shared
+            thin. ``attrs["headline"]`` says what the gap is in a sentence.
+
+        Raises
+        ------
+        KeyError
+            If ``key`` is not a label of :attr:`table`'s index.
 
         Examples
         --------
@@ -249,15 +226,10 @@ class GapReport:
         >>> why.columns.tolist()
         ['name', 'cost', 'unit', 'counts', 'why']
         """
-        from servicemap.analysis._explain import explain_gap
+        return explain_gap(self, self.table.loc[self._check_key(key)], n)
 
-        if i not in self.table.index:
-            msg = (f"no gap {i!r}: give a row label of .table (0 to "
-                   f"{len(self.table) - 1}).")
-            raise KeyError(msg)
-        return explain_gap(self, self.table.loc[i], n)
-
-    def plot(self, ax: Axes | None = None, *, need: str | None = None) -> Axes:
+    def plot(self, ax: Axes | None = None, *, need: str | None = None,
+             **kwargs: Any) -> Axes:
         """Map people in need in gaps per area, hatched by the most fundamental reason.
 
         Parameters
@@ -267,6 +239,8 @@ class GapReport:
         need : str, optional
             One need; by default all needs in the report (people with two needs
             count once for each).
+        **kwargs
+            Passed to :func:`servicemap.plotting.area_map` (``title``, ``cmap``...).
 
         Returns
         -------
@@ -280,10 +254,6 @@ class GapReport:
         >>> ax.get_title()
         'People with a drug need in gaps, by reason'
         """
-        import pandas as pd
-
-        from servicemap.plotting import area_map
-
         rows = self.table[self.table["headline"]]
         needs = self.attrs["need"]
         if need is not None:
@@ -292,7 +262,7 @@ class GapReport:
                        f"{did_you_mean(need, list(needs))}")
                 raise ValueError(msg)
             rows = rows[rows["need"] == need]
-        areas = self._smap._areas
+        areas = self.areas
         severity = rows.groupby("code")["severity"].sum().reindex(areas.index)
         rank = rows["reason"].map(_RANK)
         first = rows.assign(rank=rank).sort_values("rank").drop_duplicates("code")
@@ -303,9 +273,10 @@ class GapReport:
         title = (f"People with a{'n' if (label or 'a')[0] in 'aeiou' else ''} "
                  f"{label} need in gaps, by reason" if label else
                  "People in need in gaps (all needs), by reason")
-        return area_map(areas, severity, ax=ax, title=title,
-                        label="people in need in gaps", missing_label="no gap",
-                        hatch=pd.Series(reason, index=areas.index))
+        kwargs = {"title": title, "label": "people in need in gaps",
+                  "missing_label": "no gap", **kwargs}
+        return area_map(areas, severity, ax=ax,
+                        hatch=pd.Series(reason, index=areas.index), **kwargs)
 
     def __repr__(self) -> str:
         t = self.attrs.get("totals")
@@ -335,8 +306,6 @@ def _capacity(smap: ServiceMap, need: str, keep: np.ndarray, unit: str | None,
               reach_kw: dict[str, Any], share: float,
               minimum: float | None, notes: list[str]) -> tuple[Any, Any, Any]:
     """Each area's 2SFCA access for a need, the threshold, and the unit used."""
-    from servicemap.analysis.accessibility import accessibility
-
     services = smap._services
     units = services["capacity_unit"].to_numpy(dtype=object)[keep]
     given = services["capacity"].notna().to_numpy()[keep]
@@ -359,7 +328,7 @@ def _capacity(smap: ServiceMap, need: str, keep: np.ndarray, unit: str | None,
         notes.append(f"{need}: capacity judged in {unit}; "
                      f"{plural(len(left_out), 'service')} left out of it: {shown}{more}.")
     limit = minimum if minimum is not None else share * acc.attrs["map_ratio"]
-    return acc["access"].to_numpy(), float(limit), unit
+    return acc.table["access"].to_numpy(), float(limit), unit
 
 
 def _scope(keep: np.ndarray, member_all: np.ndarray,
@@ -459,8 +428,6 @@ def _pathway_rows(smap: ServiceMap, need: str, entries: tuple[str, ...],
     some service for the need takes (``reaching`` > 0) can be pathway gaps:
     elsewhere a more fundamental reason holds.
     """
-    from servicemap.analysis.pathways import trace_pathways
-
     rows = dict(rows)
     rows["entry"] = np.full(len(rows["area"]), None, dtype=object)
     open_to = (reaching > 0) & (demand > 0)
@@ -475,7 +442,8 @@ def _pathway_rows(smap: ServiceMap, need: str, entries: tuple[str, ...],
 
     for entry in entries:
         lost = {}
-        for group in groups or [None]:
+        traced: list[str | None] = list(groups) or [None]
+        for group in traced:
             routes = trace_pathways(smap, entry=entry, need=need, client_group=group,
                                     status=status, **reach_kw)
             lost[group] = (routes.table["status"] == "no_route").to_numpy()
@@ -495,10 +463,6 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
             entries: tuple[str, ...] = (), status: tuple[str, ...] = ACTIVE,
             ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, _Need]]:
     """Classify every area for every need at one threshold."""
-    import pandas as pd
-
-    from servicemap.hours import HOUR_BANDS
-
     services = smap._services
     elig = reach_matrix(smap, **reach_kw).matrix
     phys = journey_reach(smap, **reach_kw).matrix
@@ -520,8 +484,8 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
         access, limit, unit = (_capacity(smap, need, keep, unit, reach_kw,
                                          capacity_share, minimum, notes)
                                if len(cols) else (None, None, None))
-        member = member_all[np.ix_(cols, g_pos)]
-        open_ = open_all[np.ix_(cols, b_pos)]
+        member = member_all[np.ix_(cols, np.asarray(g_pos, dtype=np.int64))]
+        open_ = open_all[np.ix_(cols, np.asarray(b_pos, dtype=np.int64))]
         groups = [all_groups[k] for k in g_pos]
         bands = [all_bands[k] for k in b_pos]
         rows, covered = _classify(need, demand, cols, elig, phys, no_journey[cols],
@@ -622,7 +586,7 @@ def find_gaps(
     Returns
     -------
     GapReport
-        ``.table``, ``.summary()``, ``.totals()``, ``.explain(i)``, ``.plot()``,
+        ``.table``, ``.summary()``, ``.totals()``, ``.explain(key)``, ``.plot()``,
         ``.sensitivity`` and ``.notes``.
 
     Raises
@@ -641,8 +605,6 @@ def find_gaps(
     >>> bool(s.loc[(8_000, "drug")] >= s.loc[(12_000, "drug")])  # wider reach, fewer
     True
     """
-    import pandas as pd
-
     if unknown_hours not in ("open", "closed"):
         msg = f"unknown_hours={unknown_hours!r}: choose 'open' or 'closed'."
         raise ValueError(msg)
@@ -707,7 +669,7 @@ def find_gaps(
              "totals": totals, "context": context}
     table.attrs.update({k: v for k, v in attrs.items() if k not in ("totals", "context")})
     return GapReport(table=table, sensitivity=sensitivity, attrs=attrs,
-                     notes=tuple(notes), _smap=smap)
+                     notes=list(notes), _smap=smap)
 
 
 def _severity(smap: ServiceMap, long: pd.DataFrame) -> np.ndarray:
@@ -722,8 +684,6 @@ def _severity(smap: ServiceMap, long: pd.DataFrame) -> np.ndarray:
 
 def _headline(long: pd.DataFrame) -> pd.DataFrame:
     """Keep each (area, need)'s most fundamental row."""
-    import pandas as pd
-
     rank = long["reason"].map(_RANK).to_numpy()
     need = pd.factorize(long["need"])[0]
     order = np.lexsort((rank, need, long["area"].to_numpy()))
@@ -735,8 +695,6 @@ def _headline(long: pd.DataFrame) -> pd.DataFrame:
 
 def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
     """Build the ranked gap table with the areas' names, parents, IMD and people."""
-    import pandas as pd
-
     areas = smap._areas
     severity = _severity(smap, long)
     long = long.assign(severity=severity, rank=long["reason"].map(_RANK))
@@ -782,7 +740,5 @@ def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
 
 def _take(values: Any, positions: np.ndarray) -> pd.Categorical:
     """Area attributes for each row, as a categorical (one string per area)."""
-    import pandas as pd
-
     codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=True)
     return pd.Categorical.from_codes(codes[positions], categories=uniques)
