@@ -203,7 +203,7 @@ def test_every_trigger_is_neutralised_when_written(tmp_path, areas):
 
 
 def test_tab_and_carriage_return_are_neutralised_too():
-    from servicemap.io.workbook import _protect
+    from servicemap.io.workbook.write import _protect
 
     assert [_protect(t) for t in ["\tx", "\rx", "'x", "x", ("=a", "b")]] == [
         "'\tx", "'\rx", "''x", "x", "'=a; b"]
