@@ -22,15 +22,12 @@ from pydantic import ValidationError
 from servicemap.crs import WORKING_CRS, lonlat_to_working, to_working_crs
 from servicemap.errors import InputError, Problem, did_you_mean
 from servicemap.model import Area, Record, Service, Site, problems_from_validation_error
+from servicemap.schema import CATCHMENT_COLUMNS, LIST_KINDS, TABLES
 from servicemap.vocab import Vocabulary
 
-CATCHMENT_COLUMNS = ["footprint", "reach", "max_distance", "max_minutes"]
-SITE_COLUMNS = ["name", "services", "mode", "postcode", "source", "illustrative", "notes"]
-_LIST_COLUMNS = {"commissioners", "needs", "interventions", "client_groups",
-                 "funding_sources", "footprint", "services", "members"}
-_NUMBER_COLUMNS = {"capacity", "annual_cost", "max_distance", "max_minutes", "wait_days",
-                   "volume_per_year"}
-_AGE_COLUMNS = {"min_age", "max_age"}
+SITE_COLUMNS = TABLES["sites"].names
+#: The kind of each column of the record tables (a name has one kind in every table).
+_KINDS = {c.name: c.kind for table in TABLES.values() for c in table.columns}
 _CENTROID_COLUMNS = ("centroid_easting", "centroid_northing")
 
 
@@ -150,15 +147,16 @@ def _frame(records: Sequence[Record], columns: list[str]) -> pd.DataFrame:
         {c: pd.Series(dtype=object) for c in ["id", *columns]})
     df = df.set_index("id")
     for col in columns:
-        if col in _LIST_COLUMNS:
+        kind = _KINDS.get(col)
+        if kind in LIST_KINDS:
             df[col] = pd.Series([tuple(v) for v in df[col]], index=df.index, dtype=object)
-        elif col in _NUMBER_COLUMNS:
+        elif kind == "number":
             df[col] = pd.to_numeric(df[col]).astype("float64")
-        elif col in _AGE_COLUMNS:
+        elif kind == "whole":
             df[col] = df[col].astype("Int64")
-        elif col in {"illustrative"}:
+        elif col == "illustrative":
             df[col] = df[col].astype(bool)
-        elif col == "information_sharing_agreement":
+        elif kind == "yes_no":  # yes, no or unknown
             df[col] = df[col].astype("boolean")
         else:
             df[col] = df[col].astype(object).where(df[col].notna(), None)
@@ -275,8 +273,10 @@ def _check_area_frame(
 
 
 def _site_frame(
-    records: list[Site], notes: list[Problem], row_labels: Sequence[Any] | None,
+    built: Sequence[Record], notes: list[Problem], row_labels: Sequence[Any] | None,
 ) -> gpd.GeoDataFrame:
+    """Return the sites' frame with their points; lon/lat converted, with a note each."""
+    records = [r for r in built if isinstance(r, Site)]
     df = _frame(records, SITE_COLUMNS)
     n = len(records)
     x = np.full(n, np.nan)

@@ -130,7 +130,7 @@ def demo(
 DEMO_ACCESS = {"drug": "places", "alcohol": "places", "early_help": "clients_per_year"}
 
 
-def _analyses(smap):  # noqa: ANN001, ANN202
+def _analyses(smap):
     """Coverage and accessibility for the demo, with any warnings turned into notes."""
     import warnings
 
@@ -176,7 +176,7 @@ DEMO_ROUTES = {"police_vulnerable_persons": ("adults",),
 DEMO_TREATMENT = ("opioid_substitution", "detox_inpatient", "residential_rehab")
 
 
-def _routes(smap):  # noqa: ANN001, ANN202
+def _routes(smap):
     import servicemap as sm
 
     return {entry: sm.trace_pathways(smap, entry=entry, need="drug",
@@ -185,7 +185,7 @@ def _routes(smap):  # noqa: ANN001, ANN202
             for entry, groups in DEMO_ROUTES.items()}
 
 
-def _show_routes(routes):  # noqa: ANN001, ANN202
+def _show_routes(routes):
     import pandas as pd
 
     from servicemap.disclosure import suppress
@@ -231,7 +231,7 @@ def _show_routes(routes):  # noqa: ANN001, ANN202
                "bottleneck = more referrals a year than it can take a year.")
 
 
-def _write_routes(routes, output: Path) -> list[str]:  # noqa: ANN001
+def _write_routes(routes, output: Path) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -273,7 +273,7 @@ def _write_routes(routes, output: Path) -> list[str]:  # noqa: ANN001
     return written
 
 
-def _gaps_and_overlaps(smap):  # noqa: ANN001, ANN202
+def _gaps_and_overlaps(smap):
     import servicemap as sm
 
     gaps = sm.find_gaps(smap)
@@ -283,13 +283,13 @@ def _gaps_and_overlaps(smap):  # noqa: ANN001, ANN202
     return gaps, overlaps
 
 
-def _gap_tables(gaps):  # noqa: ANN001, ANN202
+def _gap_tables(gaps):
     """Return the published gap tables: by need and reason, and the largest gaps."""
     import pandas as pd
 
     from servicemap.disclosure import suppress
 
-    def cells(frame):  # noqa: ANN001, ANN202 - the body of a summary, its total dropped
+    def cells(frame):
         return frame["need_in_gaps"].iloc[:-1]
 
     raw = cells(gaps.summary(["need", "reason"], suppress=None)).unstack("reason")
@@ -310,7 +310,7 @@ def _gap_tables(gaps):  # noqa: ANN001, ANN202
     return wide, top
 
 
-def _show_gaps(gaps):  # noqa: ANN001, ANN202
+def _show_gaps(gaps):
     import pandas as pd
 
     wide, top = _gap_tables(gaps)
@@ -331,7 +331,7 @@ def _show_gaps(gaps):  # noqa: ANN001, ANN202
         typer.echo("  note: " + note)
 
 
-def _show_overlaps(overlaps):  # noqa: ANN001, ANN202
+def _show_overlaps(overlaps):
     import pandas as pd
 
     from servicemap.disclosure import suppress
@@ -352,7 +352,7 @@ def _show_overlaps(overlaps):  # noqa: ANN001, ANN202
                f"median {dup.median():.0f}, highest {dup.max():.0f}.")
 
 
-def _write_gaps_and_overlaps(gaps, overlaps, output: Path) -> list[str]:  # noqa: ANN001
+def _write_gaps_and_overlaps(gaps, overlaps, output: Path) -> list[str]:
     import pandas as pd
 
     from servicemap.disclosure import suppress
@@ -380,7 +380,7 @@ def _write_gaps_and_overlaps(gaps, overlaps, output: Path) -> list[str]:  # noqa
     return written
 
 
-def _coverage_table(smap):  # noqa: ANN001, ANN202
+def _coverage_table(smap):
     import servicemap as sm
 
     cov = sm.coverage(smap, by=("need", "hour_band"), need=list(smap.need_columns))
@@ -389,7 +389,7 @@ def _coverage_table(smap):  # noqa: ANN001, ANN202
             + grouped.min().astype(str) + ")").unstack("hour_band")
 
 
-def _access_table(smap, access):  # noqa: ANN001, ANN202
+def _access_table(smap, access):
     import pandas as pd
 
     lad = smap.areas["lad_name"] if "lad_name" in smap.areas else smap.areas["lad_code"]
@@ -405,7 +405,7 @@ def _access_table(smap, access):  # noqa: ANN001, ANN202
     return pd.DataFrame(out).rename_axis(None)
 
 
-def _write_analyses(cov, access, output: Path) -> list[str]:  # noqa: ANN001
+def _write_analyses(cov, access, output: Path) -> list[str]:
     from servicemap.io.exports import write_csv
 
     written = [write_csv(cov.table.reset_index(), output / "coverage.csv",
@@ -416,7 +416,7 @@ def _write_analyses(cov, access, output: Path) -> list[str]:  # noqa: ANN001
     return written
 
 
-def _write_demo(smap, summary, report, output: Path) -> list[str]:  # noqa: ANN001
+def _write_demo(smap, summary, report, output: Path) -> list[str]:
     """Write the demo's files and return their names."""
     import pandas as pd
 
@@ -527,7 +527,7 @@ def validate(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _problem_table(report, path: Path) -> str:  # noqa: ANN001
+def _problem_table(report, path: Path) -> str:
     """Lay the problems out as a plain-text table, one line each."""
     head = ("severity", "sheet", "row", "column", "value", "message")
     rows = []

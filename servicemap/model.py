@@ -150,8 +150,8 @@ class Record(BaseModel):
 
     #: The name of the table or sheet these records come from.
     table: ClassVar[str] = "records"
-    #: Fields that hold a term of the vocabulary, and which category.
-    vocabulary_fields: ClassVar[dict[str, str]] = {}
+    #: Fields that hold ids of other tables' records, and which tables.
+    references: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     illustrative: bool = Field(
         default=False, description="True for a record made up to illustrate, not real.")
@@ -210,7 +210,7 @@ class Record(BaseModel):
         return [*own, "illustrative", "notes"]
 
 
-def _vocab_list(category: str):  # noqa: ANN202
+def _vocab_list(category: str):
     def check(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         vocab = _context_vocabulary(info)
         for v in value:
@@ -226,12 +226,14 @@ def _vocab_list(category: str):  # noqa: ANN202
             raise PydanticCustomError(
                 "duplicate", f"names {', '.join(map(repr, dupes))} twice. Name each once.")
         return terms
+    check.vocabulary_category = category  # type: ignore[attr-defined]  # read by schema
     return check
 
 
-def _vocab_one(category: str):  # noqa: ANN202
+def _vocab_one(category: str):
     def check(value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else _vocab_term(category, value, info)
+    check.vocabulary_category = category  # type: ignore[attr-defined]  # read by schema
     return check
 
 
@@ -285,6 +287,8 @@ class Partnership(Record):
     """
 
     table: ClassVar[str] = "partnerships"
+    references: ClassVar[dict[str, tuple[str, ...]]] = {
+        "members": ("organisations",), "footprint": ("areas",)}
     id: Id
     name: Annotated[str, Field(min_length=1)]
     kind: str = "other"
@@ -324,6 +328,7 @@ class Catchment(Record):
     """
 
     table: ClassVar[str] = "catchments"
+    references: ClassVar[dict[str, tuple[str, ...]]] = {"footprint": ("areas",)}
     footprint: IdList = ()
     reach: OptionalText = None
     max_distance: OptionalNumber = Field(default=None, gt=0)
@@ -414,10 +419,8 @@ class Service(Record):
     """
 
     table: ClassVar[str] = "services"
-    vocabulary_fields: ClassVar[dict[str, str]] = {
-        "needs": "need", "interventions": "intervention", "client_groups": "client_group",
-        "capacity_unit": "capacity_unit", "visit_frequency": "visit_frequency",
-        "status": "service_status",
+    references: ClassVar[dict[str, tuple[str, ...]]] = {
+        "provider": ("organisations",), "commissioners": ("organisations", "partnerships"),
     }
     id: Id
     name: Annotated[str, Field(min_length=1)]
@@ -512,6 +515,9 @@ class Site(Record):
     """
 
     table: ClassVar[str] = "sites"
+    references: ClassVar[dict[str, tuple[str, ...]]] = {"services": ("services",)}
+    #: Fields that place the site; a map holds them as its point geometry.
+    location_fields: ClassVar[tuple[str, ...]] = ("easting", "northing", "lon", "lat")
     id: Id
     name: Annotated[str, Field(min_length=1)]
     services: IdList = Field(min_length=1)
@@ -602,6 +608,8 @@ class Pathway(Record):
     """
 
     table: ClassVar[str] = "pathways"
+    references: ClassVar[dict[str, tuple[str, ...]]] = {
+        "from_service": ("services",), "to_service": ("services",)}
     id: Id
     from_service: OptionalText = None
     from_entry: OptionalText = None

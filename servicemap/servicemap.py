@@ -33,8 +33,13 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
+import pandas as pd
+
+from servicemap._checks import cross_record_problems
 from servicemap._frames import (
     _as_records,
     _check_area_frame,
@@ -63,13 +68,8 @@ from servicemap.model import (
     Service,
     Site,
 )
+from servicemap.schema import CATCHMENT_COLUMNS, TABLES
 from servicemap.vocab import VOCABULARY, Vocabulary
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    import geopandas as gpd
-    import pandas as pd
 
 __all__ = [
     "PATHWAY_COLUMNS",
@@ -79,30 +79,16 @@ __all__ = [
     "ValidationReport",
 ]
 
-CATCHMENT_COLUMNS = ["footprint", "reach", "max_distance", "max_minutes"]
-SERVICE_COLUMNS = [
-    "name", "provider", "commissioners", "needs", "interventions", "client_groups",
-    "min_age", "max_age", "hours", "capacity", "capacity_unit", "annual_cost",
-    "funding_sources", "visit_frequency", "status", *CATCHMENT_COLUMNS,
-    "illustrative", "notes",
-]
-SITE_COLUMNS = ["name", "services", "mode", "postcode", "source", "illustrative", "notes"]
-PATHWAY_COLUMNS = [
-    "from_service", "from_entry", "to_service", "kind", "consent_basis",
-    "information_sharing_agreement", "wait_days", "volume_per_year", "illustrative",
-    "notes",
-]
-ORGANISATION_COLUMNS = ["name", "kind", "illustrative", "notes"]
-PARTNERSHIP_COLUMNS = ["name", "kind", "members", "footprint", "illustrative", "notes"]
-_TABLE_COLUMNS = {
-    "services": SERVICE_COLUMNS, "sites": SITE_COLUMNS, "pathways": PATHWAY_COLUMNS,
-    "organisations": ORGANISATION_COLUMNS, "partnerships": PARTNERSHIP_COLUMNS,
-}
-_LIST_COLUMNS = {"commissioners", "needs", "interventions", "client_groups",
-                 "funding_sources", "footprint", "services", "members"}
-_NUMBER_COLUMNS = {"capacity", "annual_cost", "max_distance", "max_minutes", "wait_days",
-                   "volume_per_year"}
-_AGE_COLUMNS = {"min_age", "max_age"}
+#: The columns of each table besides its ``id`` index, from :mod:`servicemap.schema`.
+_TABLE_COLUMNS = {name: table.names for name, table in TABLES.items()}
+SERVICE_COLUMNS = _TABLE_COLUMNS["services"]
+SITE_COLUMNS = _TABLE_COLUMNS["sites"]
+PATHWAY_COLUMNS = _TABLE_COLUMNS["pathways"]
+ORGANISATION_COLUMNS = _TABLE_COLUMNS["organisations"]
+PARTNERSHIP_COLUMNS = _TABLE_COLUMNS["partnerships"]
+_LIST_COLUMNS = {c for t in TABLES.values() for c in t.list_columns}
+_NUMBER_COLUMNS = {c for t in TABLES.values() for c in t.of_kind("number")}
+_AGE_COLUMNS = {c for t in TABLES.values() for c in t.of_kind("whole")}
 _CENTROID_COLUMNS = ("centroid_easting", "centroid_northing")
 
 
@@ -620,7 +606,6 @@ class ServiceMap:
         True
         """
         if "validation" not in self._cache:
-            from servicemap._checks import cross_record_problems
 
             problems = cross_record_problems(self)
             self._cache["validation"] = ValidationReport(
@@ -640,8 +625,6 @@ class ServiceMap:
         >>> s["lut-adult-hub"]
         ('lut-dap',)
         """
-        import pandas as pd
-
         known = set(self._partnerships.index)
         return pd.Series(
             [tuple(c for c in cs if c in known) for cs in self._services["commissioners"]],
@@ -668,8 +651,6 @@ class ServiceMap:
         >>> int(s["areas"].loc["total", "areas"])
         381
         """
-        import pandas as pd
-
         areas = pd.DataFrame(self._areas.drop(columns=self._areas.geometry.name))
         levels = self.parent_levels
         numeric = [c for c in ["population", *self.need_columns.values()] if c in areas]

@@ -31,10 +31,8 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
 
 __all__ = ["SHEETS", "Column", "Sheet", "readme_frame", "sheet"]
 
@@ -379,8 +377,6 @@ def readme_frame() -> pd.DataFrame:
     >>> df.loc[(df.sheet == "Services") & (df.column == "needs"), "example"].item()
     'drug; alcohol'
     """
-    import pandas as pd
-
     rows = [{"sheet": s.name, "column": c.name, "required": "yes" if c.required else "",
              "holds": c.describe_kind(), "description": c.doc, "example": c.example}
             for s in SHEETS for c in s.columns]

@@ -26,7 +26,7 @@ from servicemap.io.workbook._raw import (
     key,
     sheet_word,
 )
-from servicemap.servicemap import CATCHMENT_COLUMNS
+from servicemap.schema import CATCHMENT_COLUMNS
 
 __all__ = ["failed_rows", "ordered", "place", "placed_problems"]
 
