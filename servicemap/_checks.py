@@ -1,16 +1,20 @@
 """Checks across the records of a map, behind :meth:`ServiceMap.validate`.
 
 Each check returns :class:`~servicemap.errors.Problem` records and changes nothing.
+Every problem carries a code of :data:`~servicemap.errors.PROBLEM_CODES`, and where it
+points at another table, that table and id (``ref_table``, ``ref_id``).
 Checks whose cost grows with areas or sites use spatial indexes and arrays.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from servicemap.errors import Problem, did_you_mean, plural
 from servicemap.vocab import CLIENT_GROUP_AGES as _GROUP_AGES
@@ -42,11 +46,23 @@ def cross_record_problems(smap: ServiceMap) -> list[Problem]:
             for p in problems]
 
 
+def missing_reference_message(value: str, target: str, known: Iterable[str]) -> str:
+    """Say that ``value`` is not in table ``target``, with the closest of ``known``.
+
+    Examples
+    --------
+    >>> missing_reference_message("HUBB", "services", ["HUB", "OUT"])
+    "is not in table 'services'. Did you mean 'HUB'? Add it to 'services' or correct the id."
+    """
+    return (f"is not in table '{target}'.{did_you_mean(value, known)} "
+            f"Add it to '{target}' or correct the id.")
+
+
 def _missing_ref(table: str, row: str, field: str, value: str, target: str,
                  known: set[str]) -> Problem:
     return Problem(table, row, field, value,
-                   f"is not in table '{target}'.{did_you_mean(value, known)} "
-                   f"Add it to '{target}' or correct the id.", id=row)
+                   missing_reference_message(value, target, known), id=row,
+                   code="unknown_reference", ref_table=target, ref_id=value)
 
 
 def _references(smap: ServiceMap) -> list[Problem]:
@@ -66,7 +82,8 @@ def _references(smap: ServiceMap) -> list[Problem]:
                     "services", sid, "commissioners", c,
                     "is neither in table 'organisations' nor in 'partnerships'."
                     f"{did_you_mean(c, orgs | partnerships)} Add it or correct the id.",
-                    id=sid))
+                    id=sid, code="unknown_reference", ref_table="organisations",
+                    ref_id=c))
     for pid, members in smap._partnerships["members"].items():
         for m in members:
             if m not in orgs:
@@ -76,7 +93,7 @@ def _references(smap: ServiceMap) -> list[Problem]:
             out.append(Problem("partnerships", pid, "members", None,
                                "is empty: a partnership without members cannot be "
                                "compared or merged. List its organisations.",
-                               severity="warning", id=pid))
+                               severity="warning", id=pid, code="missing_value"))
     for site_id, site_services in smap._sites["services"].items():
         for s in site_services:
             if s not in services:
@@ -99,7 +116,8 @@ def _footprints(smap: ServiceMap) -> list[Problem]:
                     out.append(Problem(
                         table, rid, "footprint", code,
                         f"is not an area or a parent area of this map.{did_you_mean(code, alike)} "
-                        f"A footprint names {levels}.", id=rid))
+                        f"A footprint names {levels}.", id=rid,
+                        code="unknown_reference", ref_table="areas", ref_id=code))
     return out
 
 
@@ -121,25 +139,27 @@ def _service_sites(smap: ServiceMap) -> list[Problem]:
                 "services", sid, "reach", reach,
                 "is by minutes, but the map has no travel-time table. Pass "
                 "travel_times= (columns area, site, minutes) to ServiceMap.from_frames, "
-                "or give max_distance instead.", id=sid))
+                "or give max_distance instead.", id=sid, code="no_travel_times",
+                ref_table="travel_times"))
         elif reach == "minutes" and sid not in timed:
             out.append(Problem(
                 "services", sid, "reach", reach,
                 "is by minutes, but none of this service's sites is in the travel-time "
                 "table, so it reaches no area. Add its sites' travel times.",
-                severity="warning", id=sid))
+                severity="warning", id=sid, code="no_travel_times",
+                ref_table="travel_times"))
         if sid not in has_site:
             out.append(Problem(
                 "services", sid, "reach", reach,
                 "needs a site to measure from, but no site in table 'sites' lists this "
                 "service. Add a site, or set reach to 'none' for an outreach, phone or "
-                "online service.", id=sid))
+                "online service.", id=sid, code="no_site", ref_table="sites"))
         elif sid not in has_located:
             out.append(Problem(
                 "services", sid, "reach", reach,
                 "needs a located in-person or outreach site, but every site of this "
                 "service is phone or online. Give a site with easting and northing, or "
-                "set reach to 'none'.", id=sid))
+                "set reach to 'none'.", id=sid, code="no_site", ref_table="sites"))
     return out
 
 
@@ -168,13 +188,15 @@ def _sites_outside(smap: ServiceMap) -> list[Problem]:
                 "sites", site_id, "location", None,
                 f"{at} is {d / 1000:,.0f} km from the nearest area, too far to serve it. "
                 "Check the coordinates: a digit missing, easting and northing swapped, or "
-                "lon and lat in the wrong columns?", id=site_id))
+                "lon and lat in the wrong columns?", id=site_id, code="outside_areas",
+                ref_table="areas"))
         else:
             out.append(Problem(
                 "sites", site_id, "location", None,
                 f"{at} is outside every area of the map ({d / 1000:,.1f} km from the "
                 "nearest). It still serves areas within reach; if it should be inside, "
-                "check its coordinates.", severity="warning", id=site_id))
+                "check its coordinates.", severity="warning", id=site_id,
+                code="outside_areas", ref_table="areas"))
     return out
 
 
@@ -193,12 +215,14 @@ def _pathways(smap: ServiceMap) -> list[Problem]:
             out.append(Problem("pathways", pid, "to_service", target,
                                "is also the service referring: the route loops on "
                                "itself. Correct from_service or to_service.",
-                               severity="warning", id=pid))
+                               severity="warning", id=pid, code="self_reference",
+                               ref_table="services", ref_id=target))
         if target in services and status[target] in {"paused", "decommissioned"}:
             out.append(Problem("pathways", pid, "to_service", target,
                                f"is {status[target]}, so this route leads nowhere now. "
                                "Point it at a running service or remove it.",
-                               severity="warning", id=pid))
+                               severity="warning", id=pid, code="inactive_target",
+                               ref_table="services", ref_id=target))
     if len(pw):
         source = pw["from_service"].fillna(pw["from_entry"])
         key = list(zip(source, pw["to_service"], pw["kind"], strict=True))
@@ -208,7 +232,8 @@ def _pathways(smap: ServiceMap) -> list[Problem]:
                 out.append(Problem("pathways", pid, "to_service", k[1],
                                    f"repeats pathway {seen[k]!r} (same source, target "
                                    "and kind). Merge the two rows.",
-                                   severity="warning", id=pid))
+                                   severity="warning", id=pid, code="duplicate_row",
+                                   ref_table="pathways", ref_id=seen[k]))
             else:
                 seen[k] = pid
     return out
@@ -232,7 +257,8 @@ def _ages(smap: ServiceMap) -> list[Problem]:
                     "services", sid, "client_groups", g,
                     f"is aged about {span}, outside the service's ages "
                     f"{lo if lo is not None else 0}-{hi if hi is not None else ''}. "
-                    "Correct the ages or the client group.", severity="warning", id=sid))
+                    "Correct the ages or the client group.", severity="warning", id=sid,
+                    code="age_mismatch"))
     return out
 
 
@@ -252,7 +278,7 @@ def _areas(smap: ServiceMap) -> list[Problem]:
             "areas", None, "code", None,
             f"{plural(len(not_gss), 'code is', 'codes are')} not in the ONS/NRS GSS form "
             f"(such as E01017453): {_examples(not_gss.index)}. They work, but cannot be "
-            "joined to official statistics.", severity="warning"))
+            "joined to official statistics.", severity="warning", code="not_gss"))
     for level in smap.parent_levels:
         missing = areas.index[areas[f"{level}_code"].isna()]
         if len(missing):
@@ -260,10 +286,8 @@ def _areas(smap: ServiceMap) -> list[Problem]:
                 "areas", None, f"{level}_code", None,
                 f"is empty for {plural(len(missing), 'area')} ({_examples(missing)}); they belong "
                 f"to no {level} and footprints naming a {level} leave them out.",
-                severity="warning"))
+                severity="warning", code="missing_parent"))
     if "centroid_easting" in areas:
-        import shapely
-
         given = areas["centroid_easting"].notna().to_numpy()
         away = np.zeros(len(areas))
         points = shapely.points(areas["centroid_easting"].to_numpy()[given],
@@ -277,12 +301,13 @@ def _areas(smap: ServiceMap) -> list[Problem]:
                 f"{plural(len(outside), 'area')} ({_examples(outside)}; up to "
                 f"{away.max():,.0f} m away). Distances are measured from it as given; "
                 "check the eastings and northings, or that they are in EPSG:27700.",
-                severity="warning"))
+                severity="warning", code="centroid_outside"))
     if "population" not in areas:
         out.append(Problem(
             "areas", None, "population", None,
             "is missing: without a population column, analyses can count areas but not "
-            "people. Add the residents of each area.", severity="warning"))
+            "people. Add the residents of each area.", severity="warning",
+            code="missing_column"))
     else:
         pop = areas["population"]
         for need, col in smap.need_columns.items():
@@ -292,7 +317,7 @@ def _areas(smap: ServiceMap) -> list[Problem]:
                     "areas", None, col, None,
                     f"is above the population in {plural(len(over), 'area')} "
                     f"({_examples(over)}). Check the {need} indicator's units: it "
-                    "counts people.", severity="warning"))
+                    "counts people.", severity="warning", code="exceeds_population"))
         groups = [c for c in areas.columns if c.startswith("pop_")]
         if groups:
             over = areas.index[areas[groups].sum(axis=1) > pop * 1.001 + 0.5]
@@ -301,5 +326,5 @@ def _areas(smap: ServiceMap) -> list[Problem]:
                     "areas", None, "population", None,
                     f"is below the sum of the pop_ columns in {plural(len(over), 'area')} "
                     f"({_examples(over)}). Check that the groups do not overlap.",
-                    severity="warning"))
+                    severity="warning", code="exceeds_population"))
     return out

@@ -3,15 +3,78 @@
 Every problem with input is a :class:`Problem` record naming the table (or sheet), the
 row, the field, the value, what is wrong and how to fix it. Validation collects every
 problem first and then raises once, as an :class:`InputError` carrying them all.
+
+Each problem also carries a machine-readable ``code``, one of :data:`PROBLEM_CODES`,
+and, where it points at a record of another table, that table and id (``ref_table``,
+``ref_id``). Code that acts on problems (the workbook reader placing them on a sheet,
+the command line, a report) decides by these fields, never by a message's words, so a
+reworded message moves nothing. The codes:
+
+========================  ==============================================================
+code                      meaning
+========================  ==============================================================
+``unknown_column``        a column the table or sheet does not have
+``missing_column``        a column the table needs is not there
+``duplicate_column``      a column is given twice
+``unnamed_column``        values sit under a column with no name
+``missing_table``         a sheet, file or table that is needed is missing or empty
+``unknown_table``         a sheet or file that is not read
+``duplicate_table``       a sheet or file is given twice
+``unreadable``            a file, sheet or argument cannot be read as what it should be
+``wrong_type``            a value or argument of the wrong type, such as not a DataFrame
+``missing_value``         a required value is empty
+``missing_row``           a record has no row where it needs one (a service's catchment)
+``duplicate_id``          an id (or key) is used by more than one row
+``duplicate_value``       a list names the same thing twice
+``duplicate_row``         a row repeats another (a pathway, a travel-time pair)
+``bad_id``                an identifier, term or level name that cannot be used as one
+``not_a_number``          not a number where a number is needed
+``not_a_whole_number``    not a whole number where one is needed
+``not_yes_no``            not yes or no
+``not_text``              not text where text is needed
+``out_of_range``          a number outside the range allowed
+``unknown_term``          not a term of the vocabulary
+``bad_separator``         several terms separated by ',' instead of ';'
+``bad_hours``             opening hours that cannot be read
+``bad_reach``             a catchment whose reach and maxima do not agree
+``bad_location``          a site's coordinates that cannot be right
+``bad_geometry``          an area that is not a valid polygon, a site that is not a point
+``bad_crs``               a frame with no coordinate reference system
+``conflicting_values``    fields of one record that contradict each other
+``unknown_reference``     an id or code that is not in the table it points at
+``no_site``               a service that needs a (located) site has none
+``no_travel_times``       a reach by minutes with no travel time to measure it
+``outside_areas``         a site outside every area of the map
+``self_reference``        a pathway that refers a service to itself
+``inactive_target``       a pathway to a paused or decommissioned service
+``age_mismatch``          a client group outside the service's ages
+``not_gss``               area codes not in the ONS/NRS GSS form
+``missing_parent``        areas with no parent of a level
+``centroid_outside``      a centroid outside its own area
+``exceeds_population``    people counted above the area's population
+``formula``               a spreadsheet cell holding a formula
+``spreadsheet_error``     a spreadsheet error value such as ``#N/A``
+``wrong_cell_type``       a date, time or TRUE/FALSE cell where a number or text belongs
+``merged_cells``          merged spreadsheet cells
+``builtin_term``          a built-in term described again; the description is not used
+``unwritable_text``       text a spreadsheet cell cannot hold
+``normalised``            a note: something was read in a normal form (case, spaces, ...)
+``not_checked``           a note: something could not be checked and was not
+``invalid``               any other problem (its message says what)
+========================  ==============================================================
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import pandas as pd
+
 __all__ = [
+    "PROBLEM_CODES",
     "CRSError",
     "InputError",
     "InterpolationWarning",
@@ -25,6 +88,58 @@ __all__ = [
 ]
 
 Severity = Literal["error", "warning", "note"]
+
+#: Every problem's ``code``, with its meaning in one line.
+PROBLEM_CODES: dict[str, str] = {
+    "unknown_column": "a column the table or sheet does not have",
+    "missing_column": "a column the table needs is not there",
+    "duplicate_column": "a column is given twice",
+    "unnamed_column": "values sit under a column with no name",
+    "missing_table": "a sheet, file or table that is needed is missing or empty",
+    "unknown_table": "a sheet or file that is not read",
+    "duplicate_table": "a sheet or file is given twice",
+    "unreadable": "a file, sheet or argument cannot be read as what it should be",
+    "wrong_type": "a value or argument of the wrong type, such as not a DataFrame",
+    "missing_value": "a required value is empty",
+    "missing_row": "a record has no row where it needs one (a service's catchment)",
+    "duplicate_id": "an id (or key) is used by more than one row",
+    "duplicate_value": "a list names the same thing twice",
+    "duplicate_row": "a row repeats another (a pathway, a travel-time pair)",
+    "bad_id": "an identifier, term or level name that cannot be used as one",
+    "not_a_number": "not a number where a number is needed",
+    "not_a_whole_number": "not a whole number where one is needed",
+    "not_yes_no": "not yes or no",
+    "not_text": "not text where text is needed",
+    "out_of_range": "a number outside the range allowed",
+    "unknown_term": "not a term of the vocabulary",
+    "bad_separator": "several terms separated by ',' instead of ';'",
+    "bad_hours": "opening hours that cannot be read",
+    "bad_reach": "a catchment whose reach and maxima do not agree",
+    "bad_location": "a site's coordinates that cannot be right",
+    "bad_geometry": "an area that is not a valid polygon, a site that is not a point",
+    "bad_crs": "a frame with no coordinate reference system",
+    "conflicting_values": "fields of one record that contradict each other",
+    "unknown_reference": "an id or code that is not in the table it points at",
+    "no_site": "a service that needs a (located) site has none",
+    "no_travel_times": "a reach by minutes with no travel time to measure it",
+    "outside_areas": "a site outside every area of the map",
+    "self_reference": "a pathway that refers a service to itself",
+    "inactive_target": "a pathway to a paused or decommissioned service",
+    "age_mismatch": "a client group outside the service's ages",
+    "not_gss": "area codes not in the ONS/NRS GSS form",
+    "missing_parent": "areas with no parent of a level",
+    "centroid_outside": "a centroid outside its own area",
+    "exceeds_population": "people counted above the area's population",
+    "formula": "a spreadsheet cell holding a formula",
+    "spreadsheet_error": "a spreadsheet error value such as #N/A",
+    "wrong_cell_type": "a date, time or TRUE/FALSE cell where a number or text belongs",
+    "merged_cells": "merged spreadsheet cells",
+    "builtin_term": "a built-in term described again; the description is not used",
+    "unwritable_text": "text a spreadsheet cell cannot hold",
+    "normalised": "a note: something was read in a normal form (case, spaces, ...)",
+    "not_checked": "a note: something could not be checked and was not",
+    "invalid": "any other problem (its message says what)",
+}
 
 
 class ServiceMapError(Exception):
@@ -85,12 +200,23 @@ class Problem:
         notes say what was normalised on reading (a term's case, spaces, lon/lat).
     id : str or None
         The record's identifier where it has one, to help find the row.
+    code : str
+        What kind of problem it is, one of :data:`PROBLEM_CODES`, for code to act on;
+        ``"invalid"`` when nothing more specific was given.
+    ref_table : str or None
+        The table the problem points at, where it points at another one (the table an
+        unknown id should be in, the sites a service lacks).
+    ref_id : str or None
+        The id (or area code) pointed at in ``ref_table``.
 
     Examples
     --------
-    >>> p = Problem("services", 3, "capacity", "about 40", "is not a number. Write 40.")
+    >>> p = Problem("services", 3, "capacity", "about 40", "is not a number. Write 40.",
+    ...             code="not_a_number")
     >>> print(p)
     table 'services', row 3, field 'capacity': 'about 40' is not a number. Write 40.
+    >>> p.code, PROBLEM_CODES[p.code]
+    ('not_a_number', 'not a number where a number is needed')
     """
 
     table: str
@@ -100,6 +226,9 @@ class Problem:
     message: str
     severity: Severity = "error"
     id: str | None = None
+    code: str = "invalid"
+    ref_table: str | None = None
+    ref_id: str | None = None
 
     def location(self) -> str:
         """Say where the problem is, as ``table 't', row r, field 'f'``.
@@ -131,7 +260,8 @@ class Problem:
         Examples
         --------
         >>> sorted(Problem("areas", 0, "code", "X", "is not a GSS code.").to_dict())
-        ['field', 'id', 'message', 'row', 'severity', 'table', 'value']
+        ['code', 'field', 'id', 'message', 'ref_id', 'ref_table', 'row', 'severity', \
+'table', 'value']
         """
         return asdict(self)
 
@@ -157,8 +287,6 @@ def did_you_mean(value: Any, known: Iterable[str]) -> str:
     >>> did_you_mean("zzz", ["luton-hub"])
     ''
     """
-    import difflib
-
     pool = {str(k).lower(): k for k in known}
     hits = difflib.get_close_matches(str(value).lower(), list(pool), n=1, cutoff=0.6)
     return f" Did you mean {pool[hits[0]]!r}?" if hits else ""
@@ -214,7 +342,7 @@ class InputError(ServiceMapError, ValueError):
             lines.append(f"  ... and {len(self.problems) - 200} more (see .problems)")
         return "\n".join(lines)
 
-    def to_frame(self):  # noqa: ANN201 - pandas is imported lazily
+    def to_frame(self) -> pd.DataFrame:
         """Return the problems as a DataFrame, one row each.
 
         Examples
@@ -226,9 +354,12 @@ class InputError(ServiceMapError, ValueError):
         return problems_frame(self.problems)
 
 
-def problems_frame(problems: Sequence[Problem]):  # noqa: ANN201
-    """Return problems as a DataFrame with one row each (internal helper)."""
-    import pandas as pd
+#: The columns of :func:`problems_frame`, in order.
+PROBLEM_COLUMNS = ["table", "row", "field", "value", "message", "severity", "id", "code",
+                   "ref_table", "ref_id"]
 
-    columns = ["table", "row", "field", "value", "message", "severity", "id"]
+
+def problems_frame(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Return problems as a DataFrame with one row each (internal helper)."""
+    columns = PROBLEM_COLUMNS
     return pd.DataFrame([p.to_dict() for p in problems], columns=columns)

@@ -34,6 +34,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Callable
@@ -114,7 +115,8 @@ def _note(info: ValidationInfo, field: str, value: Any, message: str) -> None:
     notes = ctx.get("notes")
     if notes is not None:
         notes.append(Problem(ctx.get("table", "input"), ctx.get("row"), field, value,
-                             message, severity="note", id=ctx.get("id")))
+                             message, severity="note", id=ctx.get("id"),
+                             code="normalised"))
 
 
 def _vocab_term(category: str, value: Any, info: ValidationInfo) -> str:
@@ -724,6 +726,40 @@ _AT_LEAST_ONE = {"needs", "client_groups", "services"}
 _WHOLE_RECORD = {"reach": "reach", "location": "location", "source": "from_service",
                  "centroid": "centroid_easting",
                  "ages": "min_age", "capacity_unit": "capacity_unit"}
+#: The problem code of each kind of pydantic error, and of the records' own checks.
+_CODES = {
+    "missing": "missing_value",
+    "too_short": "missing_value",
+    "float_parsing": "not_a_number",
+    "float_type": "not_a_number",
+    "finite_number": "not_a_number",
+    "int_parsing": "not_a_whole_number",
+    "int_type": "not_a_whole_number",
+    "int_from_float": "not_a_whole_number",
+    "bool_parsing": "not_yes_no",
+    "bool_type": "not_yes_no",
+    "string_type": "not_text",
+    "greater_than_equal": "out_of_range",
+    "greater_than": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "extra_forbidden": "unknown_column",
+    "model_type": "wrong_type",
+    "dict_type": "wrong_type",
+    "model_attributes_type": "wrong_type",
+    # the records' own checks (PydanticCustomError types)
+    "vocabulary": "unknown_term",
+    "id": "bad_id",
+    "level": "bad_id",
+    "duplicate": "duplicate_value",
+    "separator": "bad_separator",
+    "hours": "bad_hours",
+    "reach": "bad_reach",
+    "location": "bad_location",
+    "ages": "conflicting_values",
+    "source": "conflicting_values",
+    "centroid": "conflicting_values",
+    "capacity_unit": "missing_value",
+}
 _PLAIN = {
     "missing": "is required but empty. Fill it in.",
     "float_parsing": "is not a number. Write a plain number such as 40, with no units "
@@ -793,16 +829,15 @@ def problems_from_validation_error(
             value = None
             if field in _AT_LEAST_ONE:
                 kind = "too_short"
+        code = _CODES.get(kind, "invalid")
         if kind == "extra_forbidden":
             known = fields or []
-            import difflib
-
             close = difflib.get_close_matches(str(field), known, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             listed = f" Fields are: {', '.join(known)}." if known else ""
             message = f"is not a field of table '{table}'.{hint}{listed}"
             value, field_name = field, field
-            out.append(Problem(table, row, field_name, value, message, id=id))
+            out.append(Problem(table, row, field_name, value, message, id=id, code=code))
             continue
         if kind in _PLAIN:
             message = _PLAIN[kind]
@@ -826,5 +861,5 @@ def problems_from_validation_error(
                 message = message[len(quoted):].lstrip(" ")
         if value is not None and field is None:
             value = None
-        out.append(Problem(table, row, field, value, message, id=id))
+        out.append(Problem(table, row, field, value, message, id=id, code=code))
     return out

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import html
 import warnings
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -40,29 +40,33 @@ import geopandas as gpd
 import pandas as pd
 
 from servicemap._checks import cross_record_problems
-from servicemap.crs import (
-    WORKING_CRS,
-    lonlat_to_working,
-    to_working_crs,
-    user_stacklevel,
+from servicemap._frames import (
+    as_records,
+    check_area_frame,
+    duplicate_ids,
+    ordered_problems,
+    records_frame,
+    site_frame,
+    sites_input,
+    travel_time_frame,
+    unknown_columns,
+    validate_rows,
 )
+from servicemap.crs import user_stacklevel
 from servicemap.errors import (
     InputError,
     Problem,
     ValidationWarning,
-    did_you_mean,
     plural,
     problems_frame,
 )
 from servicemap.model import (
-    Area,
     Organisation,
     Partnership,
     Pathway,
     Record,
     Service,
     Site,
-    problems_from_validation_error,
 )
 from servicemap.schema import CATCHMENT_COLUMNS, TABLES
 from servicemap.vocab import VOCABULARY, Vocabulary
@@ -82,10 +86,6 @@ SITE_COLUMNS = _TABLE_COLUMNS["sites"]
 PATHWAY_COLUMNS = _TABLE_COLUMNS["pathways"]
 ORGANISATION_COLUMNS = _TABLE_COLUMNS["organisations"]
 PARTNERSHIP_COLUMNS = _TABLE_COLUMNS["partnerships"]
-_LIST_COLUMNS = {c for t in TABLES.values() for c in t.list_columns}
-_NUMBER_COLUMNS = {c for t in TABLES.values() for c in t.of_kind("number")}
-_AGE_COLUMNS = {c for t in TABLES.values() for c in t.of_kind("whole")}
-_CENTROID_COLUMNS = ("centroid_easting", "centroid_northing")
 T = TypeVar("T")
 
 
@@ -139,8 +139,9 @@ class ValidationReport:
 
         Examples
         --------
-        >>> ValidationReport().to_frame().columns.tolist()
-        ['table', 'row', 'field', 'value', 'message', 'severity', 'id']
+        >>> ValidationReport().to_frame().columns.tolist()  # doctest: +NORMALIZE_WHITESPACE
+        ['table', 'row', 'field', 'value', 'message', 'severity', 'id', 'code',
+         'ref_table', 'ref_id']
         """
         return problems_frame(self.problems)
 
@@ -184,398 +185,6 @@ class ValidationReport:
                 "<th>value</th><th>message</th></tr>")
         return (f"<p><b>ValidationReport</b>: {html.escape(self._counts())}</p>"
                 f"<table>{head}{rows}</table>")
-
-
-def _order(problems: Iterable[Problem]) -> tuple[Problem, ...]:
-    rank = {"error": 0, "warning": 1, "note": 2}
-    return tuple(sorted(problems, key=lambda p: rank.get(p.severity, 3)))
-
-
-# -- reading frames into records ------------------------------------------------------
-def _unknown_columns(table: str, rows: list[dict[str, Any]],
-                     fields: list[str]) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """Report each column that is not a field, once, and leave it out of the rows."""
-    seen = list(dict.fromkeys(k for row in rows for k in row))
-    unknown = [c for c in seen if c not in fields]
-    problems = [Problem(
-        table, None, str(c), None,
-        f"is not a field of table '{table}'.{did_you_mean(c, fields)} Rename or drop the "
-        f"column, or put what it holds in 'notes'. Fields are: {', '.join(fields)}.")
-        for c in unknown]
-    if unknown:
-        rows = [{k: v for k, v in row.items() if k not in unknown} for row in rows]
-    return rows, problems
-
-
-def _as_records(
-    table: str, data: Any, id_name: str = "id"
-) -> tuple[list[dict[str, Any]], list[Problem]]:
-    """Turn a frame or a list of records into a list of plain row dicts."""
-    import pandas as pd
-
-    if data is None:
-        return [], []
-    if isinstance(data, pd.DataFrame):
-        frame = data
-        named_index = frame.index.name == id_name or (
-            frame.index.name is None and not isinstance(frame.index, pd.RangeIndex))
-        if id_name not in frame.columns and named_index:
-            frame = frame.rename_axis(id_name).reset_index()
-        return frame.to_dict("records"), []
-    rows: list[dict[str, Any]] = []
-    problems = []
-    for i, item in enumerate(data):
-        if isinstance(item, Record):
-            rows.append(_flat(item))
-        elif isinstance(item, Mapping):
-            rows.append(dict(item))
-        else:
-            problems.append(Problem(table, i, None, None,
-                                    f"is a {type(item).__name__}, not a record or a "
-                                    "mapping of fields. Pass a DataFrame or a list of "
-                                    "dicts."))
-    return rows, problems
-
-
-def _validate_rows(
-    table: str,
-    cls: type[Record],
-    rows: list[dict[str, Any]],
-    vocabulary: Vocabulary,
-    notes: list[Problem],
-    row_labels: Sequence[Any] | None,
-    fields: list[str],
-    id_name: str = "id",
-    column_of: Any = None,
-) -> tuple[list[Record | None], list[Problem]]:
-    from pydantic import ValidationError
-
-    out: list[Record | None] = []
-    problems: list[Problem] = []
-    for i, row in enumerate(rows):
-        label = row_labels[i] if row_labels is not None else i
-        rid = row.get(id_name)
-        rid = rid if isinstance(rid, str) else None
-        data = dict(row)
-        if cls is Service:
-            catchment = {k: data.pop(k) for k in CATCHMENT_COLUMNS if k in data}
-            data["catchment"] = catchment
-        ctx = {"vocabulary": vocabulary, "notes": notes, "table": table, "row": label,
-               "id": rid}
-        try:
-            out.append(cls.model_validate(data, context=ctx))
-        except ValidationError as exc:
-            problems.extend(problems_from_validation_error(
-                exc, table, label, id=rid, fields=fields, column_of=column_of))
-            out.append(None)
-    return out, problems
-
-
-def _duplicate_ids(table: str, ids: list[Any], row_labels: Sequence[Any] | None,
-                   field_name: str = "id") -> list[Problem]:
-    seen: dict[Any, list[int]] = {}
-    for i, value in enumerate(ids):
-        if isinstance(value, str):
-            seen.setdefault(value, []).append(i)
-    problems = []
-    for value, where in seen.items():
-        if len(where) > 1:
-            labels = [row_labels[i] if row_labels is not None else i for i in where]
-            for i in where[1:]:
-                label = row_labels[i] if row_labels is not None else i
-                problems.append(Problem(
-                    table, label, field_name, value,
-                    f"is used by rows {', '.join(map(str, labels))}. Give each record "
-                    "its own id.", id=value))
-    return problems
-
-
-def _flat(record: Record) -> dict[str, Any]:
-    row = record.model_dump()
-    if "catchment" in row:
-        row.update({k: row["catchment"][k] for k in CATCHMENT_COLUMNS})
-        del row["catchment"]
-    return row
-
-
-def _frame(records: list[Record], columns: list[str]) -> pd.DataFrame:
-    import pandas as pd
-
-    rows = [_flat(r) for r in records]
-    df = pd.DataFrame(rows, columns=["id", *columns]) if rows else pd.DataFrame(
-        {c: pd.Series(dtype=object) for c in ["id", *columns]})
-    df = df.set_index("id")
-    for col in columns:
-        if col in _LIST_COLUMNS:
-            df[col] = pd.Series([tuple(v) for v in df[col]], index=df.index, dtype=object)
-        elif col in _NUMBER_COLUMNS:
-            df[col] = pd.to_numeric(df[col]).astype("float64")
-        elif col in _AGE_COLUMNS:
-            df[col] = df[col].astype("Int64")
-        elif col in {"illustrative"}:
-            df[col] = df[col].astype(bool)
-        elif col == "information_sharing_agreement":
-            df[col] = df[col].astype("boolean")
-        else:
-            df[col] = df[col].astype(object).where(df[col].notna(), None)
-    return df
-
-
-def _area_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Shape the areas frame's columns into Area records' fields."""
-    import pandas as pd
-
-    parents = [c for c in frame.columns if c.endswith("_code") and c != "code"]
-    pops = [c for c in frame.columns if c.startswith("pop_")]
-    needs = [c for c in frame.columns if c.startswith("need_")]
-    cols = {c: frame[c].tolist() for c in ["code", "name", "population", "imd_decile",
-                                            *_CENTROID_COLUMNS, *parents, *pops, *needs]
-            if c in frame}
-    n = len(frame)
-    rows = []
-    for i in range(n):
-        row: dict[str, Any] = {"code": cols["code"][i] if "code" in cols else None,
-                               "name": cols["name"][i] if "name" in cols else None}
-        for key in ("population", "imd_decile", *_CENTROID_COLUMNS):
-            if key in cols:
-                row[key] = cols[key][i]
-        row["parents"] = {p[:-5]: cols[p][i] for p in parents if not pd.isna(cols[p][i])}
-        row["population_by_group"] = {p[4:]: cols[p][i] for p in pops
-                                      if not pd.isna(cols[p][i])}
-        row["needs"] = {c[5:]: cols[c][i] for c in needs if not pd.isna(cols[c][i])}
-        rows.append(row)
-    return rows
-
-
-def _area_column(loc: tuple[str, ...]) -> str | None:
-    """Name the areas frame's column behind an Area record's field."""
-    prefixes = {"needs": "need_{}", "population_by_group": "pop_{}", "parents": "{}_code"}
-    if len(loc) == 2 and loc[0] in prefixes:
-        return prefixes[loc[0]].format(loc[1])
-    return loc[-1] if loc else None
-
-
-def _check_area_frame(
-    areas: gpd.GeoDataFrame, vocabulary: Vocabulary, notes: list[Problem],
-    row_labels: Sequence[Any] | None,
-) -> tuple[gpd.GeoDataFrame | None, list[Problem]]:
-    import geopandas as gpd
-    import numpy as np
-    import pandas as pd
-    import shapely
-
-    if not isinstance(areas, gpd.GeoDataFrame):
-        return None, [Problem("areas", None, None, None,
-                              f"is a {type(areas).__name__}; pass a GeoDataFrame of "
-                              "area polygons with a CRS.")]
-    areas = to_working_crs(areas, "areas")
-    frame = areas
-    if "code" not in frame.columns:
-        if frame.index.name == "code":
-            frame = frame.reset_index()
-        else:
-            return None, [Problem(
-                "areas", None, "code", None,
-                "is missing: areas need a 'code' column (or index) of area codes such "
-                f"as LSOA codes. Columns are: {', '.join(map(str, frame.columns))}.")]
-    problems: list[Problem] = []
-    if "name" not in frame.columns:
-        problems.append(Problem("areas", None, "name", None,
-                                "is missing: areas need a 'name' column."))
-        return None, problems
-    problems = []
-    for col in [c for c in frame.columns if str(c).startswith("need_")]:
-        if vocabulary.match("need", col[5:]) != col[5:]:
-            problems.append(Problem(
-                "areas", None, col, None,
-                f"is not a need column: {vocabulary.unknown_message('need', col[5:])} "
-                "Rename the column to need_<term>, or declare the need."))
-    if problems:
-        return None, problems
-    rows = _area_rows(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
-    fields = ["code", "name", "<level>_code", "population", "pop_<group>",
-              "need_<need>", "imd_decile", *_CENTROID_COLUMNS]
-    records, problems = _validate_rows("areas", Area, rows, vocabulary, notes,
-                                       row_labels, fields, id_name="code",
-                                       column_of=_area_column)
-    problems += _duplicate_ids("areas", frame["code"].tolist(), row_labels, "code")
-    geom = frame.geometry.values
-    missing = shapely.is_missing(geom) | shapely.is_empty(geom)
-    kinds = shapely.get_type_id(geom)
-    polygonal = np.isin(kinds, [3, 6])  # Polygon, MultiPolygon
-    valid = shapely.is_valid(geom)
-    codes = frame["code"].tolist()
-    for i in np.flatnonzero(missing | ~polygonal | ~valid):
-        label = row_labels[i] if row_labels is not None else i
-        rid = codes[i] if isinstance(codes[i], str) else None
-        if missing[i]:
-            msg = "is empty. Every area needs its polygon."
-            value = None
-        elif not polygonal[i]:
-            msg = (f"is a {geom[i].geom_type}, not a "
-                   "polygon. Areas must be polygons or multipolygons.")
-            value = None
-        else:
-            reason = shapely.is_valid_reason(geom[i])
-            msg = (f"is not a valid polygon ({reason}). Repair it, for example with "
-                   "shapely.make_valid, and check the result; servicemap does not "
-                   "change geometry itself.")
-            value = None
-        problems.append(Problem("areas", label, "geometry", value, msg, id=rid))
-    if problems:
-        return None, problems
-    out = frame.set_index("code")
-    for c in out.columns:
-        if c in ("population", *_CENTROID_COLUMNS) or c.startswith(("pop_", "need_")):
-            out[c] = pd.to_numeric(out[c]).astype("float64")
-    del records
-    return out, []
-
-
-def _site_frame(
-    records: list[Site], notes: list[Problem], row_labels: Sequence[Any] | None,
-) -> gpd.GeoDataFrame:
-    import geopandas as gpd
-    import numpy as np
-    import shapely
-
-    df = _frame(records, SITE_COLUMNS)
-    n = len(records)
-    x = np.full(n, np.nan)
-    y = np.full(n, np.nan)
-    lonlat = [i for i, r in enumerate(records) if r.lon is not None]
-    for i, r in enumerate(records):
-        if r.easting is not None:
-            x[i], y[i] = r.easting, r.northing
-    if lonlat:
-        idx = np.array(lonlat)
-        e, nn, note = lonlat_to_working([records[i].lon for i in lonlat],
-                                        [records[i].lat for i in lonlat])
-        x[idx], y[idx] = e, nn
-        for i in lonlat:
-            label = row_labels[i] if row_labels is not None else i
-            notes.append(Problem("sites", label, "lon", records[i].lon,
-                                 f"and lat {records[i].lat} were converted to easting "
-                                 f"{x[i]:.0f}, northing {y[i]:.0f} (EPSG:27700). "
-                                 + note, severity="note", id=records[i].id))
-    points = shapely.points(x, y)
-    points = np.where(np.isnan(x), None, points)
-    return gpd.GeoDataFrame(df, geometry=list(points), crs=WORKING_CRS)
-
-
-def _sites_input(sites: Any) -> Any:
-    """Take easting/northing from a GeoDataFrame of sites' points."""
-    import geopandas as gpd
-    import numpy as np
-    import pandas as pd
-    import shapely
-
-    if not isinstance(sites, gpd.GeoDataFrame):
-        return sites
-    sites = to_working_crs(sites, "sites")
-    geom = sites.geometry.values
-    is_point = shapely.get_type_id(geom) == 0
-    frame = pd.DataFrame(sites.drop(columns=sites.geometry.name))
-    x = np.where(is_point, shapely.get_x(geom), np.nan)
-    y = np.where(is_point, shapely.get_y(geom), np.nan)
-    if ("easting" in frame or "northing" in frame or "lon" in frame
-            or "lat" in frame):
-        msg = ("sites is a GeoDataFrame and also has easting/northing or lon/lat "
-               "columns. Give the location once: drop the columns or the geometry.")
-        raise InputError([Problem("sites", None, "geometry", None, msg)])
-    frame["easting"] = np.where(np.isnan(x), None, x)
-    frame["northing"] = np.where(np.isnan(y), None, y)
-    others = np.where(is_point | shapely.is_missing(geom), None, geom)
-    if any(g is not None for g in others):
-        bad = [i for i, g in enumerate(others) if g is not None]
-        raise InputError([Problem("sites", i, "geometry", None,
-                                  "is not a point. Give each site as a point.")
-                          for i in bad])
-    return frame
-
-
-TRAVEL_TIME_COLUMNS = ["area", "site", "minutes"]
-_MAX_REPORTED = 20  # problems of one kind in a long table, before summarising the rest
-
-
-def _travel_time_frame(
-    table: Any, area_codes: Sequence[str] | None, site_ids: Sequence[str],
-    row_labels: Sequence[Any] | None,
-) -> tuple[pd.DataFrame, list[Problem]]:
-    """Check a long travel-time table (area, site, minutes); every problem is returned.
-
-    ``area_codes`` is None when the areas themselves are wrong: codes are then not
-    checked, since the areas' own problems come first.
-    """
-    import numpy as np
-    import pandas as pd
-
-    empty = pd.DataFrame({"area": pd.Series([], dtype=str), "site": pd.Series([], dtype=str),
-                          "minutes": pd.Series([], dtype="float64")})
-    if table is None:
-        return empty, []
-    if not isinstance(table, pd.DataFrame):
-        return empty, [Problem("travel_times", None, None, None,
-                               f"is a {type(table).__name__}; pass a DataFrame with "
-                               "columns area, site and minutes.")]
-    missing = [c for c in TRAVEL_TIME_COLUMNS if c not in table.columns]
-    if missing:
-        return empty, [Problem(
-            "travel_times", None, c, None,
-            f"is missing. A travel-time table has one row per area and site with columns "
-            f"area, site and minutes; its columns are: "
-            f"{', '.join(map(str, table.columns)) or '(none)'}. Rename them, for example "
-            "table.rename(columns={'origin': 'area', 'destination': 'site', "
-            "'cost': 'minutes'}).") for c in missing]
-    problems: list[Problem] = []
-    extra = [str(c) for c in table.columns if c not in TRAVEL_TIME_COLUMNS]
-    if extra:
-        problems.append(Problem("travel_times", None, extra[0], None,
-                                f"is not a column of a travel-time table (unknown: "
-                                f"{', '.join(extra)}). Keep area, site and minutes only."))
-    labels = list(row_labels) if row_labels is not None else list(range(len(table)))
-    area = table["area"].to_numpy(dtype=object)
-    site = table["site"].to_numpy(dtype=object)
-    raw = table["minutes"].to_numpy(dtype=object)
-    minutes = pd.to_numeric(table["minutes"], errors="coerce").to_numpy(dtype=float)
-
-    def report(mask: np.ndarray, field_name: str, values: np.ndarray,
-               text: Callable[[int], str]) -> None:
-        where = np.flatnonzero(mask)
-        for i in where[:_MAX_REPORTED]:
-            problems.append(Problem("travel_times", labels[i], field_name, values[i],
-                                    text(i)))
-        if len(where) > _MAX_REPORTED:
-            problems.append(Problem(
-                "travel_times", None, field_name, None,
-                f"is wrong in {len(where) - _MAX_REPORTED} more rows like the ones above "
-                f"({len(where)} in all)."))
-
-    known_areas, known_sites = set(area_codes or ()), set(site_ids)
-    report(np.array([area_codes is not None and a not in known_areas for a in area],
-                    dtype=bool), "area", area,
-           lambda i: f"is not an area of the map.{did_you_mean(area[i], known_areas)} Use "
-                     "the areas' codes, or drop rows for areas outside the map.")
-    report(np.array([t not in known_sites for t in site], dtype=bool), "site", site,
-           lambda i: f"is not a site of the map.{did_you_mean(site[i], site_ids)} Use "
-                     "the sites' ids.")
-    report(np.isnan(minutes), "minutes", raw,
-           lambda _: "is not a number of minutes. Write a plain number such as 25; leave "
-                     "out pairs that cannot be travelled (a missing pair is unreachable).")
-    report(minutes < 0, "minutes", raw, lambda _: "is negative. Travel times are 0 or more.")
-    keys = pd.Series(list(zip(area, site, strict=True)), dtype=object)
-    dup = keys.duplicated(keep="first").to_numpy()
-    if dup.any():
-        first_row = {k: labels[i] for i, k in reversed(list(enumerate(keys)))}
-        report(dup, "site", site,
-               lambda i: f"repeats the pair of area {area[i]!r} and this site, given in "
-                         f"row {first_row[keys[i]]}. Give each pair once.")
-    if problems:
-        return empty, problems
-    out = pd.DataFrame({"area": pd.array(area, dtype=str), "site": pd.array(site, dtype=str),
-                        "minutes": minutes})
-    # one order whatever the input's, so that maps with the same times are equal
-    return out.sort_values(["area", "site"], ignore_index=True), []
 
 
 # -- the map --------------------------------------------------------------------------
@@ -634,7 +243,7 @@ class ServiceMap:
         self._organisations = organisations
         self._partnerships = partnerships
         self._travel_times = (travel_times if travel_times is not None
-                              else _travel_time_frame(None, [], [], None)[0])
+                              else travel_time_frame(None, [], [], None)[0])
         self._vocabulary = vocabulary
         self._provenance = dict(provenance or {})
         self._notes = tuple(notes)
@@ -751,11 +360,11 @@ class ServiceMap:
         notes: list[Problem] = []
         problems: list[Problem] = []
 
-        area_frame, area_problems = _check_area_frame(areas, vocab, notes,
+        area_frame, area_problems = check_area_frame(areas, vocab, notes,
                                                       labels.get("areas"))
         problems += area_problems
 
-        site_input = _sites_input(sites) if sites is not None else None
+        site_input = sites_input(sites) if sites is not None else None
         tables: dict[str, tuple[Any, type[Record]]] = {
             "organisations": (organisations, Organisation),
             "partnerships": (partnerships, Partnership),
@@ -764,40 +373,40 @@ class ServiceMap:
             "pathways": (pathways, Pathway)}
         built: dict[str, list[Record]] = {}
         for table, (data, rec_cls) in tables.items():
-            rows, shape_problems = _as_records(table, data)
+            rows, shape_problems = as_records(table, data)
             problems += shape_problems
             fields = ["id", *_TABLE_COLUMNS[table]]
             if table == "sites":
                 fields[4:4] = Site.location_fields
-            rows, column_problems = _unknown_columns(table, rows, fields)
+            rows, column_problems = unknown_columns(table, rows, fields)
             problems += column_problems
-            records, row_problems = _validate_rows(table, rec_cls, rows, vocab, notes,
+            records, row_problems = validate_rows(table, rec_cls, rows, vocab, notes,
                                                    labels.get(table), fields)
             problems += row_problems
-            problems += _duplicate_ids(table, [r.get("id") for r in rows],
+            problems += duplicate_ids(table, [r.get("id") for r in rows],
                                        labels.get(table))
             built[table] = [r for r in records if r is not None]
         if travel_times is not None:
             codes = list(area_frame.index) if area_frame is not None else None
-            site_ids = [r.get("id") for r in _as_records("sites", site_input)[0]]
-            times, time_problems = _travel_time_frame(
+            site_ids = [r.get("id") for r in as_records("sites", site_input)[0]]
+            times, time_problems = travel_time_frame(
                 travel_times, codes, [i for i in site_ids if isinstance(i, str)],
                 labels.get("travel_times"))
             problems += time_problems
         else:
             times = None
         if problems:
-            raise InputError(_order(problems), source=source)
+            raise InputError(ordered_problems(problems), source=source)
 
         smap = cls(
             areas=area_frame,
-            services=_frame(built["services"], SERVICE_COLUMNS),
-            sites=_site_frame(cast(list[Site], built["sites"]), notes,
+            services=records_frame(built["services"], SERVICE_COLUMNS),
+            sites=site_frame(cast(list[Site], built["sites"]), notes,
                               labels.get("sites")),
-            pathways=_frame(built["pathways"], PATHWAY_COLUMNS),
-            organisations=_frame(built["organisations"],
+            pathways=records_frame(built["pathways"], PATHWAY_COLUMNS),
+            organisations=records_frame(built["organisations"],
                                  ORGANISATION_COLUMNS),
-            partnerships=_frame(built["partnerships"],
+            partnerships=records_frame(built["partnerships"],
                                 PARTNERSHIP_COLUMNS),
             travel_times=times,
             vocabulary=vocab,
@@ -1031,7 +640,7 @@ class ServiceMap:
         True
         """
         report = self.cached("validation", lambda: ValidationReport(
-            _order([*cross_record_problems(self), *self._notes])))
+            ordered_problems([*cross_record_problems(self), *self._notes])))
         if strict:
             report.raise_for_errors()
         return report

@@ -1,5 +1,6 @@
 """The workshop workbook: template, reader, writer, and every problem named by cell."""
 
+import dataclasses
 import datetime
 import json
 
@@ -203,7 +204,7 @@ def test_every_trigger_is_neutralised_when_written(tmp_path, areas):
 
 
 def test_tab_and_carriage_return_are_neutralised_too():
-    from servicemap.io.workbook import _protect
+    from servicemap.io.workbook.write import _protect
 
     assert [_protect(t) for t in ["\tx", "\rx", "'x", "x", ("=a", "b")]] == [
         "'\tx", "'\rx", "''x", "x", "'=a; b"]
@@ -542,3 +543,116 @@ def test_an_areas_sheet_with_some_rows_keeps_the_boundaries_values_for_the_rest(
     others = beds.areas.index != "E01017524"
     assert smap.areas.loc[others, "population"].equals(beds.areas.loc[others, "population"])
     assert smap.areas["name"].equals(beds.areas["name"])
+
+
+# -- problem codes, and placing problems by code --------------------------------------
+def _corrupt(book):
+    """Seed one error of each kind the reader and the map builder report."""
+    ws = book["Organisations"]
+    ws.cell(3, col(ws, "name")).value = None
+    ws = book["Services"]
+    ws.cell(2, col(ws, "capacity")).value = "about 40"
+    ws.cell(3, col(ws, "hours")).value = "9-5ish"
+    ws.cell(3, col(ws, "needs")).value = "drugs"
+    ws.cell(2, col(ws, "notes")).value = "=1+1"
+    ws.cell(1, ws.max_column + 1).value = "comments"
+    ws = book["Pathways"]
+    ws.cell(3, col(ws, "to_service")).value = "HUBB"
+    ws.cell(2, col(ws, "wait_days")).value = datetime.datetime(2024, 3, 1)
+    ws = book["Sites"]
+    ws.append(["OUT-1", "Again", "OUT", "phone"])
+    ws.append(["FAR", "Far away", "HUB", "in_person", X0 - 60_000, Y0])
+    ws.append(["SWAP", "Swapped", "HUB", "in_person", None, None, 52.1, -0.47])
+    ws = book["Catchments"]
+    ws.cell(3, 1).value = "OUTT"
+    book["Vocabulary"].append(["needs", "x", None, None])
+
+
+def test_every_problem_has_a_code_from_the_catalogue(tmp_path, toy_map, areas):
+    path = edit(write_workbook(toy_map, tmp_path / "toy.xlsx"), _corrupt)
+    report = validate_workbook(path, areas=areas)
+    assert len(report.errors) >= 12
+    assert all(p.code in sm.errors.PROBLEM_CODES for p in report.problems)
+    assert "invalid" not in {p.code for p in report.problems}
+    codes = {(p.table, p.field): p.code for p in report.problems}
+    assert codes[("Services", "capacity")] == "not_a_number"
+    assert codes[("Services", "needs")] == "unknown_term"
+    assert codes[("Services", "hours")] == "bad_hours"
+    assert codes[("Services", "notes")] == "formula"
+    assert codes[("Services", "comments")] == "unknown_column"
+    assert codes[("Organisations", "name")] == "missing_value"
+    assert codes[("Pathways", "wait_days")] == "wrong_cell_type"
+    assert codes[("Sites", "id")] == "duplicate_id"
+    assert codes[("Sites", "easting")] == "outside_areas"
+    assert codes[("Sites", "lon")] == "bad_location"
+    assert codes[("Vocabulary", "category")] == "unknown_term"
+    assert codes[("Services", "id")] == "missing_row"
+    ref = next(p for p in report.problems if (p.table, p.field) == ("Pathways", "to_service"))
+    assert (ref.code, ref.ref_table, ref.ref_id) == ("unknown_reference", "services", "HUBB")
+    ref = next(p for p in report.problems if (p.table, p.field) == ("Catchments", "service"))
+    assert (ref.code, ref.ref_table, ref.ref_id) == ("unknown_reference", "services", "OUTT")
+    frame = report.to_frame()
+    assert frame.columns.tolist()[-3:] == ["code", "ref_table", "ref_id"]
+    assert frame.loc[frame["field"] == "to_service", "ref_id"].tolist() == ["HUBB"]
+
+
+def test_problems_are_placed_by_code_not_by_their_words(tmp_path, toy_map, areas,
+                                                      monkeypatch):
+    import servicemap._checks as checks
+    import servicemap._frames as frames
+    import servicemap.model as model
+    import servicemap.servicemap as servicemap_module
+
+    path = edit(write_workbook(toy_map, tmp_path / "toy.xlsx"), _corrupt)
+
+    def places(report):
+        return sorted((p.table, p.row, p.field, p.code, getattr(p, "cell", None))
+                      for p in report.problems if p.severity != "note")
+
+    before = places(validate_workbook(path, areas=areas))
+
+    def reworded(problems):
+        return [dataclasses.replace(p, message=f"reworded {i}: table 'services' is "
+                                    "missing, from the nearest, is not in table 'sites'.")
+                for i, p in enumerate(problems)]
+
+    real_cross = checks.cross_record_problems
+    real_pydantic = model.problems_from_validation_error
+    monkeypatch.setattr(servicemap_module, "cross_record_problems",
+                        lambda smap: reworded(real_cross(smap)))
+    monkeypatch.setattr(frames, "problems_from_validation_error",
+                        lambda *a, **k: reworded(real_pydantic(*a, **k)))
+    after = validate_workbook(path, areas=areas)
+    assert any(p.message.startswith("reworded") for p in after.problems)
+    assert places(after) == before
+    # placed problems keep their new words: nothing was read from the old ones
+    moved = {(p.table, p.field): p.message for p in after.problems}
+    assert moved[("Services", "capacity")].startswith("reworded")
+    assert moved[("Sites", "easting")].startswith("reworded")
+
+
+@pytest.mark.parametrize(("sheet_name", "table"), [
+    ("Organisations", "organisations"), ("Partnerships", "partnerships"),
+    ("Services", "services"), ("Catchments", "services"), ("Sites", "sites"),
+    ("Pathways", "pathways")])
+def test_sheets_and_schema_agree(sheet_name, table):
+    from servicemap.io.sheets import sheet
+    from servicemap.schema import CATCHMENT_COLUMNS, TABLES
+
+    spec, schema = sheet(sheet_name), TABLES[table]
+    own = {"Catchments": ["service"], "Sites": ["id", "easting", "northing", "lon", "lat"]
+           }.get(sheet_name, ["id"])
+    wanted = schema.names
+    if table == "services":  # a service's catchment has a sheet of its own
+        wanted = [c for c in wanted if (c in CATCHMENT_COLUMNS) == (
+            sheet_name == "Catchments")]
+    # every field of the record is a column of its sheet, in the record's order
+    assert [c for c in spec.names if c not in own] == wanted
+    for name in wanted:
+        column, field = spec.column(name), schema.column(name)
+        assert (column.kind, column.category, column.required) == (
+            field.kind, field.category, field.required), name
+        assert (column.kind in {"ids", "terms"}) == field.is_list
+        refers = [t for t in field.references if t in TABLES]
+        assert column.refers_to == (refers[0].capitalize() if len(field.references) == 1
+                                    and refers else None)

@@ -31,10 +31,10 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
+
+from servicemap.schema import TABLES
 
 __all__ = ["SHEETS", "Column", "Sheet", "readme_frame", "sheet"]
 
@@ -175,10 +175,23 @@ def _col(name: str, kind: str, doc: str, example: object = "", *, required: bool
     return Column(name, kind, doc, str(example), required, category, refers_to)
 
 
-_ILLUSTRATIVE = _col("illustrative", "yes_no",
+def _field(table: str, name: str, doc: str, example: object = "") -> Column:
+    """Return a column of a record table's sheet, described by the schema.
+
+    Its kind, category, required-ness and the sheet its ids refer to (when they name
+    the records of one table) come from :mod:`servicemap.schema`.
+    """
+    column = TABLES[table].column(name)
+    refers = [t for t in column.references if t in TABLES]
+    refers_to = refers[0].capitalize() if len(column.references) == 1 and refers else None
+    return Column(name, column.kind, doc, str(example), column.required, column.category,
+                  refers_to)
+
+
+_ILLUSTRATIVE = _field("organisations", "illustrative",
                      "yes for a record made up to illustrate, not real; no (or empty) "
                      "otherwise.", "no")
-_NOTES = _col("notes", "text", "Free text, kept as written.", "")
+_NOTES = _field("organisations", "notes", "Free text, kept as written.", "")
 
 SHEETS: tuple[Sheet, ...] = (
     Sheet("Organisations", "organisations",
@@ -187,23 +200,23 @@ SHEETS: tuple[Sheet, ...] = (
               _col("id", "id", "A short identifier of your choosing, unique in the sheet; "
                    "other sheets refer to the organisation by it.", "luton-bc",
                    required=True),
-              _col("name", "text", "The name partners know it by.",
-                   "Luton Borough Council", required=True),
-              _col("kind", "term", "What kind of organisation it is.", "local_authority",
-                   category="organisation_kind"),
+              _field("organisations", "name", "The name partners know it by.",
+                     "Luton Borough Council"),
+              _field("organisations", "kind", "What kind of organisation it is.",
+                     "local_authority"),
               _ILLUSTRATIVE, _NOTES)),
     Sheet("Partnerships", "partnerships",
           "Organisations working together over a footprint, such as a Drug and Alcohol "
           "Partnership or a Community Safety Partnership.", (
               _col("id", "id", "A short identifier, unique in the sheet.", "lut-dap",
                    required=True),
-              _col("name", "text", "The partnership's name.",
-                   "Luton Drug and Alcohol Partnership", required=True),
-              _col("kind", "term", "What kind of partnership it is.",
-                   "drug_alcohol_partnership", category="partnership_kind"),
-              _col("members", "ids", "The ids of its member organisations (sheet "
-                   "Organisations).", "luton-bc; beds-police", refers_to="Organisations"),
-              _col("footprint", "ids", "The area codes or parent codes (such as a local "
+              _field("partnerships", "name", "The partnership's name.",
+                     "Luton Drug and Alcohol Partnership"),
+              _field("partnerships", "kind", "What kind of partnership it is.",
+                     "drug_alcohol_partnership"),
+              _field("partnerships", "members", "The ids of its member organisations (sheet "
+                   "Organisations).", "luton-bc; beds-police"),
+              _field("partnerships", "footprint", "The area codes or parent codes (such as a local "
                    "authority's code) it covers.", "E06000032"),
               _ILLUSTRATIVE, _NOTES)),
     Sheet("Services", "services",
@@ -212,65 +225,57 @@ SHEETS: tuple[Sheet, ...] = (
               _col("id", "id", "A short identifier, unique in the sheet; sheets "
                    "Catchments, Sites and Pathways refer to the service by it.",
                    "lut-adult-hub", required=True),
-              _col("name", "text", "The service's name.", "Luton adult drug and alcohol "
-                   "service", required=True),
-              _col("provider", "id", "The id of the organisation that delivers it (sheet "
-                   "Organisations).", "change-grow-live", required=True,
-                   refers_to="Organisations"),
-              _col("commissioners", "ids", "The ids of the organisations or partnerships "
+              _field("services", "name", "The service's name.", "Luton adult drug and alcohol "
+                   "service"),
+              _field("services", "provider", "The id of the organisation that delivers it (sheet "
+                   "Organisations).", "change-grow-live"),
+              _field("services", "commissioners", "The ids of the organisations or partnerships "
                    "that commission or fund it.", "lut-dap"),
-              _col("needs", "terms", "The needs it meets; at least one.", "drug; alcohol",
-                   required=True, category="need"),
-              _col("interventions", "terms", "What it offers.",
-                   "assessment; psychosocial; naloxone", category="intervention"),
-              _col("client_groups", "terms", "Who it is for; at least one.", "adults",
-                   required=True, category="client_group"),
-              _col("min_age", "whole", "The youngest age it accepts, in years.", 18),
-              _col("max_age", "whole", "The oldest age it accepts, in years; empty for "
+              _field("services", "needs", "The needs it meets; at least one.", "drug; alcohol"),
+              _field("services", "interventions", "What it offers.",
+                     "assessment; psychosocial; naloxone"),
+              _field("services", "client_groups", "Who it is for; at least one.", "adults"),
+              _field("services", "min_age", "The youngest age it accepts, in years.", 18),
+              _field("services", "max_age", "The oldest age it accepts, in years; empty for "
                    "no limit.", ""),
-              _col("hours", "hours", "When it is open: days then times, rules separated "
+              _field("services", "hours", "When it is open: days then times, rules separated "
                    "by ';'. Also '24/7', 'Daily 08:00-20:00', 'Wed closed'. Empty if "
                    "unknown.", "Mon-Fri 09:00-17:00; Sat 10:00-13:00"),
-              _col("capacity", "number", "How much it can take, in capacity_unit.", 450),
-              _col("capacity_unit", "term", "What capacity counts; needed when capacity "
-                   "is given.", "places", category="capacity_unit"),
-              _col("annual_cost", "number", "Cost a year in pounds.", 1200000),
-              _col("funding_sources", "ids", "Funding streams, as free text separated by "
+              _field("services", "capacity", "How much it can take, in capacity_unit.", 450),
+              _field("services", "capacity_unit", "What capacity counts; needed when capacity "
+                   "is given.", "places"),
+              _field("services", "annual_cost", "Cost a year in pounds.", 1200000),
+              _field("services", "funding_sources", "Funding streams, as free text separated by "
                    "';'.", "Public health grant; SSMTR grant"),
-              _col("visit_frequency", "term", "How often a client must attend.", "weekly",
-                   category="visit_frequency"),
-              _col("status", "term", "Whether it runs now; active when empty.", "active",
-                   category="service_status"),
+              _field("services", "visit_frequency", "How often a client must attend.", "weekly"),
+              _field("services", "status", "Whether it runs now; active when empty.", "active"),
               _ILLUSTRATIVE, _NOTES)),
     Sheet("Catchments", "catchments",
           "Each service's catchment, one row per service: who may use it by residence "
           "(footprint) and how far it reaches from its sites.", (
               _col("service", "id", "The id of the service (sheet Services).",
                    "lut-adult-hub", required=True, refers_to="Services"),
-              _col("footprint", "ids", "The area codes or parent codes whose residents may "
+              _field("services", "footprint", "The area codes or parent codes whose residents may "
                    "use it; empty for no restriction by residence.", "E06000032"),
-              _col("reach", "term", "distance (within max_distance of a site), minutes "
+              _field("services", "reach", "distance (within max_distance of a site), minutes "
                    "(within max_minutes by the Travel times sheet) or none (outreach, "
                    "phone or online: the whole footprint). Read from which maximum is "
-                   "given when empty.", "distance", category="reach"),
-              _col("max_distance", "number", "The furthest a client travels, in metres "
+                   "given when empty.", "distance"),
+              _field("services", "max_distance", "The furthest a client travels, in metres "
                    "in a straight line.", 8000),
-              _col("max_minutes", "number", "The longest a client travels, in minutes.",
-                   ""),
+              _field("services", "max_minutes", "The longest a client travels, in minutes.", ""),
           ), key="service"),
     Sheet("Sites", "sites",
           "A place a service is delivered from, and how clients attend it. Give easting "
           "and northing (British National Grid) or lon and lat (WGS84), not both.", (
               _col("id", "id", "A short identifier, unique in the sheet.", "site-lut-hub",
                    required=True),
-              _col("name", "text", "The site's name or address.",
-                   "Luton treatment hub, town centre", required=True),
-              _col("services", "ids", "The ids of the services delivered here (sheet "
-                   "Services); at least one.", "lut-adult-hub", required=True,
-                   refers_to="Services"),
-              _col("mode", "term", "How clients attend; in_person when empty. phone and "
-                   "online sites need no location.", "in_person",
-                   category="attendance_mode"),
+              _field("sites", "name", "The site's name or address.",
+                     "Luton treatment hub, town centre"),
+              _field("sites", "services", "The ids of the services delivered here (sheet "
+                   "Services); at least one.", "lut-adult-hub"),
+              _field("sites", "mode", "How clients attend; in_person when empty. phone and "
+                   "online sites need no location.", "in_person"),
               _col("easting", "number", "British National Grid easting in metres "
                    "(EPSG:27700).", 509164),
               _col("northing", "number", "British National Grid northing in metres.",
@@ -279,31 +284,27 @@ SHEETS: tuple[Sheet, ...] = (
                    "UK; converted to easting and northing.", ""),
               _col("lat", "number", "Latitude in degrees (WGS84), about 50 to 60 in the "
                    "UK.", ""),
-              _col("postcode", "text", "The postcode, for people to find it.", "LU1 2AA"),
-              _col("source", "text", "Where the location came from.", "provider's website"),
+              _field("sites", "postcode", "The postcode, for people to find it.", "LU1 2AA"),
+              _field("sites", "source", "Where the location came from.", "provider's website"),
               _ILLUSTRATIVE, _NOTES)),
     Sheet("Pathways", "pathways",
           "A referral route from a service or an entry point (police, A&E, prison "
           "release, ...) to a service.", (
               _col("id", "id", "A short identifier, unique in the sheet.", "pw-01",
                    required=True),
-              _col("from_service", "id", "The id of the referring service; give this or "
-                   "from_entry.", "", refers_to="Services"),
-              _col("from_entry", "term", "Where people first meet the system; give this "
-                   "or from_service.", "police_vulnerable_persons",
-                   category="entry_point"),
-              _col("to_service", "id", "The id of the service referred to.",
-                   "lut-adult-hub", required=True, refers_to="Services"),
-              _col("kind", "term", "The kind of hand-off; referral when empty.",
-                   "referral", category="pathway_kind"),
-              _col("consent_basis", "term", "The lawful basis on which information moves; "
-                   "not_recorded when empty.", "public_task", category="consent_basis"),
-              _col("information_sharing_agreement", "yes_no", "Whether an "
-                   "information-sharing agreement covers the route; empty if unknown.",
-                   "yes"),
-              _col("wait_days", "number", "Typical days from referral to first contact.",
-                   2),
-              _col("volume_per_year", "number", "Referrals a year along the route.", 220),
+              _field("pathways", "from_service", "The id of the referring service; give this or "
+                   "from_entry.", ""),
+              _field("pathways", "from_entry", "Where people first meet the system; give this "
+                   "or from_service.", "police_vulnerable_persons"),
+              _field("pathways", "to_service", "The id of the service referred to.",
+                     "lut-adult-hub"),
+              _field("pathways", "kind", "The kind of hand-off; referral when empty.", "referral"),
+              _field("pathways", "consent_basis", "The lawful basis on which information moves; "
+                   "not_recorded when empty.", "public_task"),
+              _field("pathways", "information_sharing_agreement", "Whether an "
+                   "information-sharing agreement covers the route; empty if unknown.", "yes"),
+              _field("pathways", "wait_days", "Typical days from referral to first contact.", 2),
+              _field("pathways", "volume_per_year", "Referrals a year along the route.", 220),
               _ILLUSTRATIVE, _NOTES)),
     Sheet("Areas", "areas",
           "Optional: the areas' figures, joined by code to the boundaries given with "
@@ -379,8 +380,6 @@ def readme_frame() -> pd.DataFrame:
     >>> df.loc[(df.sheet == "Services") & (df.column == "needs"), "example"].item()
     'drug; alcohol'
     """
-    import pandas as pd
-
     rows = [{"sheet": s.name, "column": c.name, "required": "yes" if c.required else "",
              "holds": c.describe_kind(), "description": c.doc, "example": c.example}
             for s in SHEETS for c in s.columns]
