@@ -276,7 +276,8 @@ def _flatten_json(data: Any, name: str) -> tuple[dict[str, _Rows], dict[str, Any
 class _Flattener:
     """Rows by table of nested HSDS objects, each child row linked to its parent.
 
-    An object met twice (an organization of many services) gives one row. Nested
+    An object met twice (an organization of many services) gives one row, and the
+    objects nested in an organization or location are read the first time only. Nested
     lists and objects that are not HSDS tables we map go to ``_nested``, linked to the
     record they belong to.
     """
@@ -285,7 +286,8 @@ class _Flattener:
         self.tables: dict[str, _Rows] = {}
         self._seen: set[tuple[str, str]] = set()
 
-    def put(self, table: str, obj: dict[str, Any], where: str, **links: Any) -> None:
+    def put(self, table: str, obj: dict[str, Any], where: str, **links: Any) -> bool:
+        """Add an object's row to a table; return False if its id was there already."""
         row = {k: v for k, v in obj.items() if not isinstance(v, (dict, list))}
         row.update({k: v for k, v in obj.items() if k.startswith("servicemap_")})
         for k, v in links.items():
@@ -293,9 +295,10 @@ class _Flattener:
         row["_where"] = where
         key = (table, str(row.get("id")))
         if row.get("id") is not None and key in self._seen:
-            return
+            return False
         self._seen.add(key)
         self.tables.setdefault(table, []).append(row)
+        return True
 
     def others(self, obj: dict[str, Any], table: str, where: str, known: set[str],
                **links: Any) -> None:
@@ -320,13 +323,15 @@ class _Flattener:
                 link_id=link, link_entity=entity)
 
     def organization(self, org: dict[str, Any], where: str) -> None:
-        self.put("organizations", org, where)
+        if not self.put("organizations", org, where):
+            return  # each service repeats its organization: its lists are read once
         self.attributes(org, "organization", org.get("id"), where)
         self.others(org, "organizations", where, {"attributes", "locations", "services"},
                     organization_id=org.get("id"))
 
     def location(self, loc: dict[str, Any], where: str) -> None:
-        self.put("locations", loc, where)
+        if not self.put("locations", loc, where):
+            return  # a location of many services is repeated in each: read it once
         for j, addr in enumerate(loc.get("addresses") or []):
             self.put("addresses", addr, f"{where}.addresses[{j}]", location_id=loc.get("id"))
         for j, sch in enumerate(loc.get("schedules") or []):
