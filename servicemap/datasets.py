@@ -17,12 +17,12 @@ import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import geopandas as gpd
+import geopandas as gpd
+import pandas as pd
 
-    from servicemap.servicemap import ServiceMap
+from servicemap.errors import did_you_mean
+from servicemap.servicemap import ServiceMap
 
 __all__ = ["available", "bedfordshire", "bedfordshire_wards", "data_dir", "load"]
 
@@ -94,7 +94,6 @@ def load(name: str) -> ServiceMap:
     """
     names = available()
     if name not in names:
-        from servicemap.errors import did_you_mean
 
         msg = (f"no dataset is called {name!r}.{did_you_mean(name, names)} "
                f"Available: {', '.join(names)}.")
@@ -104,10 +103,7 @@ def load(name: str) -> ServiceMap:
 
 @cache
 def _load(name: str) -> ServiceMap:
-    import geopandas as gpd
-    import pandas as pd
 
-    from servicemap.servicemap import ServiceMap
 
     folder = data_dir() / name
     metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
@@ -150,7 +146,6 @@ def bedfordshire() -> ServiceMap:
 
 @cache
 def _wards() -> gpd.GeoDataFrame:
-    import geopandas as gpd
 
     path = data_dir() / "bedfordshire" / "wards.gpkg"
     return gpd.read_file(path, layer="wards", engine="pyogrio").set_index("code")

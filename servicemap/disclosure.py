@@ -32,12 +32,10 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
 
 __all__ = ["DEFAULT_THRESHOLD", "MARKER", "suppress"]
 
@@ -50,8 +48,6 @@ _TOL = 1e-9
 
 def _groups(frame: pd.DataFrame, margins: Sequence[str]) -> list[tuple[Any, np.ndarray]]:
     """Each published sum: the whole column, then each margin group (column, value)."""
-    import pandas as pd
-
     groups: list[tuple[Any, np.ndarray]] = [("total", np.arange(len(frame)))]
     for column in margins:
         codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
@@ -176,8 +172,6 @@ def suppress(
     >>> suppress(t, ["people"], marker=MARKER)["people"].tolist()
     ['[suppressed]', '40', '[suppressed]', '50']
     """
-    import pandas as pd
-
     if threshold < 0:
         msg = f"threshold={threshold!r}: give a count of 0 or more (the default is 5)."
         raise ValueError(msg)

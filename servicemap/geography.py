@@ -116,7 +116,6 @@ class ReachMatrix:
         >>> int(reach.matrix.sum()) == reach.nnz
         True
         """
-
         c = self.cost
         return sparse.csr_array((np.ones(c.nnz), c.indices, c.indptr), shape=c.shape)
 
@@ -129,7 +128,6 @@ class ReachMatrix:
         >>> pairs.columns.tolist()
         ['area', 'service', 'cost', 'unit']
         """
-
         c = self.cost
         rows = np.repeat(np.arange(c.shape[0]), np.diff(c.indptr))
         return pd.DataFrame({
@@ -147,7 +145,6 @@ class ReachMatrix:
         >>> len(reach.areas_reached("beds-naloxone")) > 0
         True
         """
-
         j = self._position(self.services, service, "service")
         col = self.cost[:, [j]].tocsc()
         return pd.Series(col.data, index=self.areas[col.indices], name=service,
@@ -163,7 +160,6 @@ class ReachMatrix:
         >>> s.index.name, s.name
         ('service', 'E01017453')
         """
-
         i = self._position(self.areas, area, "area")
         lo, hi = self.cost.indptr[i], self.cost.indptr[i + 1]
         return pd.Series(self.cost.data[lo:hi],
@@ -226,7 +222,6 @@ def area_points(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
     >>> origin.tolist()
     ['population-weighted centroid', 'geometric centroid']
     """
-
     centroids = shapely.centroid(np.asarray(areas.geometry.values))
     x, y = shapely.get_x(centroids), shapely.get_y(centroids)
     given = np.zeros(len(areas), dtype=bool)
@@ -244,7 +239,6 @@ def _footprint_keys(smap: ServiceMap) -> tuple[np.ndarray, np.ndarray]:
 
     Also return, per service, whether it has a footprint at all (empty = anyone).
     """
-
     areas, services = smap._areas, smap._services
     n_areas, n_services = len(areas), len(services)
     codes = [areas.index.to_numpy(dtype=object)]
@@ -317,7 +311,6 @@ def _site_service_pairs(smap: ServiceMap, reach: str) -> tuple[np.ndarray, np.nd
 def _distance_pairs(smap: ServiceMap, x: np.ndarray, y: np.ndarray,
                     radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Keys and metres of (area, service) pairs within each service's radius."""
-
     n_services = len(smap._services)
     site_pos, service_pos = _site_service_pairs(smap, "distance")
     geom = smap._sites.geometry.values

@@ -100,6 +100,7 @@ import shapely
 from servicemap._version import __version__
 from servicemap.errors import InputError, Problem, did_you_mean
 from servicemap.geography import reach_matrix
+from servicemap.schema import area_schema, restore_areas
 from servicemap.servicemap import ServiceMap
 from servicemap.vocab import VOCABULARY, Term, Vocabulary
 
@@ -218,8 +219,6 @@ def to_networkx(
     >>> sum(1 for *_, t in G.edges(data="type") if t == "serves") == sm.reach_matrix(smap).nnz
     True
     """
-
-
     contiguity = _contiguity(adjacency)
     if not serves and (max_distance is not None or max_minutes is not None):
         msg = ("max_distance and max_minutes set the reach of the 'serves' edges, which "
@@ -438,7 +437,6 @@ def contiguous_pairs(geometries: Any, contiguity: str = "rook") -> tuple[np.ndar
     >>> len(contiguous_pairs(squares, "queen")[0])  # and the two diagonals, both ways
     12
     """
-
     geoms = np.asarray(geometries, dtype=object)
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
@@ -460,8 +458,6 @@ def contiguous_pairs(geometries: Any, contiguity: str = "rook") -> tuple[np.ndar
 
 def _graph_metadata(smap: ServiceMap, attribute_of: dict[Any, Any], reach: Any,
                     serves: bool, contiguity: str | None, version: str) -> dict[str, Any]:
-    from servicemap.io.files import area_schema
-
     vocab = smap.vocabulary
     declared = {
         category: {t.term: {"label": t.label, "description": t.description}
@@ -493,7 +489,6 @@ def _graph_metadata(smap: ServiceMap, attribute_of: dict[Any, Any], reach: Any,
 
 def _vocabulary(declared: Any, terms: Any) -> Any:
     """Rebuild a vocabulary: every term if given, else the built-in one, plus declared."""
-
     if terms:
         by_category: dict[str, dict[str, Term]] = {}
         for term, category, label, description, was_declared in terms:
@@ -589,7 +584,6 @@ def from_networkx(G: nx.Graph, *, strict: bool = True) -> ServiceMap:  # noqa: N
     servicemap.errors.InputError: 1 problem in 'networkx graph'
       - table 'edges', row 'service:beds-naloxone -> service:lut-adult-hubb [pw-x]', ...
     """
-
     if not isinstance(G, nx.Graph):
         msg = (f"from_networkx takes a networkx graph, not a {type(G).__name__}. Make one "
                "with smap.to_networkx().")
@@ -863,8 +857,6 @@ def _site_frame(rows: list[dict[str, Any]], geometries: list[Any]) -> Any:
 
 def _area_frame(found: list[tuple[Any, Any, dict[str, Any]]],
                 schema: dict[str, Any] | None) -> Any:
-
-    from servicemap.io.files import restore_areas
 
     attribute_of = dict((schema or {}).get("attributes") or {})
     index = (schema or {}).get("index", "code")

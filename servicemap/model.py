@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, cast
 
 from pydantic import (
     BaseModel,
@@ -148,8 +148,8 @@ class Record(BaseModel):
 
     #: The name of the table or sheet these records come from.
     table: ClassVar[str] = "records"
-    #: Fields that hold a term of the vocabulary, and which category.
-    vocabulary_fields: ClassVar[dict[str, str]] = {}
+    #: Fields that hold ids of other tables' records, and which tables.
+    references: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     illustrative: bool = Field(
         default=False, description="True for a record made up to illustrate, not real.")
@@ -208,7 +208,7 @@ class Record(BaseModel):
         return [*own, "illustrative", "notes"]
 
 
-def _vocab_list(category: str):  # noqa: ANN202
+def _vocab_list(category: str):
     def check(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         vocab = _context_vocabulary(info)
         for v in value:
@@ -224,12 +224,14 @@ def _vocab_list(category: str):  # noqa: ANN202
             raise PydanticCustomError(
                 "duplicate", f"names {', '.join(map(repr, dupes))} twice. Name each once.")
         return terms
+    check.vocabulary_category = category  # type: ignore[attr-defined]  # read by schema
     return check
 
 
-def _vocab_one(category: str):  # noqa: ANN202
+def _vocab_one(category: str):
     def check(value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else _vocab_term(category, value, info)
+    check.vocabulary_category = category  # type: ignore[attr-defined]  # read by schema
     return check
 
 
@@ -283,6 +285,8 @@ class Partnership(Record):
     """
 
     table: ClassVar[str] = "partnerships"
+    references: ClassVar[dict[str, tuple[str, ...]]] = {
+        "members": ("organisations",), "footprint": ("areas",)}
     id: Id
     name: Annotated[str, Field(min_length=1)]
     kind: str = "other"
@@ -322,6 +326,7 @@ class Catchment(Record):
     """
 
     table: ClassVar[str] = "catchments"
+    references: ClassVar[dict[str, tuple[str, ...]]] = {"footprint": ("areas",)}
     footprint: IdList = ()
     reach: OptionalText = None
     max_distance: OptionalNumber = Field(default=None, gt=0)
@@ -412,10 +417,8 @@ class Service(Record):
     """
 
     table: ClassVar[str] = "services"
-    vocabulary_fields: ClassVar[dict[str, str]] = {
-        "needs": "need", "interventions": "intervention", "client_groups": "client_group",
-        "capacity_unit": "capacity_unit", "visit_frequency": "visit_frequency",
-        "status": "service_status",
+    references: ClassVar[dict[str, tuple[str, ...]]] = {
+        "provider": ("organisations",), "commissioners": ("organisations", "partnerships"),
     }
     id: Id
     name: Annotated[str, Field(min_length=1)]
@@ -510,6 +513,9 @@ class Site(Record):
     """
 
     table: ClassVar[str] = "sites"
+    references: ClassVar[dict[str, tuple[str, ...]]] = {"services": ("services",)}
+    #: Fields that place the site; a map holds them as its point geometry.
+    location_fields: ClassVar[tuple[str, ...]] = ("easting", "northing", "lon", "lat")
     id: Id
     name: Annotated[str, Field(min_length=1)]
     services: IdList = Field(min_length=1)
@@ -544,7 +550,7 @@ class Site(Record):
                     "'online'.")
             return self
         if has_en:
-            e, n = en
+            e, n = cast(tuple[float, float], en)
             if abs(e) <= 180 and abs(n) <= 90:
                 raise PydanticCustomError(
                     "location", f"easting {e} and northing {n} look like longitude and "
@@ -555,7 +561,7 @@ class Site(Record):
                     "National Grid (0-700000, 0-1300000). Check the numbers and their "
                     "order.")
         else:
-            lon, lat = ll
+            lon, lat = cast(tuple[float, float], ll)
             if -9.0 <= lat <= 2.5 and 49.0 <= lon <= 61.0:
                 raise PydanticCustomError(
                     "location", f"lon {lon}, lat {lat}: lon and lat look swapped. In the "
@@ -600,6 +606,8 @@ class Pathway(Record):
     """
 
     table: ClassVar[str] = "pathways"
+    references: ClassVar[dict[str, tuple[str, ...]]] = {
+        "from_service": ("services",), "to_service": ("services",)}
     id: Id
     from_service: OptionalText = None
     from_entry: OptionalText = None

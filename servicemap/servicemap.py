@@ -30,11 +30,16 @@ from __future__ import annotations
 
 import html
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
+import geopandas as gpd
+import pandas as pd
+
+from servicemap._checks import cross_record_problems
 from servicemap.crs import (
     WORKING_CRS,
     lonlat_to_working,
@@ -59,13 +64,8 @@ from servicemap.model import (
     Site,
     problems_from_validation_error,
 )
+from servicemap.schema import CATCHMENT_COLUMNS, TABLES
 from servicemap.vocab import VOCABULARY, Vocabulary
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    import geopandas as gpd
-    import pandas as pd
 
 __all__ = [
     "PATHWAY_COLUMNS",
@@ -75,31 +75,18 @@ __all__ = [
     "ValidationReport",
 ]
 
-CATCHMENT_COLUMNS = ["footprint", "reach", "max_distance", "max_minutes"]
-SERVICE_COLUMNS = [
-    "name", "provider", "commissioners", "needs", "interventions", "client_groups",
-    "min_age", "max_age", "hours", "capacity", "capacity_unit", "annual_cost",
-    "funding_sources", "visit_frequency", "status", *CATCHMENT_COLUMNS,
-    "illustrative", "notes",
-]
-SITE_COLUMNS = ["name", "services", "mode", "postcode", "source", "illustrative", "notes"]
-PATHWAY_COLUMNS = [
-    "from_service", "from_entry", "to_service", "kind", "consent_basis",
-    "information_sharing_agreement", "wait_days", "volume_per_year", "illustrative",
-    "notes",
-]
-ORGANISATION_COLUMNS = ["name", "kind", "illustrative", "notes"]
-PARTNERSHIP_COLUMNS = ["name", "kind", "members", "footprint", "illustrative", "notes"]
-_TABLE_COLUMNS = {
-    "services": SERVICE_COLUMNS, "sites": SITE_COLUMNS, "pathways": PATHWAY_COLUMNS,
-    "organisations": ORGANISATION_COLUMNS, "partnerships": PARTNERSHIP_COLUMNS,
-}
-_LIST_COLUMNS = {"commissioners", "needs", "interventions", "client_groups",
-                 "funding_sources", "footprint", "services", "members"}
-_NUMBER_COLUMNS = {"capacity", "annual_cost", "max_distance", "max_minutes", "wait_days",
-                   "volume_per_year"}
-_AGE_COLUMNS = {"min_age", "max_age"}
+#: The columns of each table besides its ``id`` index, from :mod:`servicemap.schema`.
+_TABLE_COLUMNS = {name: table.names for name, table in TABLES.items()}
+SERVICE_COLUMNS = _TABLE_COLUMNS["services"]
+SITE_COLUMNS = _TABLE_COLUMNS["sites"]
+PATHWAY_COLUMNS = _TABLE_COLUMNS["pathways"]
+ORGANISATION_COLUMNS = _TABLE_COLUMNS["organisations"]
+PARTNERSHIP_COLUMNS = _TABLE_COLUMNS["partnerships"]
+_LIST_COLUMNS = {c for t in TABLES.values() for c in t.list_columns}
+_NUMBER_COLUMNS = {c for t in TABLES.values() for c in t.of_kind("number")}
+_AGE_COLUMNS = {c for t in TABLES.values() for c in t.of_kind("whole")}
 _CENTROID_COLUMNS = ("centroid_easting", "centroid_northing")
+T = TypeVar("T")
 
 
 
@@ -659,7 +646,7 @@ class ServiceMap:
                                  ("sites", sites), ("pathways", pathways),
                                  ("organisations", organisations),
                                  ("partnerships", partnerships))}
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Hashable, Any] = {}
         self._frozen = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -757,7 +744,9 @@ class ServiceMap:
         elif isinstance(vocabulary, Vocabulary):
             vocab = vocabulary
         else:
-            vocab = VOCABULARY.extend(**vocabulary)
+            vocab = VOCABULARY
+            for category, terms in vocabulary.items():
+                vocab = vocab.extend(category, terms)
         labels = dict(row_labels or {})
         notes: list[Problem] = []
         problems: list[Problem] = []
@@ -767,18 +756,19 @@ class ServiceMap:
         problems += area_problems
 
         site_input = _sites_input(sites) if sites is not None else None
-        tables = {"organisations": (organisations, Organisation),
-                  "partnerships": (partnerships, Partnership),
-                  "services": (services, Service),
-                  "sites": (site_input, Site),
-                  "pathways": (pathways, Pathway)}
+        tables: dict[str, tuple[Any, type[Record]]] = {
+            "organisations": (organisations, Organisation),
+            "partnerships": (partnerships, Partnership),
+            "services": (services, Service),
+            "sites": (site_input, Site),
+            "pathways": (pathways, Pathway)}
         built: dict[str, list[Record]] = {}
         for table, (data, rec_cls) in tables.items():
             rows, shape_problems = _as_records(table, data)
             problems += shape_problems
             fields = ["id", *_TABLE_COLUMNS[table]]
             if table == "sites":
-                fields[4:4] = ["easting", "northing", "lon", "lat"]
+                fields[4:4] = Site.location_fields
             rows, column_problems = _unknown_columns(table, rows, fields)
             problems += column_problems
             records, row_problems = _validate_rows(table, rec_cls, rows, vocab, notes,
@@ -802,7 +792,8 @@ class ServiceMap:
         smap = cls(
             areas=area_frame,
             services=_frame(built["services"], SERVICE_COLUMNS),
-            sites=_site_frame(built["sites"], notes, labels.get("sites")),
+            sites=_site_frame(cast(list[Site], built["sites"]), notes,
+                              labels.get("sites")),
             pathways=_frame(built["pathways"], PATHWAY_COLUMNS),
             organisations=_frame(built["organisations"],
                                  ORGANISATION_COLUMNS),
@@ -973,12 +964,45 @@ class ServiceMap:
         >>> "E06000032" in sm.datasets.bedfordshire().footprint_codes()
         True
         """
-        if "footprint_codes" not in self._cache:
+        def build() -> set[str]:
             codes = set(self._areas.index)
             for level in self.parent_levels:
                 codes |= set(self._areas[f"{level}_code"].dropna())
-            self._cache["footprint_codes"] = codes
-        return set(self._cache["footprint_codes"])
+            return codes
+
+        return set(self.cached("footprint_codes", build))
+
+    def cached(self, key: Hashable, build: Callable[[], T]) -> T:
+        """Return ``build()``, computed once per map and ``key``.
+
+        A map never changes, so what is derived from it (the reach matrix, catchment
+        fractions, validation) is computed once and kept on it. This is the one place
+        that keeps such results; a new map from :meth:`replace` starts empty.
+
+        Parameters
+        ----------
+        key : hashable
+            Names the result and every argument it depends on, such as
+            ``("reach_matrix", 10_000, None)``.
+        build : callable
+            Computes the result when it is not kept yet.
+
+        Returns
+        -------
+        object
+            What ``build`` returned, now or on an earlier call with the same key.
+
+        Examples
+        --------
+        >>> smap = sm.datasets.bedfordshire()
+        >>> calls = []
+        >>> first = smap.cached(("example", 1), lambda: calls.append(1) or len(calls))
+        >>> smap.cached(("example", 1), lambda: calls.append(1) or len(calls)), calls
+        (1, [1])
+        """
+        if key not in self._cache:
+            self._cache[key] = build()
+        return cast(T, self._cache[key])
 
     # -- validation ------------------------------------------------------------------
     def validate(self, strict: bool = False) -> ValidationReport:
@@ -1006,13 +1030,8 @@ class ServiceMap:
         >>> report.ok
         True
         """
-        if "validation" not in self._cache:
-            from servicemap._checks import cross_record_problems
-
-            problems = cross_record_problems(self)
-            self._cache["validation"] = ValidationReport(
-                _order([*problems, *self._notes]))
-        report = self._cache["validation"]
+        report = self.cached("validation", lambda: ValidationReport(
+            _order([*cross_record_problems(self), *self._notes])))
         if strict:
             report.raise_for_errors()
         return report
@@ -1027,8 +1046,6 @@ class ServiceMap:
         >>> s["lut-adult-hub"]
         ('lut-dap',)
         """
-        import pandas as pd
-
         known = set(self._partnerships.index)
         return pd.Series(
             [tuple(c for c in cs if c in known) for cs in self._services["commissioners"]],
@@ -1055,8 +1072,6 @@ class ServiceMap:
         >>> int(s["areas"].loc["total", "areas"])
         381
         """
-        import pandas as pd
-
         areas = pd.DataFrame(self._areas.drop(columns=self._areas.geometry.name))
         levels = self.parent_levels
         numeric = [c for c in ["population", *self.need_columns.values()] if c in areas]

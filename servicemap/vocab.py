@@ -47,6 +47,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 __all__ = ["CLIENT_GROUP_AGES", "VOCABULARY", "Term", "UnknownTermError", "Vocabulary"]
 
 
@@ -562,7 +564,7 @@ class Vocabulary(Mapping[str, Mapping[str, Term]]):
                 out[cat] = extra
         return out
 
-    def to_frame(self):  # noqa: ANN201 - pandas is imported lazily
+    def to_frame(self):
         """Return every term as a DataFrame: category, term, label, description, declared.
 
         Examples
@@ -571,8 +573,6 @@ class Vocabulary(Mapping[str, Mapping[str, Term]]):
         >>> df.loc[df.category == "hour_band", "term"].tolist()
         ['weekday_daytime', 'weekday_evening', 'overnight', 'weekend']
         """
-        import pandas as pd
-
         rows = [
             {"category": cat, "term": t.term, "label": t.label,
              "description": t.description, "declared": t.declared}

@@ -1,7 +1,5 @@
 """The public face: a short, sorted __all__, and a light import."""
 
-import subprocess
-import sys
 
 import servicemap as sm
 
@@ -26,11 +24,3 @@ def test_errors_are_value_errors():
     assert issubclass(sm.InputError, sm.ServiceMapError)
 
 
-def test_import_is_light():
-    code = ("import sys, servicemap; "
-            "heavy = ['matplotlib.pyplot', 'folium', 'openpyxl', 'geopandas', "
-            "'matplotlib', 'scipy', 'networkx']; "
-            "print([m for m in heavy if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "[]"

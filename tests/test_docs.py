@@ -25,6 +25,6 @@ def test_page_runs(page, tmp_path, monkeypatch):
     namespace = {"__name__": "__docs__"}
     for i, cell in enumerate(cells):
         try:
-            exec(compile(cell, f"{page.name}[cell {i}]", "exec"), namespace)  # noqa: S102
+            exec(compile(cell, f"{page.name}[cell {i}]", "exec"), namespace)
         finally:
             plt.close("all")

@@ -1,7 +1,6 @@
 """A whole map in one GeoPackage and back equal; single layers as GeoJSON or GeoParquet."""
 
 import sqlite3
-import sys
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +11,7 @@ import shapely
 from toy import X0, Y0
 
 import servicemap as sm
+from servicemap.io import files
 from servicemap.io.files import LAYERS, read_file, write_file
 
 
@@ -169,7 +169,9 @@ def test_bad_requests(tmp_path, toy_map, name, layer, match):
 
 
 def test_geoparquet_without_pyarrow_says_how_to_install(tmp_path, toy_map, monkeypatch):
-    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow now fails
+    real = files.find_spec
+    monkeypatch.setattr(files, "find_spec",  # as if pyarrow were not installed
+                        lambda name: None if name == "pyarrow" else real(name))
     with pytest.raises(ImportError, match=r"pip install 'servicemap\[parquet\]'"):
         toy_map.to_file(tmp_path / "areas.parquet", layer="areas")
     assert not (tmp_path / "areas.parquet").exists()

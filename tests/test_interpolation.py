@@ -4,8 +4,6 @@ Expected values are worked out by hand on 1 km squares (the arithmetic is in the
 comments); bigger cases are checked against tobler and against pandas groupby.
 """
 
-import subprocess
-import sys
 
 import geopandas as gpd
 import numpy as np
@@ -582,14 +580,6 @@ def test_source_errors(two, halves):
     doubled_target = pd.concat([halves, halves.iloc[:1]])
     with pytest.raises(InputError, match=r"table 'target', row 'W': is used by 2 rows"):
         interpolate(None, two, doubled_target, extensive="need")
-
-
-def test_importing_the_module_is_light():
-    code = ("import sys, servicemap.interpolation; "
-            "print([m for m in ('geopandas', 'scipy', 'shapely') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "[]"
 
 
 def test_threaded_intersections_give_the_same_result(random_layers, monkeypatch):

@@ -13,3 +13,9 @@ def test_ruff_clean():
     run = subprocess.run([ruff, "check", "servicemap", "tests", "benchmarks",
                           "conftest.py"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_mypy_clean():
+    mypy = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    run = subprocess.run([mypy, "servicemap"], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr

@@ -9,10 +9,9 @@ quote in front of such text so it shows as written and never runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
 
 __all__ = ["neutralise", "safe_text", "write_csv"]
 

@@ -45,15 +45,18 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pandas as pd
+import pyogrio
+
+from servicemap._version import __version__
 from servicemap.errors import InputError, Problem, did_you_mean
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from servicemap.servicemap import ServiceMap
+from servicemap.schema import TABLES, area_schema, restore_areas
+from servicemap.servicemap import ServiceMap
+from servicemap.vocab import Term, Vocabulary
 
 __all__ = ["FORMAT_VERSION", "LAYERS", "read_file", "write_file"]
 
@@ -148,13 +151,11 @@ def _format_of(path: Path) -> str:
 
 
 def _require_pyarrow() -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
+    if find_spec("pyarrow") is None:
         msg = ("writing GeoParquet needs pyarrow, which is not installed: "
                "pip install 'servicemap[parquet]' (or pip install pyarrow). GeoPackage "
                "(.gpkg) and GeoJSON (.geojson) need nothing more.")
-        raise ImportError(msg) from None
+        raise ImportError(msg)
 
 
 def export_frame(smap: ServiceMap, layer: str) -> Any:
@@ -201,10 +202,7 @@ def _encode_lists(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def _write_map(smap: ServiceMap, path: Path) -> Path:
-    import pandas as pd
-    import pyogrio
 
-    from servicemap._version import __version__
 
     try:
         provenance = json.dumps(smap.provenance, ensure_ascii=False, sort_keys=True)
@@ -246,77 +244,7 @@ def _write_map(smap: ServiceMap, path: Path) -> Path:
 
 
 def _declared_lists(table: str) -> set[str]:
-    from servicemap.servicemap import _LIST_COLUMNS, _TABLE_COLUMNS
-
-    return set(_TABLE_COLUMNS[table]) & _LIST_COLUMNS
-
-
-def area_schema(areas: Any) -> dict[str, Any]:
-    """Describe the areas frame so that :func:`restore_areas` can rebuild it exactly.
-
-    Parameters
-    ----------
-    areas : geopandas.GeoDataFrame
-        A map's areas, indexed by code.
-
-    Returns
-    -------
-    dict
-        ``index`` (its name), ``geometry`` (the geometry column's name), ``columns``
-        (in order) and ``dtypes`` (each column's dtype as text), all JSON-friendly.
-
-    Examples
-    --------
-    >>> schema = area_schema(sm.datasets.bedfordshire().areas)
-    >>> schema["index"], schema["geometry"], schema["dtypes"]["imd_decile"]
-    ('code', 'geometry', 'int64')
-    """
-    return {"index": areas.index.name or "code",
-            "geometry": areas.geometry.name,
-            "columns": [str(c) for c in areas.columns],
-            "dtypes": {str(c): str(t) for c, t in areas.dtypes.items()
-                       if c != areas.geometry.name}}
-
-
-def restore_areas(frame: Any, schema: dict[str, Any], *, lenient: bool = False) -> Any:
-    """Rebuild an areas frame written with :func:`area_schema`: dtypes, index, order.
-
-    Parameters
-    ----------
-    frame : geopandas.GeoDataFrame
-        The areas as read back, with the index as a column.
-    schema : dict
-        What :func:`area_schema` returned for the areas written.
-    lenient : bool, default False
-        Leave a column as read when it cannot take its dtype (an integer column with
-        a blank, say) and drop columns of the schema that are missing, instead of
-        raising; validation then reports what is wrong.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Indexed by the schema's index, with its columns in order and their dtypes.
-
-    Examples
-    --------
-    >>> areas = sm.datasets.bedfordshire().areas
-    >>> read_back = areas.reset_index().astype({"imd_decile": "float64"})
-    >>> restore_areas(read_back, area_schema(areas)).equals(areas)
-    True
-    """
-    if schema["geometry"] != frame.geometry.name:
-        frame = frame.rename_geometry(schema["geometry"])
-    for col, dtype in schema["dtypes"].items():
-        if col in frame and str(frame[col].dtype) != dtype:
-            try:
-                frame[col] = frame[col].astype(dtype)
-            except (TypeError, ValueError):
-                if not lenient:
-                    raise
-    columns = schema["columns"]
-    if lenient:
-        columns = [c for c in columns if c in frame]
-    return frame.set_index(schema["index"])[columns]
+    return set(TABLES[table].list_columns)
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -356,19 +284,13 @@ def read_file(path: str | os.PathLike[str], *, strict: bool = True) -> ServiceMa
     >>> back.equals(smap), len(back.services)
     (True, 40)
     """
-    import pandas as pd
-    import pyogrio
-
-    from servicemap.servicemap import ServiceMap
-    from servicemap.vocab import Term, Vocabulary
-
     path = Path(path)
     if not path.is_file():
         msg = f"{str(path)!r} does not exist. Write a map with smap.to_file('map.gpkg')."
         raise FileNotFoundError(msg)
     try:
         present = [str(name) for name, _ in pyogrio.list_layers(path)]
-    except Exception as exc:  # noqa: BLE001 - any reason the file cannot be opened
+    except Exception as exc:
         raise _not_ours(path, None, f"it cannot be opened as a GeoPackage ({exc})") from None
     for name in LAYERS:
         if name not in present:

@@ -49,15 +49,17 @@ import re
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import shapely
 
 from servicemap.crs import user_stacklevel
 from servicemap.errors import ExportWarning, plural
-
-if TYPE_CHECKING:
-    import networkx as nx
-
-    from servicemap.servicemap import ServiceMap
+from servicemap.geography import area_points
+from servicemap.graph import to_networkx
+from servicemap.servicemap import ServiceMap
 
 __all__ = ["ExportWarning", "gexf_graph", "safe_markdown", "to_gexf", "to_kumu"]
 
@@ -190,8 +192,6 @@ def to_kumu(smap: ServiceMap, path: str | os.PathLike[str] | None = None, *,
     >>> police["from"], police["Consent basis"], police["Information sharing agreement"]
     ('entry:police_vulnerable_persons', 'Public task', 'yes')
     """
-    from servicemap.graph import to_networkx
-
     graph = to_networkx(smap, serves=areas, adjacency=False)
     vocab = smap.vocabulary
     clean = _Cleaner()
@@ -353,10 +353,6 @@ def to_gexf(smap: ServiceMap, path: str | os.PathLike[str], *, serves: bool = Fa
     >>> edge["label"], edge["pathway"], edge["consent_basis"]
     ('refers_to', 'pw-03', 'public_task')
     """
-    import networkx as nx
-
-    from servicemap.graph import to_networkx
-
     graph = to_networkx(smap, serves=serves, adjacency=adjacency)
     flat = gexf_graph(graph, smap)
     path = Path(path)
@@ -398,9 +394,6 @@ def gexf_graph(graph: nx.MultiDiGraph, smap: ServiceMap | None = None) -> nx.Mul
     >>> site["record_id"], site["services"], site["x"]
     ('site-bed-hub', 'bcb-adult-hub; bcb-laib; beds-naloxone', 505120.0)
     """
-    import networkx as nx
-    import shapely
-
     clean = _Cleaner()
     points = _area_points(graph, smap)
     flat = nx.MultiDiGraph()
@@ -461,7 +454,6 @@ def gexf_graph(graph: nx.MultiDiGraph, smap: ServiceMap | None = None) -> nx.Mul
 def _area_points(graph: nx.MultiDiGraph, smap: ServiceMap | None) -> dict[Any, tuple]:
     if smap is None:
         return {}
-    from servicemap.geography import area_points
 
     x, y, _ = area_points(smap.areas)
     keys = [f"area:{c}" for c in smap.areas.index]
@@ -495,7 +487,6 @@ def _gexf_value(value: Any, clean: _Cleaner, where: str, field: str) -> Any:
     if isinstance(value, float):
         return None if math.isnan(value) else value
     try:
-        import pandas as pd
 
         if pd.isna(value):
             return None

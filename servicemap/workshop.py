@@ -1,0 +1,402 @@
+"""The workshop sequence: one map, the three questions, the tables a room is shown.
+
+:func:`run_workshop` runs, on one map, what a workshop shows a room of partners: the
+map's summary and validation, coverage by need and hour band, access to capacity
+(2SFCA and E2SFCA), the gaps (and how they move with the distance cut-off), the overlaps
+between services of different partnerships, and the routes of referrals from named
+entry points to treatment. It returns a :class:`Workshop` holding every report;
+:meth:`Workshop.tables` gives the tables as shown (counts of people under 5 suppressed),
+and :meth:`Workshop.write` writes the files a consultant takes away. ``servicemap demo``
+is this sequence on the shipped Bedfordshire map.
+
+Examples
+--------
+>>> ws = run_workshop(sm.datasets.bedfordshire())
+>>> sorted(ws.routes)
+['police_vulnerable_persons', 'prison_release']
+>>> ws.tables()["gaps"].columns.tolist()[-1]
+'all reasons'
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+from matplotlib.axes import Axes
+
+from servicemap.analysis.accessibility import accessibility
+from servicemap.analysis.coverage import Coverage, coverage
+from servicemap.analysis.gaps import GapReport, find_gaps
+from servicemap.analysis.overlaps import OverlapReport, find_overlaps
+from servicemap.analysis.pathways import PathwayReport, trace_pathways
+from servicemap.disclosure import suppress
+from servicemap.errors import ServiceMapWarning
+from servicemap.io.exports import write_csv
+from servicemap.plotting import pathways as pathway_diagram
+from servicemap.servicemap import ServiceMap, ValidationReport
+
+__all__ = ["ACCESS", "ROUTES", "SENSITIVITY", "TREATMENT", "Workshop", "run_workshop"]
+
+#: The needs access is measured for, with the capacity unit of their services.
+ACCESS = {"drug": "places", "alcohol": "places", "early_help": "clients_per_year"}
+#: Distances the gap sensitivity tries, in metres.
+SENSITIVITY = (5_000, 10_000, 15_000)
+#: The routes traced: entry point, and the groups the person belongs to.
+ROUTES = {"police_vulnerable_persons": ("adults",),
+          "prison_release": ("adults", "people_leaving_prison")}
+#: What counts as drug treatment at the end of a route (not assessment or harm
+#: reduction alone).
+TREATMENT = ("opioid_substitution", "detox_inpatient", "residential_rehab")
+#: How a suppressed count is shown on screen, and in a written file.
+SHOWN, WRITTEN = "<5*", "[suppressed]"
+
+
+@dataclass(frozen=True)
+class Workshop:
+    """Every result of the workshop sequence on one map.
+
+    Attributes
+    ----------
+    smap : ServiceMap
+        The map.
+    validation : ValidationReport
+        Its problems.
+    summary : dict of str to pandas.DataFrame
+        :meth:`ServiceMap.summary`.
+    coverage : Coverage
+        By need, client group and hour band, for the map's needs.
+    access : pandas.DataFrame
+        Per area: access to capacity per 1,000 people in need for each need of
+        :data:`ACCESS` by 2SFCA and E2SFCA, and the demand and services behind it.
+    gaps : GapReport
+        Every need.
+    sensitivity : pandas.DataFrame
+        People with a drug need in gaps at each distance of :data:`SENSITIVITY`.
+    overlaps : OverlapReport
+        Across partnerships.
+    routes : dict of str to PathwayReport
+        Per entry point of :data:`ROUTES`, to :data:`TREATMENT`.
+    notes : list of str
+        What the analyses warned of.
+    """
+
+    smap: ServiceMap
+    validation: ValidationReport
+    summary: dict[str, pd.DataFrame]
+    coverage: Coverage
+    access: pd.DataFrame
+    gaps: GapReport
+    sensitivity: pd.DataFrame
+    overlaps: OverlapReport
+    routes: dict[str, PathwayReport]
+    notes: list[str] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the tables as a room is shown them, small counts suppressed.
+
+        Returns
+        -------
+        dict of str to pandas.DataFrame
+            ``coverage`` (services reaching an area by need and hour band: median and
+            fewest), ``access`` (need-weighted mean access per local authority, and the
+            lowest area), ``gaps`` (people in gaps by need and reason), ``largest_gaps``,
+            ``sensitivity``, ``overlaps`` (the largest pairs), and per entry point
+            ``routes_<entry>``, ``route_status_<entry>`` and
+            ``single_points_<entry>``.
+
+        Examples
+        --------
+        >>> ws = run_workshop(sm.datasets.bedfordshire())
+        >>> ws.tables()["sensitivity"].index.tolist()
+        [5000, 10000, 15000]
+        """
+        wide, top = _gap_tables(self.gaps)
+        out = {"coverage": _coverage_table(self.coverage),
+               "access": _access_table(self.smap, self.access),
+               "gaps": wide, "largest_gaps": top.set_index("code"),
+               "sensitivity": _sensitivity_table(self.sensitivity),
+               "overlaps": _overlap_table(self.overlaps)}
+        for entry, report in self.routes.items():
+            chains, status, points = _route_tables(report)
+            out[f"routes_{entry}"] = chains
+            out[f"route_status_{entry}"] = status
+            out[f"single_points_{entry}"] = points
+        return out
+
+    def write(self, folder: str | Path, *, stem: str = "map") -> list[str]:
+        """Write the files a workshop takes away into ``folder``; return their names.
+
+        The map's tables as CSV and its areas and sites as a GeoPackage, the summary
+        tables, coverage, accessibility, gaps, overlaps and routes as CSV (counts of
+        people under 5 written as ``[suppressed]``, per-area routes without counts of
+        people), a pathway diagram and a route map per entry point (PNG), the network
+        for Kumu and Gephi, validation.csv and ATTRIBUTION.txt. ``stem`` names the
+        GeoPackage and the network files (``<stem>.gpkg``, ``<stem>_kumu.json``,
+        ``<stem>.gexf``).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> ws = run_workshop(sm.datasets.bedfordshire())
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     written = ws.write(d)
+        >>> len(written), "gaps.csv" in written
+        (31, True)
+        """
+        output = Path(folder)
+        output.mkdir(parents=True, exist_ok=True)
+        written = _write_map(self.smap, self.summary, self.validation, output, stem)
+        written += _write_analyses(self.coverage, self.access, output)
+        written += _write_gaps_and_overlaps(self.gaps, self.sensitivity, self.overlaps,
+                                            output)
+        written += _write_routes(self.routes, output)
+        self.smap.to_kumu(output / f"{stem}_kumu.json")
+        self.smap.to_gexf(output / f"{stem}.gexf")
+        return [*written, f"{stem}_kumu.json", f"{stem}.gexf"]
+
+
+def run_workshop(smap: ServiceMap) -> Workshop:
+    """Run the workshop sequence on a map.
+
+    Parameters
+    ----------
+    smap : ServiceMap
+        The map, with needs ``drug``, ``alcohol`` and ``early_help`` among its areas'
+        need columns.
+
+    Returns
+    -------
+    Workshop
+
+    Examples
+    --------
+    >>> ws = run_workshop(sm.datasets.bedfordshire())
+    >>> ws.validation.ok, len(ws.overlaps.table) > 0
+    (True, True)
+    """
+    validation = smap.validate()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ServiceMapWarning)
+        cov = coverage(smap, by=("need", "client_group", "hour_band"),
+                       need=list(smap.need_columns))
+        access = _access(smap)
+    notes = list(dict.fromkeys(str(w.message) for w in caught
+                               if issubclass(w.category, ServiceMapWarning)))
+    swept = find_gaps(smap, need="drug", max_distance=list(SENSITIVITY))
+    routes = {entry: trace_pathways(smap, entry=entry, need="drug",
+                                    intervention=TREATMENT, client_group=list(groups))
+              for entry, groups in ROUTES.items()}
+    assert swept.sensitivity is not None  # several distances give a sensitivity
+    return Workshop(smap=smap, validation=validation, summary=smap.summary(),
+                    coverage=cov, access=access, gaps=find_gaps(smap),
+                    sensitivity=swept.sensitivity,
+                    overlaps=find_overlaps(smap, across="partnership"),
+                    routes=routes, notes=notes)
+
+
+# -- the analyses ----------------------------------------------------------------------
+def _access(smap: ServiceMap) -> pd.DataFrame:
+    """Access per area for each need of ACCESS, by 2SFCA and E2SFCA, in one frame."""
+    frames = {(need, method): accessibility(smap, need=need, method=method,
+                                            capacity_unit=unit)
+              for need, unit in ACCESS.items() for method in ("2sfca", "e2sfca")}
+    columns = {f"{need}_{ACCESS[need]}_per_1000_{method}": acc["access_per_1000"]
+               for (need, method), acc in frames.items()}
+    first = frames[(next(iter(ACCESS)), "2sfca")]
+    access = pd.DataFrame(columns, index=first.index)
+    for need in ACCESS:
+        access[f"{need}_demand"] = frames[(need, "2sfca")]["demand"]
+        access[f"{need}_services"] = frames[(need, "2sfca")]["services"]
+    return access
+
+
+# -- the tables shown ------------------------------------------------------------------
+def _coverage_table(cov: Coverage) -> pd.DataFrame:
+    """Services reaching an area by need and hour band: median (fewest)."""
+    grouped = cov.table.groupby(["need", "hour_band"], observed=True,
+                                sort=False)["services"].agg(["median", "min"])
+    text = (grouped["median"].astype(int).astype(str) + " ("
+            + grouped["min"].astype(str) + ")")
+    return text.unstack("hour_band")
+
+
+def _access_table(smap: ServiceMap, access: pd.DataFrame) -> pd.DataFrame:
+    """Need-weighted mean access per local authority (lowest area), by 2SFCA."""
+    areas = smap.areas
+    lad = areas["lad_name"] if "lad_name" in areas else areas["lad_code"]
+    out = {}
+    for need, unit in ACCESS.items():
+        per = access[f"{need}_{unit}_per_1000_2sfca"]
+        demand = access[f"{need}_demand"]
+        weighted = (per * demand).groupby(lad).sum() / demand.groupby(lad).sum()
+        label = f"{need} ({unit.replace('_', ' ')})"
+        out[label] = (weighted.round(0).astype(int).map("{:,}".format) + " ("
+                      + per.groupby(lad).min().round(0).astype(int).map("{:,}".format)
+                      + ")")
+    return pd.DataFrame(out).rename_axis(None)
+
+
+def _gap_tables(gaps: GapReport) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """People in gaps by need and reason (suppressed), and the largest gaps."""
+    def cells(frame: pd.DataFrame) -> pd.Series:
+        return frame["need_in_gaps"].iloc[:-1]
+
+    raw = cells(gaps.summary(["need", "reason"], suppress=None)).unstack("reason")
+    published = gaps.summary(["need", "reason"])
+    shown = cells(published).unstack("reason")
+    reasons = [r for r in gaps.table["reason"].cat.categories if r in raw.columns]
+    # no gap of a reason is 0; a count hidden for disclosure is marked
+    wide = shown.reindex(columns=reasons).astype("object")
+    wide = wide.where(shown[reasons].notna(), SHOWN).where(raw[reasons].notna(), 0)
+    sums = published.attrs["subtotals"]
+    totals = pd.Series({k[1]: v for k, v in sums.items() if k[0] == "need"},
+                       dtype="Int64").reindex(wide.index)
+    wide["all reasons"] = totals.astype("object").where(totals.notna(), SHOWN)
+    columns = [c for c in ("code", "name", "lad_name", "need", "client_group",
+                           "hour_band", "reason", "severity") if c in gaps.table]
+    top = gaps.table.loc[gaps.table["headline"], columns].head(8)
+    return wide, suppress(top, ["severity"], marker=SHOWN)
+
+
+def _sensitivity_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
+    sens = sensitivity.reset_index()[["max_distance", "areas_in_gaps", "need_in_gaps"]]
+    sens["need_in_gaps"] = sens["need_in_gaps"].round(0).astype(int)
+    return sens.set_index("max_distance")
+
+
+def _overlap_table(overlaps: OverlapReport) -> pd.DataFrame:
+    columns = ["needs", "shared_areas", "shared_population", "share_a", "share_b"]
+    top = suppress(overlaps.table[columns].head(8).reset_index(), ["shared_population"],
+                   marker=SHOWN)
+    top["needs"] = top["needs"].map(", ".join)
+    for c in ("share_a", "share_b"):
+        top[c] = top[c].map("{:.0%}".format)
+    return top.set_index(["service_a", "service_b"])
+
+
+def _route_tables(report: PathwayReport) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                  pd.DataFrame]:
+    """Return the best chains, people by route status per partnership, single points."""
+    chains = report.chains.copy()
+    chains["chain"] = chains["chain"].map(" -> ".join)
+    chains["barriers"] = chains["barriers"].map(", ".join).replace("", "none")
+    chains = suppress(chains, ["need_drug"], marker=SHOWN)
+    status = report.summary("partnership")
+    status = status.loc[status["areas"] > 0]
+    for c in ("clear", "barriers", "no_route"):
+        status[c] = status[c].astype("object").where(status[c].notna(), SHOWN)
+    status["share_with_route"] = status["share_with_route"].map(
+        lambda v: "" if pd.isna(v) else f"{v:.0%}")
+    points = suppress(report.single_points_of_failure().head(5), ["need_drug"],
+                      marker=SHOWN)
+    return (chains[["chain", "hand_offs", "wait_days", "barriers", "areas", "need_drug"]],
+            status, points[["name", "areas", "need_drug"]])
+
+
+# -- the files written ------------------------------------------------------------------
+def _write_map(smap: ServiceMap, summary: dict[str, pd.DataFrame],
+               validation: ValidationReport, output: Path, stem: str) -> list[str]:
+    """Write the map's layers and tables, its summary, validation and attribution."""
+    gpkg = output / f"{stem}.gpkg"
+    if gpkg.exists():
+        gpkg.unlink()
+    smap.areas.to_file(gpkg, layer="areas", engine="pyogrio")
+    sites = smap.sites
+    sites["services"] = sites["services"].map("; ".join)
+    sites.to_file(gpkg, layer="sites", engine="pyogrio")
+    written = [gpkg.name]
+    areas = pd.DataFrame(smap.areas.drop(columns="geometry"))
+    sites_table = pd.DataFrame(smap.sites.drop(columns="geometry"))
+    located = smap.sites.geometry.notna()
+    for col, values in (("easting", smap.sites.geometry.x),
+                        ("northing", smap.sites.geometry.y)):
+        sites_table[col] = values.where(located).round(0).astype("Int64")
+    tables = {"areas": areas, "sites": sites_table}
+    tables.update({name: getattr(smap, name) for name in
+                   ("services", "pathways", "organisations", "partnerships")})
+    for name, table in tables.items():
+        written.append(write_csv(table, output / f"{name}.csv").name)
+    for name, table in summary.items():
+        written.append(write_csv(table.round(1), output / f"summary_{name}.csv").name)
+    written.append(write_csv(validation.to_frame(), output / "validation.csv",
+                             index=False).name)
+    provenance = smap.provenance
+    (output / "ATTRIBUTION.txt").write_text(
+        f"{provenance.get('name', '')}\n\n{provenance.get('illustrative', '')}\n\n"
+        f"Licence: {provenance.get('licence', '')}\n\n{provenance.get('attribution', '')}"
+        "\n", encoding="utf-8")
+    return [*written, "ATTRIBUTION.txt"]
+
+
+def _write_analyses(cov: Coverage, access: pd.DataFrame, output: Path) -> list[str]:
+    written = [write_csv(cov.table.reset_index(), output / "coverage.csv",
+                         index=False).name]
+    summary = cov.summary().round(4)
+    written.append(write_csv(summary, output / "coverage_summary.csv").name)
+    written.append(write_csv(access.round(3), output / "accessibility.csv").name)
+    return written
+
+
+def _write_gaps_and_overlaps(gaps: GapReport, sensitivity: pd.DataFrame,
+                             overlaps: OverlapReport, output: Path) -> list[str]:
+    table = suppress(gaps.table, ["population", "severity"], marker=WRITTEN)
+    written = [write_csv(table, output / "gaps.csv").name]
+    for name, frame in (("gaps_summary", gaps.summary(["need", "reason"])),
+                        ("gaps_by_lad", gaps.summary("lad"))):
+        frame = frame.assign(share_of_need=frame["share_of_need"].round(4))
+        written.append(write_csv(frame.reset_index(), output / f"{name}.csv",
+                                 index=False, na_rep=WRITTEN).name)
+    sens = sensitivity.round(4).reset_index()
+    written.append(write_csv(sens, output / "gaps_sensitivity.csv", index=False).name)
+    pairs = overlaps.table.copy()
+    for c in pairs.columns:
+        if pairs[c].map(type).eq(tuple).any():
+            pairs[c] = pairs[c].map("; ".join)
+    people = ["shared_population"] + [c for c in pairs if c.startswith("need_")]
+    pairs = suppress(pairs.reset_index(), people, marker=WRITTEN)
+    written.append(write_csv(pairs, output / "overlaps.csv", index=False).name)
+    dup = pd.DataFrame(overlaps.duplication)
+    written.append(write_csv(dup, output / "overlaps_by_area.csv").name)
+    return written
+
+
+def _save(ax: Axes, path: Path) -> None:
+    figure = ax.get_figure(root=True)
+    assert figure is not None  # an Axes that was drawn on has a figure
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+
+
+def _write_routes(routes: dict[str, PathwayReport], output: Path) -> list[str]:
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tables, summaries, points = [], [], []
+    written = []
+    for entry, report in routes.items():
+        # the analysis per area; counts of people are published only in aggregate
+        table = report.table.drop(columns=["population", "need_drug"]).reset_index(
+            ).assign(entry=entry)
+        for c in ("chain", "pathways", "barriers"):
+            table[c] = table[c].map("; ".join)
+        tables.append(table)
+        summaries.append(report.summary("partnership").reset_index().assign(entry=entry))
+        points.append(report.single_points_of_failure().reset_index().assign(
+            entry=entry, partnerships=lambda f: f["partnerships"].map("; ".join)))
+        short = "police" if entry.startswith("police") else "prison"
+        _save(pathway_diagram(report), output / f"pathways_{short}.png")
+        _save(report.plot(), output / f"routes_{short}.png")
+        plt.close("all")
+        written += [f"pathways_{short}.png", f"routes_{short}.png"]
+    written.append(write_csv(pd.concat(tables, ignore_index=True), output / "routes.csv",
+                             index=False).name)
+    written.append(write_csv(pd.concat(summaries, ignore_index=True),
+                             output / "routes_by_partnership.csv", index=False,
+                             na_rep=WRITTEN).name)
+    spof = suppress(pd.concat(points, ignore_index=True), ["need_drug"], marker=WRITTEN)
+    written.append(write_csv(spof, output / "routes_single_points.csv",
+                             index=False).name)
+    return written
