@@ -17,6 +17,8 @@ import servicemap as sm
 from servicemap.io import hsds
 from servicemap.io.hsds import HSDSWarning, read_hsds, validate_hsds, write_hsds
 from servicemap.io.hsds import read as reading
+from servicemap.io.hsds._common import IN_HSDS
+from servicemap.schema import TABLES
 
 U = "00000000-0000-4000-8000-{:012d}".format  # readable UUIDs for hand-written data
 LUTON = (-0.4200, 51.8787)  # lon, lat in Luton town centre
@@ -76,6 +78,28 @@ def test_written_tables_hold_the_mapped_fields(bedfordshire_dir):
     package = json.loads((bedfordshire_dir / "datapackage.json").read_text())
     assert {r["path"] for r in package["resources"]} >= {
         "services.csv", "servicemap_pathways.csv", "service_at_location.csv"}
+
+
+@pytest.mark.parametrize(("table", "hsds_table"), [
+    ("organisations", "organizations.csv"), ("services", "services.csv"),
+    ("sites", "locations.csv")])
+def test_every_column_travels_in_hsds_or_in_an_extension_field(bedfordshire_dir, table,
+                                                               hsds_table):
+    header = pd.read_csv(bedfordshire_dir / hsds_table, nrows=0).columns
+    extension = [c.removeprefix("servicemap_") for c in header
+                 if c.startswith("servicemap_")]
+    columns = TABLES[table].names
+    # the id, and a site's exact place, travel beside the table's columns
+    beside = {"id", "easting", "northing"}
+    assert set(IN_HSDS[table]) <= set(columns)  # no name the schema has lost
+    assert [c for c in extension if c not in beside] == [
+        c for c in columns if c not in IN_HSDS[table]]
+
+
+@pytest.mark.parametrize("table", ["pathways", "partnerships"])
+def test_extension_tables_have_the_schemas_columns(bedfordshire_dir, table):
+    header = pd.read_csv(bedfordshire_dir / f"servicemap_{table}.csv", nrows=0).columns
+    assert header.tolist() == ["id", *TABLES[table].names]
 
 
 def _toy(areas, tables, **service_changes):

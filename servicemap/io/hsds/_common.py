@@ -19,6 +19,8 @@ from typing import Any
 import pandas as pd
 
 from servicemap.hours import WEEK, parse_hours
+from servicemap.schema import TABLES, Column
+from servicemap.servicemap import TRAVEL_TIME_COLUMNS
 
 #: The HSDS version written, and whose schemas ship with servicemap.
 HSDS_VERSION = "3.0.0"
@@ -51,16 +53,34 @@ ATTRIBUTE_FIELDS = {
 }
 #: Our taxonomies are named this prefix plus a vocabulary category.
 TAXONOMY_PREFIX = "servicemap:"
+#: Our columns that HSDS holds in fields or tables of its own, by our table; every other
+#: column of the schema travels in an extension field ``servicemap_<column>``. (A
+#: status travels in both: HSDS has fewer statuses than we have.)
+IN_HSDS = {
+    "organisations": ("name", "kind", "notes"),
+    "services": ("name", "provider", "needs", "interventions", "client_groups",
+                 "min_age", "max_age", "hours", "funding_sources", "visit_frequency",
+                 "footprint", "notes"),
+    "sites": ("name", "postcode", "notes"),
+}
 #: The extension tables (``servicemap_<name>.csv``) and their columns, in order.
 EXTENSION_TABLES = {
-    "pathways": ["id", "from_service", "from_entry", "to_service", "kind",
-                 "consent_basis", "information_sharing_agreement", "wait_days",
-                 "volume_per_year", "illustrative", "notes"],
-    "partnerships": ["id", "name", "kind", "members", "footprint", "illustrative",
-                     "notes"],
-    "travel_times": ["area", "site", "minutes"],
+    "pathways": ["id", *TABLES["pathways"].names],
+    "partnerships": ["id", *TABLES["partnerships"].names],
+    "travel_times": list(TRAVEL_TIME_COLUMNS),
     "vocabulary": ["category", "term", "label", "description"],
 }
+
+
+def extension_columns(table: str) -> list[Column]:
+    """Return the columns of one of our tables that travel in extension fields, in order.
+
+    Examples
+    --------
+    >>> [c.name for c in extension_columns("sites")]
+    ['services', 'mode', 'source', 'illustrative']
+    """
+    return [c for c in TABLES[table].columns if c.name not in IN_HSDS[table]]
 #: HSDS tables whose rows become our records (the rest are kept in notes).
 MAPPED_TABLES = ("organizations", "services", "locations", "service_at_location",
                  "service_areas", "schedules", "attributes", "taxonomy_terms",

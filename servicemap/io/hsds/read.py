@@ -20,6 +20,7 @@ import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,12 @@ from servicemap.io.hsds._common import (
     MAPPED_TABLES,
     STATUS_IN,
     TAXONOMY_PREFIX,
+    extension_columns,
     present,
     unescape,
     weekly_intervals,
 )
+from servicemap.schema import NUMBER_KINDS, TABLES, Column
 from servicemap.servicemap import ServiceMap
 from servicemap.vocab import VOCABULARY, Term, Vocabulary
 
@@ -372,6 +375,7 @@ class _Flattener:
 
 
 def _areas_of(areas: Any) -> gpd.GeoDataFrame:
+    """Return the areas ``areas=`` gives: a frame, a shipped dataset's or a file's."""
     if isinstance(areas, gpd.GeoDataFrame):
         return areas
     if isinstance(areas, str) and areas in datasets.available():
@@ -453,10 +457,10 @@ def _organisations(ctx: _Context) -> _Table:
         _keep_leftovers(ctx, r, {"id", "name", "description", "_where"}, set(), kept, notes)
         cats = _categories(ctx, r.get("id"), kept, notes)
         _keep_attached(ctx, "organization_id", r.get("id"), kept, notes)
-        out.rows.append({"id": _our_id(r), "name": r.get("name"),
-                         "kind": (cats.get("organisation_kind") or ["other"])[0],
-                         "illustrative": _truth(r.get("servicemap_illustrative")) or False,
-                         "notes": _notes(notes, r.get("description"))})
+        in_hsds = {"name": r.get("name"),
+                   "kind": (cats.get("organisation_kind") or ["other"])[0],
+                   "notes": _notes(notes, r.get("description"))}
+        out.rows.append(_record("organisations", r, in_hsds))
         out.labels.append(r["_where"])
     return out
 
@@ -509,29 +513,22 @@ def _service(ctx: _Context, r: Mapping[str, Any], links: _ServiceLinks,
     footprint = _footprint(ctx, links.service_areas.get(link, []), links, kept, notes)
     hours = _hours(ctx, links.schedules.get(link, []), kept, notes)
     _keep_attached(ctx, "service_id", link, kept, notes)
-    status = r.get("servicemap_status") or STATUS_IN.get(
-        str(r.get("status", "active")).lower(), r.get("status"))
-    row = {
-        "id": _our_id(r), "name": r.get("name"),
+    in_hsds = {
+        "name": r.get("name"),
         "provider": links.providers.get(r.get("organization_id"), r.get("organization_id")),
-        "commissioners": _listed(r.get("servicemap_commissioners")),
         "needs": cats.get("need", []), "interventions": cats.get("intervention", []),
         "client_groups": cats.get("client_group", []),
         "min_age": _number(r.get("minimum_age")),
         "max_age": _number(r.get("maximum_age")), "hours": hours,
-        "capacity": _number(r.get("servicemap_capacity")),
-        "capacity_unit": r.get("servicemap_capacity_unit"),
-        "annual_cost": _number(r.get("servicemap_annual_cost")),
         "funding_sources": [f.get("source") for f in links.funding.get(link, [])
                             if f.get("source")],
         "visit_frequency": next(iter(cats.get("visit_frequency") or []), None),
-        "status": status, "footprint": footprint,
-        "reach": r.get("servicemap_reach"),
-        "max_distance": _number(r.get("servicemap_max_distance")),
-        "max_minutes": _number(r.get("servicemap_max_minutes")),
-        "illustrative": _truth(r.get("servicemap_illustrative")) or False,
+        "footprint": footprint,
         "notes": _notes(notes, r.get("description")),
     }
+    row = _record("services", r, in_hsds)
+    row["status"] = row["status"] or STATUS_IN.get(
+        str(r.get("status", "active")).lower(), r.get("status"))
     if not r.get("servicemap_reach"):
         for key, value in defaults.items():
             if key in row and (row[key] in (None, "") or row[key] == []):
@@ -690,8 +687,6 @@ def _site(ctx: _Context, r: Mapping[str, Any], served: list[Any],
     link = r.get("id")
     kept = f"site {_our_id(r)!r}"
     notes: list[str] = []
-    mode = r.get("servicemap_mode") or (
-        "online" if r.get("location_type") == "virtual" else "in_person")
     _keep_leftovers(ctx, r, _LOCATION_MAPPED, set(), kept, notes)
     postcode = next((a.get("postal_code") for a in addresses if a.get("postal_code")),
                     None)
@@ -704,10 +699,11 @@ def _site(ctx: _Context, r: Mapping[str, Any], served: list[Any],
     for s in ctx.rows("schedules"):
         if s.get("location_id") == link and not s.get("service_id"):
             notes.append(ctx.keep(s["_where"], "schedule", _row_value(s), kept))
-    row = {"id": _our_id(r), "name": r.get("name"), "services": served, "mode": mode,
-           "postcode": postcode, "source": r.get("servicemap_source"),
-           "illustrative": _truth(r.get("servicemap_illustrative")) or False,
-           "notes": _notes(notes, r.get("description"))}
+    row = _record("sites", r, {"name": r.get("name"), "postcode": postcode,
+                               "notes": _notes(notes, r.get("description"))})
+    row["services"] = served
+    row["mode"] = row["mode"] or (
+        "online" if r.get("location_type") == "virtual" else "in_person")
     if r.get("servicemap_easting") is not None:
         row["easting"] = _number(r.get("servicemap_easting"))
         row["northing"] = _number(r.get("servicemap_northing"))
@@ -715,6 +711,31 @@ def _site(ctx: _Context, r: Mapping[str, Any], served: list[Any],
         row["lon"] = _number(r.get("longitude"))
         row["lat"] = _number(r.get("latitude"))
     return row
+
+
+def _record(table: str, row: Mapping[str, Any], in_hsds: dict[str, Any]) -> dict[str, Any]:
+    """Return one record of ours, its columns in the schema's order.
+
+    The columns HSDS holds come translated (``in_hsds``); the others come from the
+    row's ``servicemap_*`` extension fields. A third party's row has none: those
+    columns are left empty, and the record is not illustrative.
+    """
+    values = {**in_hsds}
+    for column in extension_columns(table):
+        values[column.name] = _read_as(column, row.get(f"servicemap_{column.name}"))
+    values["illustrative"] = values["illustrative"] or False
+    return {"id": _our_id(row), **{name: values[name] for name in TABLES[table].names}}
+
+
+def _read_as(column: Column, value: Any) -> Any:
+    """Return a value as read from text or JSON, as a column of its kind holds it."""
+    if column.is_list:
+        return _listed(value)
+    if column.kind in NUMBER_KINDS:
+        return _number(value)
+    if column.kind == "yes_no":
+        return _truth(value)
+    return value
 
 
 def _categories(ctx: _Context, link: Any, kept: str,
@@ -821,17 +842,14 @@ def _extension_frames(ctx: _Context) -> dict[str, pd.DataFrame | None]:
             continue
         rows = [_row_value(r) for r in ctx.rows(f"servicemap_{name}")]
         out[name] = pd.DataFrame(rows, columns=columns) if rows else None
-    pathways, partnerships, times = (out["pathways"], out["partnerships"],
-                                     out["travel_times"])
-    if pathways is not None:
-        for col in ("wait_days", "volume_per_year"):
-            pathways[col] = pathways[col].map(_number)
-        for col in ("information_sharing_agreement", "illustrative"):
-            pathways[col] = pathways[col].map(_truth)
-    if partnerships is not None:
-        for col in ("members", "footprint"):
-            partnerships[col] = partnerships[col].map(_listed)
-        partnerships["illustrative"] = partnerships["illustrative"].map(_truth)
+    for name in ("pathways", "partnerships"):
+        frame = out[name]
+        if frame is None:
+            continue
+        for column in TABLES[name].columns:
+            if column.is_list or column.kind in {*NUMBER_KINDS, "yes_no"}:
+                frame[column.name] = frame[column.name].map(partial(_read_as, column))
+    times = out["travel_times"]
     if times is not None:
         times["minutes"] = times["minutes"].map(_number)
     return out
@@ -881,9 +899,8 @@ def _assemble(source: _Source, ctx: _Context, areas: gpd.GeoDataFrame,
         labels[name] = [r["_where"] for r in ctx.rows(f"servicemap_{name}")]
     return ServiceMap.from_frames(
         areas=areas,
-        organisations=_frame(organisations.rows, ["id", "name", "kind", "illustrative",
-                                                  "notes"]),
-        services=_frame(services.rows, list(services.rows[0]) if services.rows else ["id"]),
+        organisations=_frame(organisations.rows, ["id", *TABLES["organisations"].names]),
+        services=_frame(services.rows, ["id", *TABLES["services"].names]),
         sites=_frame(sites.rows, list(dict.fromkeys(k for r in sites.rows for k in r))),
         **_extension_frames(ctx), vocabulary=ctx.vocab, provenance=_provenance(source, ctx),
         strict=strict, source=source.label, row_labels=labels)

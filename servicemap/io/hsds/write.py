@@ -29,6 +29,7 @@ from servicemap.io.hsds._common import (
     TAXONOMY_PREFIX,
     csv_name,
     escape,
+    extension_columns,
     fields,
     present,
     schedule_rows,
@@ -122,6 +123,19 @@ def _tables(smap: ServiceMap) -> _Rows:
     return t
 
 
+def _extension_fields(table: str, record: pd.Series) -> dict[str, Any]:
+    """Return a record's columns that HSDS has no field for, as ``servicemap_*`` fields."""
+    out = {}
+    for column in extension_columns(table):
+        value = record[column.name]
+        if column.is_list:
+            value = list(value)
+        elif column.kind == "yes_no":
+            value = bool(value)
+        out[f"servicemap_{column.name}"] = value
+    return out
+
+
 def _add_attributes(t: _Rows, used_terms: dict[tuple[str, str], None], entity: str,
                     key: object, link: str, record: pd.Series) -> None:
     """Add one attribute row per vocabulary term of a record, noting the terms used."""
@@ -142,7 +156,7 @@ def _add_organizations(t: _Rows, smap: ServiceMap,
         link = uid("organization", oid)
         t["organizations"].append({
             "id": link, "name": org["name"], "description": org["notes"],
-            "servicemap_id": oid, "servicemap_illustrative": bool(org["illustrative"])})
+            "servicemap_id": oid, **_extension_fields("organisations", org)})
         _add_attributes(t, used_terms, "organization", oid, link, org)
 
 
@@ -161,15 +175,7 @@ def _add_services(t: _Rows, smap: ServiceMap,
             "status": STATUS_OUT.get(svc["status"], "active"),
             "eligibility_description": f"For: {groups}.{ages}",
             "minimum_age": svc["min_age"], "maximum_age": svc["max_age"],
-            "servicemap_id": sid, "servicemap_status": svc["status"],
-            "servicemap_commissioners": list(svc["commissioners"]),
-            "servicemap_capacity": svc["capacity"],
-            "servicemap_capacity_unit": svc["capacity_unit"],
-            "servicemap_annual_cost": svc["annual_cost"],
-            "servicemap_reach": svc["reach"],
-            "servicemap_max_distance": svc["max_distance"],
-            "servicemap_max_minutes": svc["max_minutes"],
-            "servicemap_illustrative": bool(svc["illustrative"])})
+            "servicemap_id": sid, **_extension_fields("services", svc)})
         _add_attributes(t, used_terms, "service", sid, link, svc)
         t["schedules"].extend(schedule_rows(svc["hours"], link, sid))
         for code in svc["footprint"]:
@@ -189,10 +195,7 @@ def _add_locations(t: _Rows, smap: ServiceMap) -> None:
         row: dict[str, Any] = {
             "id": link, "name": site["name"], "description": site["notes"],
             "location_type": "virtual" if site["mode"] in {"phone", "online"} else "physical",
-            "servicemap_id": site_id, "servicemap_mode": site["mode"],
-            "servicemap_source": site["source"],
-            "servicemap_services": list(site["services"]),
-            "servicemap_illustrative": bool(site["illustrative"])}
+            "servicemap_id": site_id, **_extension_fields("sites", site)}
         if site_id in coords:
             point = site.geometry
             row.update({"latitude": round(float(coords[site_id][1]), 7),
