@@ -2,19 +2,27 @@
 by field, nothing unmapped lost, and JSON checked against the published schemas."""
 
 import json
+import subprocess
 import sys
 import textwrap
+import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from pyproj import Transformer
+from toy import X0, Y0
 
 import servicemap as sm
 from servicemap.io import hsds
 from servicemap.io.hsds import HSDSWarning, read_hsds, validate_hsds, write_hsds
+from servicemap.io.hsds import read as reading
+from servicemap.io.hsds._common import IN_HSDS
+from servicemap.schema import TABLES
 
 U = "00000000-0000-4000-8000-{:012d}".format  # readable UUIDs for hand-written data
 LUTON = (-0.4200, 51.8787)  # lon, lat in Luton town centre
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # -- our own output ------------------------------------------------------------------------
@@ -70,6 +78,28 @@ def test_written_tables_hold_the_mapped_fields(bedfordshire_dir):
     package = json.loads((bedfordshire_dir / "datapackage.json").read_text())
     assert {r["path"] for r in package["resources"]} >= {
         "services.csv", "servicemap_pathways.csv", "service_at_location.csv"}
+
+
+@pytest.mark.parametrize(("table", "hsds_table"), [
+    ("organisations", "organizations.csv"), ("services", "services.csv"),
+    ("sites", "locations.csv")])
+def test_every_column_travels_in_hsds_or_in_an_extension_field(bedfordshire_dir, table,
+                                                               hsds_table):
+    header = pd.read_csv(bedfordshire_dir / hsds_table, nrows=0).columns
+    extension = [c.removeprefix("servicemap_") for c in header
+                 if c.startswith("servicemap_")]
+    columns = TABLES[table].names
+    # the id, and a site's exact place, travel beside the table's columns
+    beside = {"id", "easting", "northing"}
+    assert set(IN_HSDS[table]) <= set(columns)  # no name the schema has lost
+    assert [c for c in extension if c not in beside] == [
+        c for c in columns if c not in IN_HSDS[table]]
+
+
+@pytest.mark.parametrize("table", ["pathways", "partnerships"])
+def test_extension_tables_have_the_schemas_columns(bedfordshire_dir, table):
+    header = pd.read_csv(bedfordshire_dir / f"servicemap_{table}.csv", nrows=0).columns
+    assert header.tolist() == ["id", *TABLES[table].names]
 
 
 def _toy(areas, tables, **service_changes):
@@ -153,6 +183,36 @@ def test_extension_tables_carry_pathways_and_declared_terms(tmp_path, areas, tab
         back = read_hsds(source, areas=areas)
         assert back.equals(smap)
         assert back.travel_times["minutes"].tolist() == [7.0]
+
+
+def test_a_sites_order_of_services_comes_back_from_both_forms(tmp_path, areas, tables):
+    # HUB-1 lists OUT before HUB, against the order of the services table. services.json
+    # nests each service_at_location in its service (HUB's first), so without the
+    # site's own list (servicemap_services) the JSON would give (HUB, OUT).
+    sites = tables["sites"].copy()
+    sites.loc[0, "services"] = "OUT; HUB"
+    smap = sm.ServiceMap.from_frames(areas=areas, **{**tables, "sites": sites})
+    assert smap.sites.loc["HUB-1", "services"] == ("OUT", "HUB")
+    folder = smap.to_hsds(tmp_path)
+    page = json.loads((folder / "services.json").read_text(encoding="utf-8"))
+    nested = [s["servicemap_id"] for s in page["contents"]
+              for sal in s["service_at_locations"]
+              if sal["location"]["servicemap_id"] == "HUB-1"]
+    assert nested == ["HUB", "OUT"]
+    for source in (folder, folder / "services.json"):
+        back = read_hsds(source, areas=areas)
+        assert back.sites.loc["HUB-1", "services"] == ("OUT", "HUB")
+        assert back.equals(smap)
+
+
+@pytest.mark.parametrize(("listed", "expected"), [
+    ("C; A; B", ["C", "A", "B"]),  # the same services: the site's order
+    ("B; A", ["A", "B", "C"]),  # a service added since: the rows' order
+    (None, ["A", "B", "C"]),  # a third party's location
+])
+def test_a_sites_own_list_orders_its_services_when_it_names_them_all(listed, expected):
+    location = {} if listed is None else {"servicemap_services": listed}
+    assert reading._in_site_order(["A", "B", "C"], location) == expected
 
 
 # -- a third party's tabular data package ----------------------------------------------------
@@ -395,3 +455,136 @@ def test_write_hsds_makes_the_folder(tmp_path, areas, tables):
     smap = sm.ServiceMap.from_frames(areas=areas, **tables)
     folder = write_hsds(smap, tmp_path / "new" / "dir")
     assert (folder / "services.csv").is_file() and (folder / "services.json").is_file()
+
+
+# -- the stages of reading, one at a time -----------------------------------------------------
+def test_check_source_takes_csv_first_then_services_json(tmp_path):
+    (tmp_path / "services.json").write_text("[]")
+    assert reading._check_source(tmp_path) == tmp_path / "services.json"
+    (tmp_path / "services.csv").write_text("id\n")
+    assert reading._check_source(tmp_path) == tmp_path
+    with pytest.raises(FileNotFoundError, match="'.*missing' does not exist"):
+        reading._check_source(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(sm.InputError, match="holds neither services.csv nor services.json"):
+        reading._check_source(tmp_path / "empty")
+
+
+def test_check_terms_splits_category_and_term():
+    assert reading._check_terms({"Over 18s": "client_group:adults"}) == {
+        "Over 18s": ("client_group", "adults")}
+    assert reading._check_terms(None) == {}
+    with pytest.raises(ValueError, match=r"terms\['Drugs'\] = 'drugs:drug' is not"):
+        reading._check_terms({"Drugs": "drugs:drug"})
+
+
+def test_csv_tables_are_rows_of_text_that_know_their_line(tmp_path):
+    _write(tmp_path, "services.csv", """
+        id,name,minimum_age
+        S1,'=Hub,18
+        S2,,
+        """)
+    tables, package = reading._read_csv_tables(tmp_path)
+    assert package == {}
+    # line 1 is the header; the quote that kept '=Hub' from running is taken off
+    assert tables == {"services": [
+        {"id": "S1", "name": "=Hub", "minimum_age": "18", "_where": "services.csv:2"},
+        {"id": "S2", "_where": "services.csv:3"}]}
+
+
+def test_nested_json_flattens_to_linked_rows_one_per_object():
+    org = {"id": U(1), "name": "Provider", "phones": [{"number": "01234"}]}
+    services = [
+        {"id": U(10), "name": "A", "organization": org,
+         "schedules": [{"id": U(3), "byday": "MO"}],
+         "service_at_locations": [{"id": U(5), "location": {"id": U(6), "name": "Clinic"}}]},
+        {"id": U(11), "name": "B", "organization": org},
+    ]
+    tables, extension = reading._flatten_json(services, "dir.json")
+    assert extension == {}
+    assert [r["id"] for r in tables["organizations"]] == [U(1)]  # met twice, one row
+    assert [(r["id"], r["organization_id"]) for r in tables["services"]] == [
+        (U(10), U(1)), (U(11), U(1))]
+    assert tables["schedules"] == [{"id": U(3), "byday": "MO", "service_id": U(10),
+                                    "_where": "dir.json[0].schedules[0]"}]
+    [sal] = tables["service_at_location"]
+    assert (sal["service_id"], sal["location_id"]) == (U(10), U(6))
+    assert tables["locations"][0]["_where"] == "dir.json[0].service_at_locations[0].location"
+    # the organisation's phones have no table we map: kept, linked to it
+    assert tables["_nested"] == [{"table": "organizations", "field": "phones",
+                                  "value": [{"number": "01234"}],
+                                  "_where": "dir.json[0].organization",
+                                  "organization_id": U(1)}]
+
+
+def _lonlat_box(x0, y0, x1, y1):
+    to_lonlat = Transformer.from_crs(27700, 4326, always_xy=True).transform
+    corners = [to_lonlat(x, y) for x, y in [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]]
+    return {"type": "Polygon", "coordinates": [[list(c) for c in corners]]}
+
+
+@pytest.mark.parametrize(("service_area", "codes", "guessed"), [
+    ({"uri": "http://statistics.data.gov.uk/id/statistical-geography/E01000002"},
+     ["E01000002"], False),
+    ({"name": "SQUARE 3"}, ["E01000003"], True),  # any case
+    # a box round the centre of square 5 (x0+1000..2000, y0+1000..2000) and no other
+    ({"extent": json.dumps(_lonlat_box(X0 + 1400, Y0 + 1400, X0 + 1600, Y0 + 1600))},
+     ["E01000005"], True),
+    ({"extent": "not json", "name": "Square 10"}, [], False),  # no such square
+])
+def test_service_area_codes_by_uri_then_extent_then_name(areas, service_area, codes,
+                                                         guessed):
+    found, how = reading._area_codes(service_area, reading._names_to_codes(areas), areas)
+    assert found == codes
+    assert (how is not None) == guessed
+
+
+def test_hsds_warnings_point_at_the_callers_line(tmp_path):
+    service = {"id": U(10), "name": "Alcohol advice", "status": "active", "fees": "Free",
+               "organization": {"id": U(1), "name": "Provider"},
+               "attributes": [{"id": U(8), "taxonomy_term": {"id": U(9),
+                                                            "name": "Alcohol use"}}]}
+    (tmp_path / "services.json").write_text(json.dumps([service]))
+    with pytest.warns(HSDSWarning) as caught:
+        read_hsds(tmp_path, areas="bedfordshire",  # a folder holding only services.json
+                  defaults={"client_groups": "adults", "reach": "none"})
+    assert len(caught) == 2  # the fee kept in notes; the term matched by its name
+    assert {Path(w.filename).name for w in caught} == {Path(__file__).name}
+
+
+def test_wheel_ships_the_hsds_schemas(tmp_path):
+    """Build the wheel, unpack it alone on sys.path, and validate with its schemas."""
+    out = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d",
+                    str(out)], cwd=ROOT, check=True, capture_output=True)
+    wheel = next(out.glob("servicemap-*.whl"))
+    shipped = {n.rsplit("/", 1)[1] for n in zipfile.ZipFile(wheel).namelist()
+               if n.startswith("servicemap/io/hsds/schema/")}
+    here = {p.name for p in (ROOT / "servicemap" / "io" / "hsds" / "schema").iterdir()}
+    assert shipped == here and {"service.json", "LICENSE", "README.md"} <= shipped
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = ("import pathlib; from servicemap.io.hsds import validate_hsds, _common; "
+            f"print(validate_hsds({{'id': '{U(1)}', 'name': 'Hub', 'status': 'active'}}), "
+            "pathlib.Path(str(_common.schema_dir())).parent.parent.parent.parent)")
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True,
+                         capture_output=True, text=True,
+                         env={"PYTHONPATH": str(site), "PATH": ""})
+    count, location = run.stdout.split()
+    assert count == "1" and Path(location) == site
+
+
+def test_an_organisation_repeated_in_each_service_is_kept_in_notes_once(tmp_path):
+    # "service full" JSON repeats the organization in every service; its phones are
+    # one value, kept once
+    org = {"id": U(1), "name": "Provider", "phones": [{"number": "01234"}]}
+    services = [{"id": U(i), "name": f"S{i}", "status": "active", "organization": org,
+                 "attributes": [{"id": U(100 + i), "taxonomy_term": {
+                     "id": U(9), "name": "Alcohol use"}}]} for i in (10, 11)]
+    path = tmp_path / "services.json"
+    path.write_text(json.dumps(services))
+    with pytest.warns(HSDSWarning, match="1 HSDS value in services.json has no field"):
+        smap = read_hsds(path, areas="bedfordshire", terms={"Alcohol use": "need:alcohol"},
+                         defaults={"client_groups": "adults", "reach": "none"})
+    assert smap.organisations.loc[U(1), "notes"] == '[HSDS phones] [{"number": "01234"}]'
+    assert [i["field"] for i in smap.provenance["hsds_unmapped"]] == ["phones"]
