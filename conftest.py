@@ -4,12 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import geopandas as gpd  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
 
-import servicemap as sm  # noqa: E402
+import servicemap as sm
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ True
 """
 
 from servicemap import datasets, disclosure, plotting
-from servicemap._version import __version__  # noqa: E402
+from servicemap._version import __version__
 from servicemap.analysis.accessibility import AccessReport, accessibility
 from servicemap.analysis.coverage import Coverage, coverage
 from servicemap.analysis.gaps import GapReport, find_gaps

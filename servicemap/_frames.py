@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from servicemap.crs import WORKING_CRS, lonlat_to_working, to_working_crs
 from servicemap.errors import InputError, Problem, did_you_mean
 from servicemap.model import Area, Record, Service, Site, problems_from_validation_error
-from servicemap.schema import CATCHMENT_COLUMNS, LIST_KINDS, TABLES
+from servicemap.schema import CATCHMENT_COLUMNS, LIST_KINDS, TABLES, TRAVEL_TIME_COLUMNS
 from servicemap.vocab import Vocabulary
 
 SITE_COLUMNS = TABLES["sites"].names
@@ -329,7 +329,6 @@ def sites_input(sites: Any) -> Any:
     return frame
 
 
-TRAVEL_TIME_COLUMNS = ["area", "site", "minutes"]
 _MAX_REPORTED = 20  # problems of one kind in a long table, before summarising the rest
 
 

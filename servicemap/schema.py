@@ -65,6 +65,7 @@ __all__ = [
     "LIST_KINDS",
     "NUMBER_KINDS",
     "TABLES",
+    "TRAVEL_TIME_COLUMNS",
     "Column",
     "Table",
     "area_schema",
@@ -246,6 +247,8 @@ TABLES: dict[str, Table] = {r.table: _table(r) for r in (
     Organisation, Partnership, Service, Site, Pathway)}
 #: The services table's columns that describe its catchment.
 CATCHMENT_COLUMNS: list[str] = [c.name for c in _columns(Catchment)]
+#: The columns of a map's travel-time table: from an area to a site, in minutes.
+TRAVEL_TIME_COLUMNS: list[str] = ["area", "site", "minutes"]
 
 
 # -- the areas table --------------------------------------------------------------------

@@ -378,8 +378,13 @@ def test_terms_must_name_a_category(third_party):
 
 
 def test_areas_are_required_and_checked(third_party):
-    with pytest.raises(ValueError, match="HSDS holds no areas"):
+    # the one areas= resolver every reader shares names the argument and the fix
+    with pytest.raises(sm.InputError, match=r"field 'areas': 'nowhere' is neither a file "
+                                            r"nor a shipped dataset"):
         read_hsds(third_party, areas="nowhere")
+    with pytest.raises(sm.InputError, match=r"field 'areas': is missing. HSDS holds no "
+                                            r"areas"):
+        read_hsds(third_party, areas=None)
 
 
 # -- a third party's nested JSON -------------------------------------------------------------

@@ -19,8 +19,7 @@ from typing import Any
 import pandas as pd
 
 from servicemap.hours import WEEK, parse_hours
-from servicemap.schema import TABLES, Column
-from servicemap.servicemap import TRAVEL_TIME_COLUMNS
+from servicemap.schema import TABLES, TRAVEL_TIME_COLUMNS, Column
 
 #: The HSDS version written, and whose schemas ship with servicemap.
 HSDS_VERSION = "3.0.0"

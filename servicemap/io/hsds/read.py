@@ -27,16 +27,15 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import Transformer
 from shapely.errors import GEOSException
 from shapely.geometry import shape as to_shape
 
-import servicemap.datasets as datasets
 from servicemap.crs import user_stacklevel
 from servicemap.errors import InputError, Problem, ServiceMapWarning, plural
 from servicemap.hours import WEEK, HoursError, _intervals, format_hours, parse_hours
+from servicemap.io.areas import resolve_areas
 from servicemap.io.hsds._common import (
     EXTENSION_TABLES,
     GSS_CODE,
@@ -157,7 +156,7 @@ def read_hsds(
     path = _check_source(source)
     wanted = _check_terms(terms)
     hsds = _read_source(path)
-    area_frame = _areas_of(areas)
+    area_frame = _areas_of(areas, hsds.label)
     ctx = _context(hsds, wanted)
     organisations = _organisations(ctx)
     services = _services(ctx, area_frame, dict(defaults or {}))
@@ -374,20 +373,15 @@ class _Flattener:
             "service_at_locations", "attributes"}, service_id=sid)
 
 
-def _areas_of(areas: Any) -> gpd.GeoDataFrame:
-    """Return the areas ``areas=`` gives: a frame, a shipped dataset's or a file's."""
-    if isinstance(areas, gpd.GeoDataFrame):
-        return areas
-    if isinstance(areas, str) and areas in datasets.available():
-        return datasets.load(areas).areas
-    if isinstance(areas, (str, os.PathLike)) and Path(areas).is_file():
-        layers = [str(n) for n, _ in pyogrio.list_layers(areas)]
-        return gpd.read_file(areas, layer="areas" if "areas" in layers else None,
-                             engine="pyogrio")
-    msg = (f"areas={areas!r} is neither a GeoDataFrame, a shipped dataset "
-           f"({', '.join(datasets.available())}) nor a file of area polygons. HSDS holds "
-           "no areas: pass the areas the services' footprints name.")
-    raise ValueError(msg)
+def _areas_of(areas: Any, label: str) -> gpd.GeoDataFrame:
+    """Return the areas ``areas=`` gives, read by the one resolver every reader uses."""
+    frame = resolve_areas(areas, source=label)
+    if frame is None:
+        raise InputError([Problem(
+            "areas", None, "areas", None, "is missing. HSDS holds no areas: pass the "
+            "areas the services' footprints name, as a GeoDataFrame, a file of area "
+            "polygons or a shipped dataset's name.", code="missing_value")], source=label)
+    return frame
 
 
 # -- 3. translating ----------------------------------------------------------------------
