@@ -18,6 +18,7 @@ from servicemap.analysis.pathways import PathwayReport, trace_pathways
 from servicemap.errors import (
     CRSError,
     ExportWarning,
+    HSDSWarning,
     InputError,
     InterpolationWarning,
     Problem,
@@ -54,6 +55,7 @@ __all__ = [
     "Coverage",
     "ExportWarning",
     "GapReport",
+    "HSDSWarning",
     "InputError",
     "InterpolationWarning",
     "OpeningHours",

@@ -224,9 +224,11 @@ def validate(
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
     if output_format == "json":
-        problems = [{"severity": p.severity, "sheet": p.table, "row": p.row,
-                     "column": p.field, "cell": getattr(p, "cell", None), "id": p.id,
-                     "value": p.value, "message": p.message} for p in report.problems]
+        problems = [{"severity": p.severity, "code": p.code, "sheet": p.table,
+                     "row": p.row, "column": p.field, "cell": getattr(p, "cell", None),
+                     "id": p.id, "value": p.value, "refers_to": p.ref_table,
+                     "refers_to_id": p.ref_id, "message": p.message}
+                    for p in report.problems]
         typer.echo(json.dumps({"source": str(path), "ok": report.ok,
                                "errors": len(report.errors),
                                "warnings": len(report.warnings),

@@ -76,6 +76,8 @@ import pandas as pd
 __all__ = [
     "PROBLEM_CODES",
     "CRSError",
+    "ExportWarning",
+    "HSDSWarning",
     "InputError",
     "InterpolationWarning",
     "Problem",
@@ -176,6 +178,10 @@ class ValidationWarning(ServiceMapWarning):
 
 class ExportWarning(ServiceMapWarning):
     """Text was changed so that an export is valid: characters it cannot hold removed."""
+
+
+class HSDSWarning(ServiceMapWarning):
+    """HSDS values with no field in the map were kept in notes, or terms were guessed."""
 
 
 @dataclass(frozen=True)

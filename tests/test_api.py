@@ -24,3 +24,32 @@ def test_errors_are_value_errors():
     assert issubclass(sm.InputError, sm.ServiceMapError)
 
 
+
+
+def test_every_warning_and_error_the_library_defines_is_public():
+    import inspect
+    import pkgutil
+    from importlib import import_module
+
+    defined = set()
+    for info in pkgutil.walk_packages(sm.__path__, "servicemap."):
+        if info.name.endswith("__main__"):
+            continue
+        module = import_module(info.name)
+        for name, obj in vars(module).items():
+            if (inspect.isclass(obj) and obj.__module__ == info.name
+                    and issubclass(obj, Warning | sm.ServiceMapError)):
+                defined.add(name)
+    assert "HSDSWarning" in defined and "ExportWarning" in defined
+    assert defined <= set(sm.__all__), defined - set(sm.__all__)
+
+
+def test_every_report_shares_the_one_protocol():
+    from servicemap.analysis._report import Report
+
+    for cls in (sm.Coverage, sm.AccessReport, sm.GapReport, sm.OverlapReport,
+                sm.PathwayReport):
+        assert issubclass(cls, Report), cls
+        for method in ("summary", "explain", "plot", "_repr_html_"):
+            assert getattr(cls, method) is not getattr(Report, method) or \
+                method == "_repr_html_", (cls, method)

@@ -494,9 +494,10 @@ def test_cli_template_and_validate(tmp_path, toy_map, areas):
     assert result.exit_code == 1
     data = json.loads(result.output)
     assert (data["ok"], data["errors"]) == (False, 1)
-    assert {k: data["problems"][0][k] for k in ("sheet", "row", "column", "cell", "value")
+    assert {k: data["problems"][0][k] for k in ("sheet", "row", "column", "cell", "value",
+                                                "code")
             } == {"sheet": "Services", "row": 2, "column": "capacity", "cell": "K2",
-                  "value": "about 40"}
+                  "value": "about 40", "code": "not_a_number"}
     assert runner.invoke(app, ["validate", str(path), "--format", "xml"]).exit_code == 2
     assert runner.invoke(app, ["validate", str(tmp_path / "none.xlsx")]).exit_code == 2
 

@@ -33,7 +33,7 @@ from shapely.errors import GEOSException
 from shapely.geometry import shape as to_shape
 
 from servicemap.crs import user_stacklevel
-from servicemap.errors import InputError, Problem, ServiceMapWarning, plural
+from servicemap.errors import HSDSWarning, InputError, Problem, plural
 from servicemap.hours import WEEK, HoursError, _intervals, format_hours, parse_hours
 from servicemap.io.areas import resolve_areas
 from servicemap.io.hsds._common import (
@@ -62,10 +62,6 @@ _SERVICE_DERIVED = {"eligibility_description"}
 _LOCATION_MAPPED = {"id", "name", "description", "_where", "location_type", "latitude",
                     "longitude"}
 _ADDRESS_MAPPED = {"id", "location_id", "postal_code", "address_type", "country"}
-
-
-class HSDSWarning(ServiceMapWarning):
-    """HSDS values with no field in the map were kept in notes, or terms were guessed."""
 
 
 def read_hsds(
