@@ -40,6 +40,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, cast
 
+import pandas as pd
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -80,7 +81,6 @@ def _is_blank(value: Any) -> bool:
     if isinstance(value, str) and not value.strip():
         return True
     try:  # pandas.NA, pandas.NaT
-        import pandas as pd
 
         return bool(pd.isna(value)) if not isinstance(value, (list, tuple)) else False
     except (TypeError, ValueError, ImportError):
