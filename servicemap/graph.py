@@ -95,11 +95,10 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import shapely
 
 from servicemap._version import __version__
 from servicemap.errors import InputError, Problem, did_you_mean
-from servicemap.geography import reach_matrix
+from servicemap.geography import area_adjacency, reach_matrix
 from servicemap.servicemap import ServiceMap
 from servicemap.vocab import VOCABULARY, Term, Vocabulary
 
@@ -199,12 +198,12 @@ def to_networkx(
 
     Notes
     -----
-    Adjacency is found with a shapely ``STRtree`` query of the areas against
-    themselves (``predicate="intersects"``), then, for rook contiguity, the DE-9IM
-    relation of each candidate pair: adjacent when the boundaries meet in a line or
-    the interiors overlap. It agrees with libpysal's ``Rook`` and ``Queen`` weights on
-    the Bedfordshire LSOAs. Edges are built as arrays and added with
-    ``add_edges_from``; nothing loops over geometry in Python.
+    Adjacency is :func:`servicemap.geography.area_adjacency`: a shapely ``STRtree``
+    query of the areas against themselves (``predicate="intersects"``), then, for rook
+    contiguity, the DE-9IM relation of each candidate pair: adjacent when the
+    boundaries meet in a line or the interiors overlap. It agrees with libpysal's
+    ``Rook`` and ``Queen`` weights on the Bedfordshire LSOAs. Edges are built as
+    arrays and added with ``add_edges_from``; nothing loops over geometry in Python.
 
     Examples
     --------
@@ -218,8 +217,6 @@ def to_networkx(
     >>> sum(1 for *_, t in G.edges(data="type") if t == "serves") == sm.reach_matrix(smap).nnz
     True
     """
-
-
     contiguity = _contiguity(adjacency)
     if not serves and (max_distance is not None or max_minutes is not None):
         msg = ("max_distance and max_minutes set the reach of the 'serves' edges, which "
@@ -438,24 +435,12 @@ def contiguous_pairs(geometries: Any, contiguity: str = "rook") -> tuple[np.ndar
     >>> len(contiguous_pairs(squares, "queen")[0])  # and the two diagonals, both ways
     12
     """
-
-    geoms = np.asarray(geometries, dtype=object)
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    other = left != right
-    left, right = left[other], right[other]
-    if contiguity == "rook" and len(left):
-        # DE-9IM: interior/interior of dimension 2 (overlap), or boundary/boundary of
-        # dimension 1 (a shared line)
-        relation = np.asarray(shapely.relate(geoms[left], geoms[right]), dtype="U9")
-        codes = relation.view(np.uint32).reshape(-1, 9)
-        keep = (codes[:, 0] == ord("2")) | (codes[:, 4] == ord("1"))
-        left, right = left[keep], right[keep]
-    elif contiguity not in _CONTIGUITY:
+    if contiguity not in _CONTIGUITY:
         msg = f"contiguity={contiguity!r} is not an option. Use 'rook' or 'queen'."
         raise ValueError(msg)
-    order = np.lexsort((right, left))
-    return left[order], right[order]
+    left, right = area_adjacency(np.asarray(geometries, dtype=object),
+                                 how=contiguity).nonzero()
+    return left.astype(np.int64), right.astype(np.int64)
 
 
 def _graph_metadata(smap: ServiceMap, attribute_of: dict[Any, Any], reach: Any,
@@ -493,7 +478,6 @@ def _graph_metadata(smap: ServiceMap, attribute_of: dict[Any, Any], reach: Any,
 
 def _vocabulary(declared: Any, terms: Any) -> Any:
     """Rebuild a vocabulary: every term if given, else the built-in one, plus declared."""
-
     if terms:
         by_category: dict[str, dict[str, Term]] = {}
         for term, category, label, description, was_declared in terms:
@@ -589,7 +573,6 @@ def from_networkx(G: nx.Graph, *, strict: bool = True) -> ServiceMap:  # noqa: N
     servicemap.errors.InputError: 1 problem in 'networkx graph'
       - table 'edges', row 'service:beds-naloxone -> service:lut-adult-hubb [pw-x]', ...
     """
-
     if not isinstance(G, nx.Graph):
         msg = (f"from_networkx takes a networkx graph, not a {type(G).__name__}. Make one "
                "with smap.to_networkx().")

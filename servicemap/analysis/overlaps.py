@@ -375,7 +375,7 @@ def _disjoint(bodies: pd.Series, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     import pandas as pd
     from scipy import sparse
 
-    from servicemap.geography import _in_sorted
+    from servicemap.geography import in_sorted
 
     listed = bodies.reset_index(drop=True).explode().dropna()
     codes, names = pd.factorize(listed)
@@ -384,7 +384,7 @@ def _disjoint(bodies: pd.Series, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                               shape=(n, max(len(names), 1)))
     common = (member @ member.T).tocoo()
     keys = np.sort(common.row.astype(np.int64) * n + common.col)
-    shared = _in_sorted(a.astype(np.int64) * n + b, keys)
+    shared = in_sorted(a.astype(np.int64) * n + b, keys)
     has = np.diff(member.indptr) > 0
     return ~shared & (has[a] | has[b])
 
@@ -521,7 +521,7 @@ def _draw(smap: ServiceMap, cols: np.ndarray, given: dict[str, Any],
     """
     import shapely
 
-    from servicemap.geography import _site_service_pairs
+    from servicemap.geography import site_service_pairs
 
     services, sites = smap._services, smap._sites
     ids = services.index[cols]
@@ -540,7 +540,7 @@ def _draw(smap: ServiceMap, cols: np.ndarray, given: dict[str, Any],
     geoms[is_given] = [given[sid] for sid in ids[is_given]]
     whole = (reach == "none") & ~is_given
 
-    site_pos, service_pos = _site_service_pairs(smap, "distance")
+    site_pos, service_pos = site_service_pairs(smap, "distance")
     position = np.full(len(services), -1)
     position[cols] = np.arange(len(cols))
     local = position[service_pos]
@@ -578,12 +578,12 @@ def _fractions(smap: ServiceMap, cols: np.ndarray, given: dict[str, Any],
     import shapely
     from scipy import sparse
 
-    from servicemap.geography import _footprint_keys, _in_sorted
+    from servicemap.geography import footprint_keys, in_sorted
 
     areas, services = smap._areas, smap._services
     n_areas, n_all = len(areas), len(services)
     geoms, whole, is_given = _draw(smap, cols, given, max_distance)
-    footprint, restricted = _footprint_keys(smap)
+    footprint, restricted = footprint_keys(smap)
     shapes = np.asarray(areas.geometry.values)
     size = shapely.area(shapes)
 
@@ -608,7 +608,7 @@ def _fractions(smap: ServiceMap, cols: np.ndarray, given: dict[str, Any],
     hit_s, hit_a = tree.query(geoms[drawn], predicate="intersects")
     svc = drawn[hit_s]
     keys = hit_a.astype(np.int64) * n_all + cols[svc]
-    eligible = ~restricted[cols[svc]] | _in_sorted(keys, footprint)
+    eligible = ~restricted[cols[svc]] | in_sorted(keys, footprint)
     svc, hit_a = svc[eligible], hit_a[eligible]
     inside = shapely.contains_properly(geoms[svc], shapes[hit_a])
     pieces = np.full(len(svc), None, dtype=object)
@@ -643,7 +643,7 @@ def _triples(weights: sparse.csr_array, pieces: np.ndarray, size: np.ndarray,
     import pandas as pd
     import shapely
 
-    from servicemap.geography import _in_sorted
+    from servicemap.geography import in_sorted
 
     m = weights.shape[1]
     indptr = weights.indptr.astype(np.int64)
@@ -657,7 +657,7 @@ def _triples(weights: sparse.csr_array, pieces: np.ndarray, size: np.ndarray,
     swap = a > b
     first, second = np.where(swap, second, first), np.where(swap, first, second)
     a, b = np.minimum(a, b), np.maximum(a, b)
-    ok = _in_sorted(a * m + b, eligible_keys)
+    ok = in_sorted(a * m + b, eligible_keys)
     first, second, a, b = first[ok], second[ok], a[ok], b[ok]
     area = entry_row[first]
     fa, fb = weights.data[first], weights.data[second]

@@ -67,7 +67,7 @@ from servicemap.analysis._select import (
 from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.disclosure import suppress as suppress_small
 from servicemap.errors import did_you_mean
-from servicemap.geography import _expand, _in_sorted, reach_matrix
+from servicemap.geography import expand_blocks, in_sorted, reach_matrix
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -181,7 +181,7 @@ def _search(allowed: sparse.csr_array, ref: _Referrals, target: np.ndarray, *,
     found = _Found(hand_offs, wait, unknown, reached)
     # level 1: every first hand-off, for every row its service takes
     csc = allowed.tocsc()
-    cells, pick = _expand(ref.first_to, csc.indptr[:-1], np.diff(csc.indptr))
+    cells, pick = expand_blocks(ref.first_to, csc.indptr[:-1], np.diff(csc.indptr))
     row = csc.indices[cells].astype(np.int64)
     svc = ref.first_to[pick]
     edge = ref.first_edge[pick]
@@ -213,13 +213,13 @@ def _search(allowed: sparse.csr_array, ref: _Referrals, target: np.ndarray, *,
             going = hand_offs[row] == 0
             row, svc, w, unk, edge, key = (a[going] for a in (row, svc, w, unk, edge, key))
         # onward hand-offs
-        e, rep = _expand(svc, ref.indptr[:-1], np.diff(ref.indptr))
+        e, rep = expand_blocks(svc, ref.indptr[:-1], np.diff(ref.indptr))
         row, pred = row[rep], key[rep]
         svc, edge = ref.to[e], ref.edge[e]
         w = w[rep] + ref.wait[edge]
         unk = unk[rep] | ref.wait_unknown[edge]
         new = row * n_s + svc
-        ok = _in_sorted(new, allowed_keys) & ~_in_sorted(new, visited)
+        ok = in_sorted(new, allowed_keys) & ~in_sorted(new, visited)
         row, svc, edge, w, unk, pred = (a[ok] for a in (row, svc, edge, w, unk, pred))
         level += 1
     return found
