@@ -26,6 +26,26 @@ geometric centroid of its polygon. :attr:`ReachMatrix.origin` says which, per ar
 The stored value of a pair is its cost: metres, minutes, or 0 for ``reach="none"``.
 Pairs are the matrix's explicit entries, so a cost of 0 (a site at the area's point) is
 still a pair; read membership from :attr:`ReachMatrix.matrix`, not from ``cost != 0``.
+
+Drawn catchments, nearest sites, neighbours
+-------------------------------------------
+Beside the reach matrix, the geometry the analyses share is done here, once:
+
+* :func:`catchment_fractions`: every catchment drawn as a polygon and the share of
+  each area inside it (area weighting), a sparse areas x services matrix cached on the
+  map like the reach matrix; overlaps by geometry read it;
+* :func:`nearest_sites`: each area's nearest site of some services, in a straight
+  line (a k-d tree);
+* :func:`area_adjacency`: which areas share a border (rook or queen contiguity, an
+  STRtree), a sparse areas x areas matrix; the graph's ``adjacent_to`` edges;
+* :func:`referral_steps`: every pathway's figures and the barriers a hand-off along it
+  meets, read by pathways and by the pathway diagram.
+
+What is derived from a map is cached on it through :func:`cached`, the one place that
+touches the map's cache. The array helpers the analyses share (:func:`in_sorted`,
+:func:`expand_blocks`, :func:`least_per_key`, :func:`footprint_keys`,
+:func:`site_service_pairs`) are public here so that no analysis reaches into another
+module's private names.
 """
 
 from __future__ import annotations

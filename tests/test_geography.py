@@ -222,3 +222,15 @@ def test_area_adjacency_on_the_grid_and_against_libpysal():
         assert set(zip(left.tolist(), right.tolist(), strict=True)) == expected
     with pytest.raises(ValueError, match="how='bishop' is not an option. Use 'rook'"):
         area_adjacency(areas, how="bishop")
+
+
+def test_nearest_sites_give_accessibilitys_distance():
+    # accessibility(method="nearest") measures "distance" to the nearest site of any
+    # service for the need: the same as nearest_sites over those services
+    smap = sm.datasets.bedfordshire()
+    acc = sm.accessibility(smap, need="drug", method="nearest")
+    services = smap.services
+    ids = services.index[services["needs"].map(lambda n: "drug" in n)
+                         & (services["status"] == "active")]
+    near = nearest_sites(smap, services=ids)
+    np.testing.assert_allclose(near["distance"].to_numpy(), acc["distance"].to_numpy())
