@@ -1,7 +1,8 @@
 """Maps and diagrams. Every function takes ``ax=None`` and returns the Axes it drew on.
 
-``matplotlib.pyplot`` is imported inside each function that draws. Drawings read
-only the public fields of the reports they are given.
+``matplotlib.pyplot`` is imported inside each function that draws, as it picks a
+backend. Plotting sits below the analyses: it reads only what it is given (areas, values, a
+report's public fields), and never imports an analysis when it runs.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
 
+from servicemap.errors import did_you_mean
 from servicemap.geography import WITHOUT_CONSENT, referral_steps
 from servicemap.servicemap import ServiceMap
 
@@ -37,12 +40,8 @@ HATCHES = ("///", "\\\\\\", "xxx", "...", "+++", "ooo", "---", "|||", "***", "OO
 
 def _aligned(areas: gpd.GeoDataFrame, values: Any, argument: str) -> pd.Series:
     """``values`` as a Series on the areas' index: a Series by label, else by position."""
-    import pandas as pd
-
     if isinstance(values, str):
         if values not in areas.columns:
-            from servicemap.errors import did_you_mean
-
             msg = (f"{argument}={values!r} is not a column of the areas (columns: "
                    f"{', '.join(map(str, areas.columns))}).{did_you_mean(values, areas.columns)}")
             raise ValueError(msg)
@@ -118,9 +117,6 @@ def area_map(
     ['unreachable']
     """
     import matplotlib.pyplot as plt
-    import pandas as pd
-    from matplotlib.colors import Normalize
-    from matplotlib.patches import Patch
 
     value = pd.to_numeric(_aligned(areas, values, "values"), errors="coerce").astype(float)
     if ax is None:

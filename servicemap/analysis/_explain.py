@@ -6,10 +6,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from servicemap.analysis._select import open_in_bands, served_groups
 from servicemap.errors import plural
-from servicemap.geography import journey_reach, reach_matrix
+from servicemap.geography import TRAVEL_MODES, area_points, journey_reach, reach_matrix
 
 ALL = "all"
 
@@ -30,10 +31,6 @@ _SENTENCES = {
 
 def _costs(smap: Any, area: int, cols: np.ndarray, reach: Any) -> np.ndarray:
     """Cost from the area to each service: straight line, travel time or 0."""
-    import shapely
-
-    from servicemap.geography import TRAVEL_MODES, area_points
-
     services, sites = smap._services, smap._sites
     units = reach.unit.to_numpy(dtype=object)[cols]
     out = np.full(len(cols), np.nan)
@@ -101,8 +98,6 @@ def _reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, A
 
 def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
     """List the services for a gap's need, closest first, with why each did not count."""
-    import pandas as pd
-
     smap = report._smap
     need = str(row["need"])
     ctx = report.attrs["context"][need]

@@ -123,6 +123,11 @@ class OverlapReport(Report):
     _detail: _Detail | None = field(default=None, compare=False)
     row_noun: ClassVar[str] = "pair of services"
 
+    @property
+    def _smap(self) -> ServiceMap | None:
+        """The map the report was made from."""
+        return None if self._detail is None else self._detail.smap
+
     @cached_property
     def duplication(self) -> pd.DataFrame:
         """Per area: services and pairs of the report overlapping there (see above)."""
