@@ -22,9 +22,9 @@ Effective catchments are measured in one of two ways:
   (area weighting: an area half inside the overlap adds half its population and half
   its need). The shares come from :func:`servicemap.geography.catchment_fractions`.
 
-:func:`find_overlaps` reads as three stages: the checks (:func:`_check`), the query
-(:func:`_catchments`, :func:`_candidates`, then :func:`_shared_by_reach` or
-:func:`_shared_by_geometry`), and assembling the table (:func:`_table`).
+:func:`find_overlaps` reads as three stages: the checks (``_check``), the query
+(``_catchments``, ``_candidates``, then ``_shared_by_reach`` or
+``_shared_by_geometry``), and assembling the table (``_table``).
 
 Counts of people in :meth:`OverlapReport.summary` are rounded and small ones hidden
 (:func:`servicemap.disclosure.suppress`) unless ``suppress=None``.

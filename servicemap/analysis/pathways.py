@@ -383,10 +383,10 @@ def trace_pathways(
 
     Notes
     -----
-    It reads as stages: the options are checked (:func:`_check`), the services that
+    It reads as stages: the options are checked (``_check``), the services that
     count and the treatment are chosen, the reach matrix and the pathways become
-    arrays for the search core (:mod:`servicemap.analysis._referrals`), and the
-    search's arrays are assembled into the tables (:func:`_tables`).
+    arrays for the search core (``servicemap.analysis._referrals``), and the
+    search's arrays are assembled into the tables (``_tables``).
 
     Examples
     --------
