@@ -26,13 +26,35 @@ geometric centroid of its polygon. :attr:`ReachMatrix.origin` says which, per ar
 The stored value of a pair is its cost: metres, minutes, or 0 for ``reach="none"``.
 Pairs are the matrix's explicit entries, so a cost of 0 (a site at the area's point) is
 still a pair; read membership from :attr:`ReachMatrix.matrix`, not from ``cost != 0``.
+
+Drawn catchments, nearest sites, neighbours
+-------------------------------------------
+Beside the reach matrix, the geometry the analyses share is done here, once:
+
+* :func:`catchment_fractions`: every catchment drawn as a polygon and the share of
+  each area inside it (area weighting), a sparse areas x services matrix cached on the
+  map like the reach matrix; overlaps by geometry read it;
+* :func:`nearest_sites`: each area's nearest site of some services, in a straight
+  line (a k-d tree);
+* :func:`area_adjacency`: which areas share a border (rook or queen contiguity, an
+  STRtree), a sparse areas x areas matrix; the graph's ``adjacent_to`` edges;
+* :func:`referral_steps`: every pathway's figures and the barriers a hand-off along it
+  meets, read by pathways and by the pathway diagram.
+
+What is derived from a map is cached on it through :func:`cached`, the one place that
+touches the map's cache. The array helpers the analyses share (:func:`in_sorted`,
+:func:`expand_blocks`, :func:`least_per_key`, :func:`footprint_keys`,
+:func:`site_service_pairs`) are public here so that no analysis reaches into another
+module's private names.
 """
 
 from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -41,11 +63,29 @@ import shapely
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from servicemap.crs import user_stacklevel
+from servicemap.crs import to_working_crs, user_stacklevel
 from servicemap.errors import UnreachedWarning, did_you_mean, plural
 from servicemap.servicemap import ServiceMap
 
-__all__ = ["ReachMatrix", "area_points", "reach_matrix"]
+__all__ = [
+    "CATCHMENT_SOURCES",
+    "CONTIGUITY",
+    "SLIVER",
+    "TRAVEL_MODES",
+    "CatchmentFractions",
+    "ReachMatrix",
+    "area_adjacency",
+    "area_points",
+    "catchment_fractions",
+    "expand_blocks",
+    "footprint_keys",
+    "in_sorted",
+    "least_per_key",
+    "nearest_sites",
+    "reach_matrix",
+    "site_service_pairs",
+]
+
 
 # -- the reach matrix ---------------------------------------------------------------
 #: Radii are grouped into at most this many bands for the neighbour search, so that a
@@ -234,10 +274,32 @@ def area_points(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.nda
     return x, y, origin
 
 
-def _footprint_keys(smap: ServiceMap) -> tuple[np.ndarray, np.ndarray]:
-    """Return sorted ``area * n_services + service`` keys of footprint membership.
+def footprint_keys(smap: ServiceMap) -> tuple[np.ndarray, np.ndarray]:
+    """Return which areas each service's footprint takes in, as sorted pair keys.
 
-    Also return, per service, whether it has a footprint at all (empty = anyone).
+    Parameters
+    ----------
+    smap : ServiceMap
+        The map.
+
+    Returns
+    -------
+    keys : numpy.ndarray of int64
+        Sorted, unique ``area * n_services + service`` (positions in ``smap.areas``
+        and ``smap.services``) for every area in a service's footprint, directly or
+        through a parent code such as ``lad_code``.
+    restricted : numpy.ndarray of bool
+        Per service, whether it has a footprint at all (an empty one takes anyone).
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> keys, restricted = footprint_keys(smap)
+    >>> bool((np.diff(keys) > 0).all())
+    True
+    >>> j = smap.services.index.get_loc("bcb-adult-hub")
+    >>> bool(restricted[j]), int((keys % len(smap.services) == j).sum())  # 381 - Luton's 121
+    (True, 260)
     """
     areas, services = smap._areas, smap._services
     n_areas, n_services = len(areas), len(services)
@@ -258,16 +320,52 @@ def _footprint_keys(smap: ServiceMap) -> tuple[np.ndarray, np.ndarray]:
     return keys[first], restricted
 
 
-def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    """Vectorised membership of ``keys`` in a sorted unique array."""
+def in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Return whether each of ``keys`` is in ``sorted_keys``, a sorted unique array.
+
+    A binary search per key (``np.isin`` without its sort, for keys already sorted).
+
+    Parameters
+    ----------
+    keys : numpy.ndarray
+        The values looked up, in any order.
+    sorted_keys : numpy.ndarray
+        Sorted, unique values.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> in_sorted(np.array([5, 1, 7]), np.array([1, 3, 5])).tolist()
+    [True, True, False]
+    """
     if not len(sorted_keys):
         return np.zeros(len(keys), dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
     return sorted_keys[pos] == keys
 
 
-def _least_per_key(keys: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort by key and keep each key's least cost (a service reached through several sites)."""
+def least_per_key(keys: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort by key and keep each key's least cost (a service reached through several sites).
+
+    Parameters
+    ----------
+    keys, cost : numpy.ndarray
+        One cost per key; a key may repeat.
+
+    Returns
+    -------
+    keys, cost : numpy.ndarray
+        The distinct keys, sorted, and the least cost of each.
+
+    Examples
+    --------
+    >>> k, c = least_per_key(np.array([7, 3, 7]), np.array([2.0, 5.0, 1.0]))
+    >>> k.tolist(), c.tolist()
+    ([3, 7], [5.0, 1.0])
+    """
     order = np.argsort(keys)
     keys, cost = keys[order], cost[order]
     first = np.ones(len(keys), dtype=bool)
@@ -278,11 +376,33 @@ def _least_per_key(keys: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.n
     return keys[starts], np.minimum.reduceat(cost, starts)
 
 
-def _expand(block_of: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> tuple[
+def expand_blocks(block_of: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> tuple[
         np.ndarray, np.ndarray]:
-    """For each item k, the positions ``starts[block_of[k]] + 0..counts-1`` of its block.
+    """Return, for each item, every position of its block (``b = block_of[k]``).
 
-    Returns the positions and, for each, the item it came from.
+    Block ``b`` holds positions ``starts[b]`` to ``starts[b] + counts[b] - 1``.
+
+    The vectorised form of ``for k, b in enumerate(block_of): for p in
+    range(starts[b], starts[b] + counts[b])``, as used to follow CSR rows.
+
+    Parameters
+    ----------
+    block_of : numpy.ndarray of int
+        The block of each item.
+    starts, counts : numpy.ndarray of int
+        Where each block starts, and its length.
+
+    Returns
+    -------
+    positions, owner : numpy.ndarray of int
+        Every position of every item's block, and the item it came from.
+
+    Examples
+    --------
+    >>> pos, owner = expand_blocks(np.array([1, 0, 1]), np.array([0, 2]),
+    ...                            np.array([2, 3]))
+    >>> pos.tolist(), owner.tolist()
+    ([2, 3, 4, 0, 1, 2, 3, 4], [0, 0, 0, 1, 1, 2, 2, 2])
     """
     lengths = counts[block_of]
     owner = np.repeat(np.arange(len(block_of)), lengths)
@@ -295,8 +415,32 @@ def _expand(block_of: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> tup
 TRAVEL_MODES = ("in_person", "outreach")
 
 
-def _site_service_pairs(smap: ServiceMap, reach: str) -> tuple[np.ndarray, np.ndarray]:
-    """(site, service) positions for the in-person and outreach sites of ``reach`` services."""
+def site_service_pairs(smap: ServiceMap, reach: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return (site, service) positions of the points ``reach`` services are measured from.
+
+    Parameters
+    ----------
+    smap : ServiceMap
+        The map.
+    reach : {"distance", "minutes", "none"}
+        The services' reach.
+
+    Returns
+    -------
+    site, service : numpy.ndarray of int64
+        Positions in ``smap.sites`` and ``smap.services`` of every in-person or
+        outreach site (:data:`TRAVEL_MODES`) listing a service of that reach, located
+        or not.
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> site, service = site_service_pairs(smap, "distance")
+    >>> len(site) == len(service) > 0
+    True
+    >>> set(smap.services["reach"].iloc[service])
+    {'distance'}
+    """
     sites, services = smap._sites, smap._services
     listed = sites["services"].reset_index(drop=True).explode().dropna()
     service_pos = services.index.get_indexer(listed.to_numpy(dtype=object))
@@ -312,7 +456,7 @@ def _distance_pairs(smap: ServiceMap, x: np.ndarray, y: np.ndarray,
                     radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Keys and metres of (area, service) pairs within each service's radius."""
     n_services = len(smap._services)
-    site_pos, service_pos = _site_service_pairs(smap, "distance")
+    site_pos, service_pos = site_service_pairs(smap, "distance")
     geom = smap._sites.geometry.values
     located = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
     keep = located[site_pos]
@@ -347,7 +491,7 @@ def _distance_pairs(smap: ServiceMap, x: np.ndarray, y: np.ndarray,
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
 
     # every (site, service) pair takes its site's hits within its own radius
-    pos, owner = _expand(site_of_pair, starts, counts)
+    pos, owner = expand_blocks(site_of_pair, starts, counts)
     within = f_d[pos] <= r[owner]
     keys = f_area[pos][within] * n_services + service_pos[owner][within]
     return keys, f_d[pos][within]
@@ -357,7 +501,7 @@ def _minutes_pairs(smap: ServiceMap, limit: np.ndarray) -> tuple[np.ndarray, np.
     """Keys and minutes of (area, service) pairs within each service's limit."""
     times = smap._travel_times
     n_services = len(smap._services)
-    site_pos, service_pos = _site_service_pairs(smap, "minutes")
+    site_pos, service_pos = site_service_pairs(smap, "minutes")
     if not len(site_pos) or not len(times):
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     t_site = smap._sites.index.get_indexer(times["site"].to_numpy(dtype=object))
@@ -368,7 +512,7 @@ def _minutes_pairs(smap: ServiceMap, limit: np.ndarray) -> tuple[np.ndarray, np.
     n_sites = len(smap._sites)
     counts = np.bincount(t_site, minlength=n_sites)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    pos, owner = _expand(site_pos, starts, counts)
+    pos, owner = expand_blocks(site_pos, starts, counts)
     within = t_min[pos] <= limit[service_pos][owner]
     keys = t_area[pos][within].astype(np.int64) * n_services + service_pos[owner][within]
     return keys, t_min[pos][within]
@@ -439,20 +583,22 @@ def reach_matrix(
     """
     max_distance = _positive(max_distance, "max_distance")
     max_minutes = _positive(max_minutes, "max_minutes")
-    key = ("reach_matrix", max_distance, max_minutes)
-    cache = smap._cache
-    if key not in cache:
-        cache[key] = _build_reach(smap, max_distance, max_minutes)
-        unreached = cache[key].unreached_services
-        if len(unreached):
-            shown = ", ".join(map(str, unreached[:10]))
-            more = f" and {len(unreached) - 10} more" if len(unreached) > 10 else ""
-            warnings.warn(
-                f"{plural(len(unreached), 'service reaches', 'services reach')} no area: "
-                f"{shown}{more}. They are kept as empty columns; check their sites, "
-                "footprint and maximum distance or minutes.", UnreachedWarning,
-                stacklevel=user_stacklevel())
-    return cache[key]
+    return smap.cached(("reach_matrix", max_distance, max_minutes),
+                  lambda: _warn_unreached(_build_reach(smap, max_distance, max_minutes)))
+
+
+def _warn_unreached(reach: ReachMatrix) -> ReachMatrix:
+    """Warn, once as the matrix is built, of the services that reach no area."""
+    unreached = reach.unreached_services
+    if len(unreached):
+        shown = ", ".join(map(str, unreached[:10]))
+        more = f" and {len(unreached) - 10} more" if len(unreached) > 10 else ""
+        warnings.warn(
+            f"{plural(len(unreached), 'service reaches', 'services reach')} no area: "
+            f"{shown}{more}. They are kept as empty columns; check their sites, "
+            "footprint and maximum distance or minutes.", UnreachedWarning,
+            stacklevel=user_stacklevel())
+    return reach
 
 
 def journey_reach(smap: ServiceMap, *, max_distance: float | None = None,
@@ -465,11 +611,8 @@ def journey_reach(smap: ServiceMap, *, max_distance: float | None = None,
     """
     max_distance = _positive(max_distance, "max_distance")
     max_minutes = _positive(max_minutes, "max_minutes")
-    key = ("journey_reach", max_distance, max_minutes)
-    if key not in smap._cache:
-        smap._cache[key] = _build_reach(smap, max_distance, max_minutes,
-                                        footprints=False)
-    return smap._cache[key]
+    return smap.cached(("journey_reach", max_distance, max_minutes),
+                  lambda: _build_reach(smap, max_distance, max_minutes, footprints=False))
 
 
 def _build_reach(smap: ServiceMap, max_distance: float | None,
@@ -478,7 +621,7 @@ def _build_reach(smap: ServiceMap, max_distance: float | None,
     areas, services = smap._areas, smap._services
     n_areas, n_services = len(areas), len(services)
     x, y, origin = area_points(areas)
-    footprint, restricted = _footprint_keys(smap)
+    footprint, restricted = footprint_keys(smap)
     if not footprints:
         footprint, restricted = footprint[:0], np.zeros_like(restricted)
     reach = services["reach"].to_numpy(dtype=object)
@@ -494,7 +637,7 @@ def _build_reach(smap: ServiceMap, max_distance: float | None,
     m_keys, m_cost = _minutes_pairs(smap, limit)
     keys = np.concatenate([d_keys, m_keys])
     cost = np.concatenate([d_cost, m_cost])
-    eligible = ~restricted[keys % n_services] | _in_sorted(keys, footprint)
+    eligible = ~restricted[keys % n_services] | in_sorted(keys, footprint)
     keys, cost = keys[eligible], cost[eligible]
 
     # reach "none": the whole footprint, or every area for a service without one
@@ -506,7 +649,7 @@ def _build_reach(smap: ServiceMap, max_distance: float | None,
     keys = np.concatenate([keys, f_keys, o_keys])
     cost = np.concatenate([cost, np.zeros(len(f_keys) + len(o_keys))])
 
-    keys, cost = _least_per_key(keys, cost)
+    keys, cost = least_per_key(keys, cost)
     rows, cols = keys // n_services, keys % n_services
     indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_areas))])
     matrix = sparse.csr_array((cost, cols.astype(np.int32), indptr.astype(np.int64)),
@@ -519,3 +662,408 @@ def _build_reach(smap: ServiceMap, max_distance: float | None,
         areas=areas.index, services=services.index, cost=matrix, unit=unit,
         origin=pd.Series(origin, index=areas.index, name="origin", dtype=object),
         max_distance=max_distance, max_minutes=max_minutes)
+
+
+# -- shared by the analyses: drawn catchments, nearest sites, contiguity ----------------
+#: An area shares a drawn catchment when more than this fraction of it lies inside.
+SLIVER = 1e-9
+#: Segments per quarter circle when a reach is drawn as a polygon.
+_QUAD_SEGS = 16
+#: How each service's catchment was drawn, in :attr:`CatchmentFractions.source`.
+CATCHMENT_SOURCES = ("given", "sites", "whole_areas", "no_site", "travel_times")
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class CatchmentFractions:
+    """The share of each area inside each service's drawn catchment.
+
+    Build it with :func:`catchment_fractions`. Rows follow ``smap.areas.index`` and
+    columns ``smap.services.index``, as in :class:`ReachMatrix`.
+
+    Attributes
+    ----------
+    areas : pandas.Index
+        Area codes, the rows.
+    services : pandas.Index
+        Service ids, the columns.
+    fraction : scipy.sparse.csr_array
+        Per (area, service), the share of the area's polygon inside the catchment,
+        in (0, 1]; areas with at most a billionth inside (:data:`SLIVER`) are not
+        stored. Rows sorted by column.
+    pieces : numpy.ndarray of object
+        Per stored entry of :attr:`fraction`, in CSR order: the part of the area
+        inside the catchment (a shapely geometry), or None where the whole area is.
+    source : pandas.Series
+        Per service, how its catchment was drawn (:data:`CATCHMENT_SOURCES`):
+        ``given`` (a polygon passed in), ``sites`` (circles of its maximum distance
+        around its in-person and outreach sites), ``whole_areas`` (reach ``none``:
+        its footprint, or every area), ``no_site`` (reach by distance, with no
+        located site: an empty column) or ``travel_times`` (reach by minutes, which
+        cannot be drawn: an empty column).
+    max_distance : float or None
+        The radius that replaced every service's own, or None.
+
+    Examples
+    --------
+    >>> fr = catchment_fractions(sm.datasets.bedfordshire())
+    >>> fr.fraction.shape
+    (381, 40)
+    >>> sorted(fr.source.value_counts().items())
+    [('sites', 19), ('whole_areas', 21)]
+    """
+
+    areas: pd.Index
+    services: pd.Index
+    fraction: sparse.csr_array
+    pieces: np.ndarray
+    source: pd.Series
+    max_distance: float | None = None
+
+    @property
+    def undrawn(self) -> pd.Index:
+        """Services reaching by minutes that were given no polygon (empty columns)."""
+        return self.services[(self.source == "travel_times").to_numpy()]
+
+    def __repr__(self) -> str:
+        n_areas, n_services = self.fraction.shape
+        return (f"<CatchmentFractions: {plural(n_areas, 'area')} x "
+                f"{plural(n_services, 'service')}, {plural(self.fraction.nnz, 'pair')}>")
+
+
+def catchment_fractions(
+    smap: ServiceMap,
+    *,
+    max_distance: float | None = None,
+    catchments: gpd.GeoSeries | gpd.GeoDataFrame | None = None,
+) -> CatchmentFractions:
+    """Draw every service's catchment as a polygon and measure each area's share inside.
+
+    Where :func:`reach_matrix` takes an area in or out by its point, this cuts the
+    areas by the catchments (area weighting): an area half inside counts half. A
+    catchment is
+
+    * the union of circles of ``max_distance`` around a distance service's located
+      in-person and outreach sites, cut to its footprint;
+    * its footprint areas, wholly, for reach ``none`` (every area without a
+      footprint);
+    * a polygon given in ``catchments=``, cut to the footprint.
+
+    Services that reach by minutes cannot be drawn from a travel-time table: without
+    a given polygon they are empty columns (:attr:`CatchmentFractions.undrawn`).
+
+    Parameters
+    ----------
+    smap : ServiceMap
+        The map.
+    max_distance : float, optional
+        Metres; replaces the ``max_distance`` of every service that reaches by
+        distance.
+    catchments : geopandas.GeoSeries or GeoDataFrame, optional
+        Drawn catchments (polygons or multipolygons) indexed by service id, in any
+        CRS (reprojected with a warning), for some or all services; they replace the
+        reach from the sites.
+
+    Returns
+    -------
+    CatchmentFractions
+        Cached on the map per ``max_distance`` when no ``catchments`` are given.
+
+    Raises
+    ------
+    ValueError
+        For ``catchments`` that are not one polygon per service id.
+
+    Notes
+    -----
+    Circles are buffered with shapely and united per service; the areas each
+    catchment may touch come from an STRtree query. An area wholly inside (a prepared
+    ``contains_properly`` test) is not cut; the others are intersected with it.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> smap = sm.datasets.bedfordshire()
+    >>> fr = catchment_fractions(smap)
+    >>> fr is catchment_fractions(smap)  # cached on the map
+    True
+    >>> hub = fr.services.get_loc("bcb-adult-hub")
+    >>> col = fr.fraction[:, [hub]].tocsc()
+    >>> bool(((col.data > 0) & (col.data <= 1)).all())
+    True
+    >>> square = gpd.GeoSeries([shapely.box(500_000, 240_000, 510_000, 250_000)],
+    ...                        index=["beds-naloxone"], crs=27700)
+    >>> catchment_fractions(smap, catchments=square).source["beds-naloxone"]
+    'given'
+    """
+    max_distance = _positive(max_distance, "max_distance")
+    if catchments is not None:
+        return _build_fractions(smap, _given_catchments(smap, catchments), max_distance)
+    return smap.cached(("catchment_fractions", max_distance),
+                  lambda: _build_fractions(smap, {}, max_distance))
+
+
+def _given_catchments(smap: ServiceMap, catchments: Any) -> dict[str, Any]:
+    """Check drawn catchments: polygons indexed by service id, any CRS."""
+    if isinstance(catchments, gpd.GeoDataFrame):
+        catchments = catchments.geometry
+    if not isinstance(catchments, gpd.GeoSeries):
+        msg = (f"catchments= takes a GeoSeries or GeoDataFrame of polygons indexed by "
+               f"service id; got {type(catchments).__name__}.")
+        raise ValueError(msg)
+    catchments = to_working_crs(catchments, "catchments")
+    known = smap._services.index
+    for sid in catchments.index:
+        if sid not in known:
+            msg = (f"catchments=: {sid!r} is not a service of the map."
+                   f"{did_you_mean(sid, list(known))} Index the catchments by service id.")
+            raise ValueError(msg)
+    if catchments.index.has_duplicates:
+        dup = catchments.index[catchments.index.duplicated()][0]
+        msg = (f"catchments=: service {dup!r} has more than one row; give one polygon "
+               "or multipolygon per service (union them first).")
+        raise ValueError(msg)
+    kinds = catchments.geom_type.to_numpy(dtype=object)
+    bad = ~np.isin(kinds, ["Polygon", "MultiPolygon"])
+    if bad.any():
+        sid, kind = catchments.index[bad][0], kinds[bad][0]
+        what = "missing" if kind is None else f"a {kind}"
+        msg = (f"catchments=: the catchment of {sid!r} is {what}, not a polygon; give "
+               "a polygon or multipolygon per service.")
+        raise ValueError(msg)
+    return dict(zip(catchments.index, np.asarray(catchments.values), strict=True))
+
+
+def _draw(smap: ServiceMap, given: dict[str, Any],
+          max_distance: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per service: its polygon (None for whole areas or nothing), and its source."""
+    services, sites = smap._services, smap._sites
+    n = len(services)
+    reach = services["reach"].to_numpy(dtype=object)
+    is_given = services.index.isin(list(given))
+    geoms = np.full(n, None, dtype=object)
+    geoms[is_given] = [given[sid] for sid in services.index[is_given]]
+
+    site_pos, service_pos = site_service_pairs(smap, "distance")
+    keep = ~is_given[service_pos]
+    site_pos, service_pos = site_pos[keep], service_pos[keep]
+    points = np.asarray(sites.geometry.values)[site_pos]
+    located = ~(shapely.is_missing(points) | shapely.is_empty(points))
+    service_pos, points = service_pos[located], points[located]
+    radius = services["max_distance"].to_numpy(dtype=float, na_value=np.nan)[service_pos]
+    if max_distance is not None:
+        radius = np.full(len(service_pos), max_distance)
+    circles = shapely.buffer(points, radius, quad_segs=_QUAD_SEGS)
+    has_circle = np.zeros(n, dtype=bool)
+    if len(service_pos):
+        order = np.argsort(service_pos, kind="stable")
+        service_pos, circles = service_pos[order], circles[order]
+        slot = np.arange(len(service_pos)) - np.searchsorted(service_pos, service_pos)
+        padded = np.full((n, int(slot.max()) + 1), None, dtype=object)
+        padded[service_pos, slot] = circles
+        has_circle[service_pos] = True
+        geoms[has_circle] = shapely.union_all(padded[has_circle], axis=1)
+
+    source = np.full(n, "no_site", dtype=object)
+    source[reach == "minutes"] = "travel_times"
+    source[reach == "none"] = "whole_areas"
+    source[has_circle] = "sites"
+    source[is_given] = "given"
+    return geoms, source
+
+
+def _build_fractions(smap: ServiceMap, given: dict[str, Any],
+                     max_distance: float | None) -> CatchmentFractions:
+    areas, services = smap._areas, smap._services
+    n_areas, n_services = len(areas), len(services)
+    geoms, source = _draw(smap, given, max_distance)
+    footprint, restricted = footprint_keys(smap)
+    shapes = np.asarray(areas.geometry.values)
+    size = shapely.area(shapes)
+
+    # whole areas: reach "none" services on their footprint, or everywhere
+    whole = source == "whole_areas"
+    f_keys = footprint[whole[footprint % n_services]]
+    open_ = np.flatnonzero(whole & ~restricted)
+    o_keys = (np.arange(n_areas, dtype=np.int64)[:, None] * n_services
+              + open_[None, :]).ravel()
+
+    # drawn catchments: STRtree of the areas, areas wholly inside kept whole, the rest cut
+    drawn = np.flatnonzero(~whole & ~shapely.is_missing(geoms))
+    shapely.prepare(geoms[drawn])
+    hit_s, hit_a = shapely.STRtree(shapes).query(geoms[drawn], predicate="intersects")
+    svc = drawn[hit_s]
+    keys = hit_a.astype(np.int64) * n_services + svc
+    eligible = ~restricted[svc] | in_sorted(keys, footprint)
+    svc, hit_a, keys = svc[eligible], hit_a[eligible], keys[eligible]
+    inside = shapely.contains_properly(geoms[svc], shapes[hit_a])
+    pieces = np.full(len(svc), None, dtype=object)
+    frac = np.ones(len(svc))
+    cut = ~inside
+    pieces[cut] = shapely.intersection(shapes[hit_a[cut]], geoms[svc[cut]])
+    frac[cut] = np.minimum(shapely.area(pieces[cut]) / size[hit_a[cut]], 1.0)
+    keep = frac > SLIVER
+
+    keys = np.concatenate([f_keys, o_keys, keys[keep]])
+    data = np.concatenate([np.ones(len(f_keys) + len(o_keys)), frac[keep]])
+    piece = np.concatenate([np.full(len(f_keys) + len(o_keys), None, dtype=object),
+                            pieces[keep]])
+    order = np.argsort(keys, kind="stable")
+    keys, data, piece = keys[order], data[order], piece[order]
+    rows, cols = keys // n_services, keys % n_services
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_areas))])
+    matrix = sparse.csr_array((data, cols.astype(np.int32), indptr.astype(np.int64)),
+                              shape=(n_areas, n_services))
+    for array in (matrix.data, matrix.indices, matrix.indptr, piece):
+        array.setflags(write=False)  # shared through the cache
+    return CatchmentFractions(
+        areas=areas.index, services=services.index, fraction=matrix, pieces=piece,
+        source=pd.Series(source, index=services.index, name="source", dtype=object),
+        max_distance=max_distance)
+
+
+def nearest_sites(smap: ServiceMap, *, services: Iterable[str] | None = None,
+                  ) -> pd.DataFrame:
+    """Return each area's nearest site, in a straight line from the area's point.
+
+    Only the sites people travel to or that travel from a base count
+    (:data:`TRAVEL_MODES`, with a location), whatever a service's reach or footprint.
+
+    Parameters
+    ----------
+    smap : ServiceMap
+        The map.
+    services : iterable of str, optional
+        Service ids: only sites listing one of them count. By default, every site.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``smap.areas``: ``site`` (its id; missing where no site counts)
+        and ``distance`` (metres from the area's point, :func:`area_points`; NaN
+        where no site counts).
+
+    Raises
+    ------
+    KeyError
+        For a service id that is not in the map.
+
+    Notes
+    -----
+    One scipy ``cKDTree`` of the sites, queried once for every area.
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> near = nearest_sites(smap, services=["bcb-adult-hub"])
+    >>> near.index.equals(smap.areas.index)
+    True
+    >>> near["site"].unique().tolist()  # its one site
+    ['site-bed-hub']
+    >>> bool((nearest_sites(smap)["distance"] <= near["distance"]).all())
+    True
+    """
+    sites = smap._sites
+    listed = sites["services"].reset_index(drop=True).explode().dropna()
+    if services is None:
+        of = np.zeros(len(sites), dtype=bool)
+        of[listed.index.to_numpy(dtype=np.int64)] = True
+    else:
+        wanted = pd.Index(_as_ids(services))
+        unknown = wanted.difference(smap._services.index)
+        if len(unknown):
+            msg = (f"services=: {unknown[0]!r} is not a service of the map."
+                   f"{did_you_mean(str(unknown[0]), list(smap._services.index))}")
+            raise KeyError(msg)
+        hit = listed.isin(wanted).to_numpy()
+        of = np.zeros(len(sites), dtype=bool)
+        of[listed.index.to_numpy(dtype=np.int64)[hit]] = True
+    geom = np.asarray(sites.geometry.values)
+    located = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
+    usable = np.flatnonzero(of & located & sites["mode"].isin(TRAVEL_MODES).to_numpy())
+    n = len(smap._areas)
+    distance = np.full(n, np.nan)
+    site = pd.array([None] * n, dtype="string")
+    if len(usable):
+        x, y, _ = area_points(smap._areas)
+        tree = cKDTree(np.column_stack([shapely.get_x(geom[usable]),
+                                        shapely.get_y(geom[usable])]))
+        distance, which = tree.query(np.column_stack([x, y]))
+        site = pd.array(sites.index.to_numpy(dtype=object)[usable[which]], dtype="string")
+    return pd.DataFrame({"site": site, "distance": distance}, index=smap._areas.index)
+
+
+def _as_ids(values: str | Iterable[str]) -> list[str]:
+    """Return one id or an iterable of ids as a list of str."""
+    return [values] if isinstance(values, str) else [str(v) for v in values]
+
+
+#: Area contiguity: ``rook`` (a stretch of shared border, or overlap), ``queen`` (a point).
+CONTIGUITY = ("rook", "queen")
+
+
+def area_adjacency(areas: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray, *,
+                   how: str = "rook") -> sparse.csr_array:
+    """Return which areas border which, as a symmetric sparse areas x areas matrix.
+
+    Parameters
+    ----------
+    areas : geopandas.GeoDataFrame, GeoSeries or array of polygons
+        Such as ``smap.areas``.
+    how : {"rook", "queen"}, default "rook"
+        ``"rook"``: the boundaries share at least a line, or the interiors overlap
+        (areas meeting at a single point are not adjacent); ``"queen"``: the polygons
+        share at least one point.
+
+    Returns
+    -------
+    scipy.sparse.csr_array of bool
+        Entry (i, j) is True when areas i and j (positions) are adjacent; the
+        diagonal is empty. ``.nonzero()`` gives the pairs, each in both directions,
+        sorted.
+
+    Raises
+    ------
+    ValueError
+        For ``how`` not in :data:`CONTIGUITY`.
+
+    Notes
+    -----
+    One shapely ``STRtree`` query of the areas against themselves
+    (``predicate="intersects"``); for rook, the DE-9IM relation of each candidate
+    pair: adjacent when the interiors meet in an area or the boundaries in a line.
+    libpysal's ``Rook`` and ``Queen`` give the same neighbours on polygons that
+    share vertices.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> squares = gpd.GeoSeries([shapely.box(i, j, i + 1, j + 1) for j in range(2)
+    ...                          for i in range(2)])          # 0 1 below, 2 3 above
+    >>> rook = area_adjacency(squares)
+    >>> rook.toarray().astype(int).tolist()
+    [[0, 1, 1, 0], [1, 0, 0, 1], [1, 0, 0, 1], [0, 1, 1, 0]]
+    >>> int(area_adjacency(squares, how="queen").sum())       # and both diagonals
+    12
+    """
+    if how not in CONTIGUITY:
+        msg = f"how={how!r} is not an option. Use 'rook' or 'queen'.{did_you_mean(how, CONTIGUITY)}"
+        raise ValueError(msg)
+    if isinstance(areas, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        geoms = np.asarray(areas.geometry.values if isinstance(areas, gpd.GeoDataFrame)
+                           else areas.values, dtype=object)
+    else:
+        geoms = np.asarray(areas, dtype=object)
+    n = len(geoms)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    other = left != right
+    left, right = left[other], right[other]
+    if how == "rook" and len(left):
+        # DE-9IM: interior/interior of dimension 2 (overlap), or boundary/boundary of
+        # dimension 1 (a shared line)
+        relation = np.asarray(shapely.relate(geoms[left], geoms[right]), dtype="U9")
+        codes = relation.view(np.uint32).reshape(-1, 9)
+        keep = (codes[:, 0] == ord("2")) | (codes[:, 4] == ord("1"))
+        left, right = left[keep], right[keep]
+    out = sparse.csr_array((np.ones(len(left), dtype=bool), (left, right)), shape=(n, n))
+    out.sort_indices()
+    return out

@@ -95,11 +95,10 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-import shapely
 
 from servicemap._version import __version__
 from servicemap.errors import InputError, Problem, did_you_mean
-from servicemap.geography import reach_matrix
+from servicemap.geography import area_adjacency, reach_matrix
 from servicemap.schema import area_schema, restore_areas
 from servicemap.servicemap import ServiceMap
 from servicemap.vocab import VOCABULARY, Term, Vocabulary
@@ -200,12 +199,12 @@ def to_networkx(
 
     Notes
     -----
-    Adjacency is found with a shapely ``STRtree`` query of the areas against
-    themselves (``predicate="intersects"``), then, for rook contiguity, the DE-9IM
-    relation of each candidate pair: adjacent when the boundaries meet in a line or
-    the interiors overlap. It agrees with libpysal's ``Rook`` and ``Queen`` weights on
-    the Bedfordshire LSOAs. Edges are built as arrays and added with
-    ``add_edges_from``; nothing loops over geometry in Python.
+    Adjacency is :func:`servicemap.geography.area_adjacency`: a shapely ``STRtree``
+    query of the areas against themselves (``predicate="intersects"``), then, for rook
+    contiguity, the DE-9IM relation of each candidate pair: adjacent when the
+    boundaries meet in a line or the interiors overlap. It agrees with libpysal's
+    ``Rook`` and ``Queen`` weights on the Bedfordshire LSOAs. Edges are built as
+    arrays and added with ``add_edges_from``; nothing loops over geometry in Python.
 
     Examples
     --------
@@ -437,23 +436,12 @@ def contiguous_pairs(geometries: Any, contiguity: str = "rook") -> tuple[np.ndar
     >>> len(contiguous_pairs(squares, "queen")[0])  # and the two diagonals, both ways
     12
     """
-    geoms = np.asarray(geometries, dtype=object)
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    other = left != right
-    left, right = left[other], right[other]
-    if contiguity == "rook" and len(left):
-        # DE-9IM: interior/interior of dimension 2 (overlap), or boundary/boundary of
-        # dimension 1 (a shared line)
-        relation = np.asarray(shapely.relate(geoms[left], geoms[right]), dtype="U9")
-        codes = relation.view(np.uint32).reshape(-1, 9)
-        keep = (codes[:, 0] == ord("2")) | (codes[:, 4] == ord("1"))
-        left, right = left[keep], right[keep]
-    elif contiguity not in _CONTIGUITY:
+    if contiguity not in _CONTIGUITY:
         msg = f"contiguity={contiguity!r} is not an option. Use 'rook' or 'queen'."
         raise ValueError(msg)
-    order = np.lexsort((right, left))
-    return left[order], right[order]
+    left, right = area_adjacency(np.asarray(geometries, dtype=object),
+                                 how=contiguity).nonzero()
+    return left.astype(np.int64), right.astype(np.int64)
 
 
 def _graph_metadata(smap: ServiceMap, attribute_of: dict[Any, Any], reach: Any,

@@ -1,22 +1,27 @@
 """Maps and diagrams. Every function takes ``ax=None`` and returns the Axes it drew on.
 
-matplotlib is imported inside each function, so ``import servicemap`` stays light.
-Plotting sits below the analyses: it reads only what it is given (areas, values, a
+``matplotlib.pyplot`` is imported inside each function that draws, as it picks a
+backend. Plotting sits below the analyses: it reads only what it is given (areas, values, a
 report's public fields), and never imports an analysis when it runs.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import textwrap
+from typing import Any
 
+import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import Normalize
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch
 
 from servicemap.errors import did_you_mean
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-    from matplotlib.axes import Axes
+from servicemap.handoffs import WITHOUT_CONSENT, referral_steps
+from servicemap.servicemap import ServiceMap
 
 __all__ = ["HATCHES", "ROUTE_COLOURS", "area_map", "pathways", "route_map"]
 
@@ -112,8 +117,6 @@ def area_map(
     ['unreachable']
     """
     import matplotlib.pyplot as plt
-    from matplotlib.colors import Normalize
-    from matplotlib.patches import Patch
 
     value = pd.to_numeric(_aligned(areas, values, "values"), errors="coerce").astype(float)
     if ax is None:
@@ -186,10 +189,9 @@ def route_map(report: Any, *, ax: Axes | None = None, title: str | None = None) 
     ['clear (121 areas)', 'barriers (114 areas)', 'no route (146 areas)']
     """
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Patch
 
-    smap = report._smap
-    areas = smap._areas
+    smap = report.smap
+    areas = smap.areas
     status = report.table["status"].reindex(areas.index)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 7))
@@ -222,8 +224,6 @@ def _layers(nodes: list[str], edges: list[tuple[str, str]], entries: list[str],
     Entry points are column 0, every arrow points right (except the arrows that close
     a cycle), and treatment, if given, is in the last column.
     """
-    import networkx as nx
-
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     graph.add_edges_from(edges)
@@ -295,80 +295,30 @@ def pathways(source: Any, *, ax: Axes | None = None, labels: str = "id") -> Axes
     5
     """
     import matplotlib.pyplot as plt
-    import pandas as pd
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import FancyArrowPatch
-
-    from servicemap.analysis.pathways import (
-        TURNOVER,
-        WITHOUT_CONSENT,
-        PathwayReport,
-        _step_table,
-    )
-    from servicemap.servicemap import ServiceMap
 
     if labels not in ("id", "name"):
         msg = f"labels={labels!r}: choose 'id' or 'name'."
         raise ValueError(msg)
-    if isinstance(source, PathwayReport):
-        report, smap = source, source._smap
-    elif isinstance(source, ServiceMap):
+    if isinstance(source, ServiceMap):
         report, smap = None, source
+        steps = referral_steps(smap)
+    elif all(hasattr(source, a) for a in ("smap", "handoffs", "table", "attrs")):
+        report, smap, steps = source, source.smap, source.handoffs
     else:
         msg = (f"pathways() takes a ServiceMap or a PathwayReport, not "
                f"{type(source).__name__}.")
         raise TypeError(msg)
-    vocab = smap.vocabulary
-    pw = smap._pathways
-    services = smap._services
-    steps = _step_table(smap, report.attrs["turnover"] if report else TURNOVER, set())
+    pw = smap.pathways
     src = [f"entry:{e}" if isinstance(e, str) else str(f) for e, f in zip(
         pw["from_entry"].to_numpy(dtype=object), pw["from_service"].to_numpy(dtype=object),
         strict=True)]
     dst = pw["to_service"].astype(str).tolist()
-    keep = np.ones(len(pw), dtype=bool)
-    targets: set[str] = set()
-    used = np.zeros(len(pw))
-    if report is not None:
-        import networkx as nx
-
-        entries = [f"entry:{e}" for e in report.attrs["entry"]]
-        targets = set(report.attrs["to"])
-        # a route ends at the first treatment it reaches: no arrows onward from there
-        graph = nx.DiGraph([(a, b) for a, b in zip(src, dst, strict=True)
-                            if a not in targets])
-        graph.add_nodes_from(entries)
-        ahead = set().union(*[nx.descendants(graph, e) | {e} for e in entries
-                              if e in graph])
-        behind = set(targets).union(*[nx.ancestors(graph, t) for t in targets
-                                      if t in graph])
-        on = ahead & behind
-        keep = np.array([a in on and b in on and a not in targets
-                         for a, b in zip(src, dst, strict=True)])
-        counts = report.table["pathways"].explode().value_counts()
-        used = counts.reindex(pw.index).fillna(0).to_numpy(dtype=float)
-        targets &= on
-    else:
-        entries = sorted({s for s in src if s.startswith("entry:")})
+    keep, entries, targets, used = _drawn_pathways(report, pw, src, dst)
     nodes = list(dict.fromkeys([s for s, k in zip(src, keep, strict=True) if k]
                                + [d for d, k in zip(dst, keep, strict=True) if k]))
     edges = [(a, b) for a, b, k in zip(src, dst, keep, strict=True) if k]
     depth = _layers(nodes, edges, entries, targets)
-    columns: dict[int, list[str]] = {}
-    for n in nodes:
-        columns.setdefault(depth[n], []).append(n)
-    pos: dict[str, tuple[float, float]] = {}
-    for col in sorted(columns):
-        members = columns[col]
-        if col > 0:  # order by the mean height of referrers, to cross fewer arrows
-            def height(n: str, col: int = col) -> float:
-                ys = [pos[a][1] for a, b in edges if b == n and a in pos
-                      and depth[a] < col]
-                return float(np.mean(ys)) if ys else 0.0
-            members = sorted(members, key=height, reverse=True)
-        k = len(members)
-        for i, n in enumerate(members):
-            pos[n] = (float(col), (k - 1) / 2 - i)
+    pos, columns = _node_positions(nodes, edges, depth)
     if ax is None:
         tall = max((len(m) for m in columns.values()), default=1)
         _, ax = plt.subplots(figsize=(3.2 * (len(columns) or 1) + 1, 0.9 * tall + 1.5))
@@ -389,38 +339,11 @@ def pathways(source: Any, *, ax: Axes | None = None, labels: str = "id") -> Axes
                                      linestyle=style, color=colour, lw=lw, shrinkA=14,
                                      shrinkB=14, mutation_scale=12,
                                      connectionstyle=f"arc3,rad={rad}"))
-    for n, (x, y) in pos.items():
-        is_entry = n.startswith("entry:")
-        if is_entry:
-            text = vocab.label("entry_point", n[6:])
-        else:
-            text = n if labels == "id" or n not in services.index else str(
-                services.at[n, "name"])
-        face = "#2c7bb6" if n in targets else ("0.85" if is_entry else "white")
-        ax.scatter([x], [y], s=260, marker="s" if is_entry else "o", color=face,
-                   edgecolors="#d7191c" if n in bottleneck else "0.3",
-                   linewidths=3 if n in bottleneck else 1, zorder=3)
-        ax.text(x, y - 0.28, _wrap(text), ha="center", va="top", fontsize=7, zorder=4)
-    legend = [
-        Line2D([], [], color="0.15", linestyle="-", label="no consent needed"),
-        Line2D([], [], color="0.15", linestyle="--", label="explicit consent"),
-        Line2D([], [], color="0.15", linestyle=":", label="consent basis not recorded"),
-        Line2D([], [], color=ISA_COLOURS[False], label="no sharing agreement"),
-        Line2D([], [], color=ISA_COLOURS[None], label="agreement not recorded"),
-        Line2D([], [], marker="o", color="white", markeredgecolor="#d7191c",
-               markeredgewidth=2.5, markersize=10, label="bottleneck"),
-    ]
-    if targets:
-        legend.append(Line2D([], [], marker="o", color="white", markerfacecolor="#2c7bb6",
-                             markersize=10, label="treatment"))
+    _draw_nodes(ax, smap, pos, labels, targets, bottleneck)
+    _diagram_legend(ax, report, bool(targets), width_scale)
     if report is not None:
-        legend += [Line2D([], [], color="0.15", lw=0.8, label="no area's best route"),
-                   Line2D([], [], color="0.15", lw=4.0,
-                          label=f"best route of {int(width_scale):,} areas")]
-    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.02),
-              ncol=4, fontsize="small", frameon=False)
-    if report is not None:
-        names = " or ".join(vocab.label("entry_point", e) for e in report.attrs["entry"])
+        names = " or ".join(smap.vocabulary.label("entry_point", e)
+                            for e in report.attrs["entry"])
         ax.set_title(f"Referral pathways from {names} to {report.attrs['to_label']}")
     else:
         ax.set_title("Referral pathways")
@@ -431,7 +354,98 @@ def pathways(source: Any, *, ax: Axes | None = None, labels: str = "id") -> Axes
     return ax
 
 
-def _wrap(text: str, width: int = 22) -> str:
-    import textwrap
+def _drawn_pathways(report: Any, pw: pd.DataFrame, src: list[str], dst: list[str],
+                    ) -> tuple[np.ndarray, list[str], set[str], np.ndarray]:
+    """Return which pathways to draw, the entries, the treatment and each one's use.
 
+    A map draws every pathway. A report draws those from its entry points towards
+    its treatment, stopping at the first treatment reached, and counts the areas
+    whose best chain uses each.
+    """
+    if report is None:
+        entries = sorted({s for s in src if s.startswith("entry:")})
+        return np.ones(len(pw), dtype=bool), entries, set(), np.zeros(len(pw))
+    entries = [f"entry:{e}" for e in report.attrs["entry"]]
+    targets = set(report.attrs["to"])
+    # a route ends at the first treatment it reaches: no arrows onward from there
+    graph = nx.DiGraph([(a, b) for a, b in zip(src, dst, strict=True)
+                        if a not in targets])
+    graph.add_nodes_from(entries)
+    ahead = set().union(*[nx.descendants(graph, e) | {e} for e in entries
+                          if e in graph])
+    behind = set(targets).union(*[nx.ancestors(graph, t) for t in targets
+                                  if t in graph])
+    on = ahead & behind
+    keep = np.array([a in on and b in on and a not in targets
+                     for a, b in zip(src, dst, strict=True)], dtype=bool)
+    counts = report.table["pathways"].explode().value_counts()
+    used = counts.reindex(pw.index).fillna(0).to_numpy(dtype=float)
+    return keep, entries, targets & on, used
+
+
+def _node_positions(nodes: list[str], edges: list[tuple[str, str]],
+                    depth: dict[str, int],
+                    ) -> tuple[dict[str, tuple[float, float]], dict[int, list[str]]]:
+    """Place the nodes: one column per layer, ordered to cross fewer arrows."""
+    columns: dict[int, list[str]] = {}
+    for n in nodes:
+        columns.setdefault(depth[n], []).append(n)
+    pos: dict[str, tuple[float, float]] = {}
+    for col in sorted(columns):
+        members = columns[col]
+        if col > 0:  # order by the mean height of referrers, to cross fewer arrows
+            def height(n: str, col: int = col) -> float:
+                ys = [pos[a][1] for a, b in edges if b == n and a in pos
+                      and depth[a] < col]
+                return float(np.mean(ys)) if ys else 0.0
+            members = sorted(members, key=height, reverse=True)
+        k = len(members)
+        for i, n in enumerate(members):
+            pos[n] = (float(col), (k - 1) / 2 - i)
+    return pos, columns
+
+
+def _draw_nodes(ax: Axes, smap: Any, pos: dict[str, tuple[float, float]], labels: str,
+                targets: set[str], bottleneck: set[str]) -> None:
+    """Draw the entry points (squares) and services (circles), with their labels."""
+    services = smap.services
+    for n, (x, y) in pos.items():
+        is_entry = n.startswith("entry:")
+        if is_entry:
+            text = smap.vocabulary.label("entry_point", n[6:])
+        else:
+            text = n if labels == "id" or n not in services.index else str(
+                services.at[n, "name"])
+        face = "#2c7bb6" if n in targets else ("0.85" if is_entry else "white")
+        ax.scatter([x], [y], s=260, marker="s" if is_entry else "o", color=face,
+                   edgecolors="#d7191c" if n in bottleneck else "0.3",
+                   linewidths=3 if n in bottleneck else 1, zorder=3)
+        ax.text(x, y - 0.28, _wrap(text), ha="center", va="top", fontsize=7, zorder=4)
+
+
+def _diagram_legend(ax: Axes, report: Any, has_targets: bool, width_scale: float,
+                    ) -> None:
+    """Explain the line styles, colours and rings below the diagram."""
+    legend = [
+        Line2D([], [], color="0.15", linestyle="-", label="no consent needed"),
+        Line2D([], [], color="0.15", linestyle="--", label="explicit consent"),
+        Line2D([], [], color="0.15", linestyle=":", label="consent basis not recorded"),
+        Line2D([], [], color=ISA_COLOURS[False], label="no sharing agreement"),
+        Line2D([], [], color=ISA_COLOURS[None], label="agreement not recorded"),
+        Line2D([], [], marker="o", color="white", markeredgecolor="#d7191c",
+               markeredgewidth=2.5, markersize=10, label="bottleneck"),
+    ]
+    if has_targets:
+        legend.append(Line2D([], [], marker="o", color="white", markerfacecolor="#2c7bb6",
+                             markersize=10, label="treatment"))
+    if report is not None:
+        legend += [Line2D([], [], color="0.15", lw=0.8, label="no area's best route"),
+                   Line2D([], [], color="0.15", lw=4.0,
+                          label=f"best route of {int(width_scale):,} areas")]
+    ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.02),
+              ncol=4, fontsize="small", frameon=False)
+
+
+def _wrap(text: str, width: int = 22) -> str:
+    """Wrap a label onto lines of ``width`` characters."""
     return "\n".join(textwrap.wrap(text, width)) or text

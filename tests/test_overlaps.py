@@ -145,7 +145,8 @@ def test_shared_needs_and_groups_and_missing_need_columns():
     assert np.isnan(t.loc[("S1", "S3"), "need_drug"])
     assert ("S2", "S3") not in t.index                        # no need in common
     assert "need_housing" not in t.columns
-    assert ovl.attrs["no_need_column"] == ["housing"]
+    assert ovl.notes == ["The areas have no need column for housing: pairs sharing only "
+                         "that need are listed, without people with the need."]
     only = find_overlaps(smap, need="alcohol").table
     assert only.index.tolist() == [("S1", "S3")] and only.loc[("S1", "S3"), "needs"] == (
         "alcohol",)
@@ -426,16 +427,17 @@ def test_explain():
     assert sorted(shared.index) == [code(2), code(4), code(5)]
     assert shared.columns.tolist() == ["name", "overlap", "population", "need_drug"]
     assert shared["population"].sum() == 4100 and shared["need_drug"].sum() == 41
-    assert shared.equals(ovl.explain(0))
+    assert shared.equals(ovl.explain(ovl.table.index[0]))
     headline = shared.attrs["headline"]
     assert headline.startswith("Hub (S1; provider TP; commissioned by P1) and Outreach "
                                "(S2; provider TQ; commissioned by no partnership) "
                                "overlap for drug (adults) in 3 areas")
     assert "79% of the first's" in headline and "55% of the second's" in headline
-    with pytest.raises(KeyError, match="not a pair of the report"):
+    # a key is a label of the table's index: no row positions
+    with pytest.raises(KeyError, match="S9.*is not a pair of services of this report"):
         ovl.explain(("S1", "S9"))
-    with pytest.raises(KeyError, match="the report has 1 pair"):
-        ovl.explain(3)
+    with pytest.raises(KeyError, match="0 is not a pair of services of this report"):
+        ovl.explain(0)
 
 
 # -- summary ----------------------------------------------------------------------------
@@ -468,8 +470,8 @@ def test_summary_hides_small_counts():
     ovl = find_overlaps(smap)
     assert pd.isna(ovl.summary().iloc[0]["need"])
     assert ovl.summary().iloc[0]["population"] == 4100
-    assert ovl.summary(suppress=False).iloc[0]["need"] == pytest.approx(1.5)
-    assert ovl.summary(threshold=1).iloc[0]["need"] == 2
+    assert ovl.summary(suppress=None).iloc[0]["need"] == pytest.approx(1.5)
+    assert ovl.summary(suppress=1).iloc[0]["need"] == 2
 
 
 def test_summary_exact_takes_the_union_of_pieces():
@@ -483,9 +485,55 @@ def test_summary_exact_takes_the_union_of_pieces():
                           crs=27700)
     ovl = find_overlaps(smap, exact=True, catchments=drawn, across="partnership")
     assert ovl.table["shared_population"].sum() == pytest.approx(2250 + 1125)
-    s = ovl.summary(suppress=False)
+    s = ovl.summary(suppress=None)
     assert s.loc[("P1", "P2", "drug"), "population"] == pytest.approx(2250.0)
     assert s.loc[("P1", "P2", "drug"), "areas"] == 3
+
+
+def test_summary_by_other_sides():
+    # S1 (TP, P1) and S2 (TQ, P2) share 2, 4, 5; S3 (TP, P2) shares 1, 2, 4, 5 with S1
+    # and 2, 4, 5, 6, 8 with S2
+    smap = make([service("S1", max_distance=1500, commissioners="P1", provider="TP"),
+                 service("S2", max_distance=1000, commissioners="P2", provider="TQ"),
+                 service("S3", reach="none", commissioners="P2", provider="TP")],
+                [site("A", "S1", k=1), site("B", "S2", k=5), site("C", "S3", mode="phone")])
+    ovl = find_overlaps(smap, across="provider")
+    assert sorted(ovl.table.index) == [("S1", "S2"), ("S2", "S3")]
+    by_provider = ovl.summary(suppress=None)             # the report's across
+    assert by_provider.index.tolist() == [("TP", "TQ", "drug")]
+    # S1-S2 in 2, 4, 5 and S2-S3 in 2, 4, 5, 6, 8: 1200+1400+1500+1600+1800 people
+    assert by_provider.iloc[0]["population"] == 7500.0
+    by_partnership = ovl.summary("partnership", suppress=None)
+    assert by_partnership.index.tolist() == [("P1", "P2", "drug"), ("P2", "P2", "drug")]
+    assert by_partnership["pairs"].tolist() == [1, 1]
+    with pytest.raises(ValueError, match="by='providers'.*Did you mean 'provider'"):
+        ovl.summary("providers")
+
+
+def test_the_report_family():
+    from dataclasses import FrozenInstanceError
+
+    from servicemap.analysis._report import Report
+
+    smap = two({"name": "<b>Hub</b>"})
+    ovl = find_overlaps(smap)
+    assert isinstance(ovl, Report) and ovl.notes == []
+    with pytest.raises(FrozenInstanceError):
+        ovl.table = None
+    html = ovl._repr_html_()
+    assert "&lt;OverlapReport: 1 pair over 3 areas" in html and "<b>Hub" not in html
+    # notes: areas without population, catchments given for services not compared
+    areas = grid_areas()
+    areas.loc[0, "population"] = np.nan
+    smap = make([service("A", reach="none"), service("B", reach="none"),
+                 service("C", reach="none", needs="alcohol")],
+                [site(f"{s}-site", s, mode="phone") for s in "ABC"], areas=areas)
+    drawn = gpd.GeoSeries([box(0, 1), box(0, 1)], index=["A", "C"], crs=27700)
+    ovl = find_overlaps(smap, need="drug", exact=True, catchments=drawn)
+    assert ovl.notes == [
+        "1 area has no population: counted as 0 people.",
+        "Catchments were given for services not compared (not counted, or outside the "
+        "needs and groups): C."]
 
 
 def test_empty_report():

@@ -268,8 +268,30 @@ def test_bad_arguments_say_what_to_give():
                                                                        "overnight"])
     with pytest.raises(ValueError, match="turnover"):
         sm.trace_pathways(smap, entry=ENTRY, need="drug", turnover={"beds": -1})
-    with pytest.raises(KeyError, match="no area 'E0100009'"):
+    with pytest.raises(KeyError, match="'E0100009' is not a traced area of this report"
+                                       ".*Did you mean 'E01000009'"):
         sm.trace_pathways(smap, entry=ENTRY, need="drug").explain("E0100009")
+
+
+def test_the_report_family():
+    from dataclasses import FrozenInstanceError
+
+    from servicemap.analysis._report import Report
+
+    smap = make([helper("A"), service("T", reach="none", name="<i>T</i>")],
+                [step("P1", "E", "A"), step("P2", "A", "T")])
+    routes = sm.trace_pathways(smap, entry=ENTRY, need="drug")
+    assert isinstance(routes, Report) and isinstance(routes.notes, list)
+    assert routes.notes[0].startswith("No client_group given")
+    with pytest.raises(FrozenInstanceError):
+        routes.table = None
+    assert routes.smap is smap and routes._smap is smap
+    # every pathway of the map, judged with the report's turnover
+    assert routes.handoffs.index.tolist() == ["P1", "P2"]
+    assert routes.handoffs["from"].tolist() == [ENTRY, "A"]
+    html = routes._repr_html_()
+    assert "&lt;PathwayReport from" in html and "<i>" not in html
+    assert routes.summary("lad", suppress=None)["areas"].sum() == 9
 
 
 # -- a second method: every simple chain, area by area ---------------------------------

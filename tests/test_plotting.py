@@ -87,3 +87,34 @@ def test_bad_values(areas):
     # ten categories is the most: one collection of values and ten of hatching
     ten = area_map(sixteen, "population", hatch=labels.where(labels.str.len() == 2))
     assert len(ten.collections) == 11
+
+
+# -- the pathway diagram and the route map: public fields only --------------------------
+def test_drawings_read_only_public_fields_and_never_import_the_analyses():
+    import ast
+    import types
+    from pathlib import Path
+
+    from matplotlib.patches import FancyArrowPatch
+    from test_pathways import ENTRY, every_barrier_map
+
+    import servicemap as sm
+    from servicemap import plotting
+
+    tree = ast.parse(Path(plotting.__file__).read_text())
+    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import)
+                 for a in n.names]
+    assert not [m for m in imported if m and m.startswith("servicemap.analysis")]
+    # a stand-in with a report's public fields draws as the report does
+    routes = sm.trace_pathways(every_barrier_map(), entry=ENTRY, need="drug")
+    stand_in = types.SimpleNamespace(smap=routes.smap, handoffs=routes.handoffs,
+                                     table=routes.table, attrs=routes.attrs)
+    widths = [round(p.get_linewidth(), 2) for p in plotting.pathways(stand_in).patches
+              if isinstance(p, FancyArrowPatch)]
+    assert widths == [round(p.get_linewidth(), 2)
+                      for p in plotting.pathways(routes).patches
+                      if isinstance(p, FancyArrowPatch)]
+    legend = plotting.route_map(stand_in).get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["barriers (4 areas)",
+                                                          "no route (5 areas)"]

@@ -180,34 +180,33 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
 
 def explain_route(report: Any, code: str) -> pd.DataFrame:
     """Explain an area's route step by step, or where the referrals stop and why."""
-    smap = report._smap
     row = report.table.loc[code]
     label = f"{row['name']} ({code})" if row["name"] != code else code
-    if row["status"] != "no_route":
-        steps = report.steps.loc[int(row["chain_id"])].copy()
-        chain = row["chain"]
-        barriers = row["barriers"]
-        days = row["wait_days"]
-        wait = ("" if pd.isna(days) else
-                f", {days:g} {'day' + chr(39) + 's' if days == 1 else 'days' + chr(39)} "
-                "typical wait"
-                + ("" if row["wait_complete"] else " (some waits not recorded)"))
-        steps.attrs["headline"] = (
-            f"{label}: {plural(len(chain), 'hand-off')} to {chain[-1]}"
-            + (f" ({' -> '.join(chain)})" if len(chain) > 1 else "") + f"{wait}; "
-            + (f"barriers: {', '.join(barriers)}." if barriers else "no barriers."))
-        return steps
-    # no route: follow the referral graph from the entries, whatever the area
+    if row["status"] == "no_route":
+        return _why_no_route(report, code, label)
+    steps = report.steps.loc[int(row["chain_id"])].copy()
+    chain = row["chain"]
+    barriers = row["barriers"]
+    days = row["wait_days"]
+    wait = ("" if pd.isna(days) else
+            f", {days:g} {'day' + chr(39) + 's' if days == 1 else 'days' + chr(39)} "
+            "typical wait"
+            + ("" if row["wait_complete"] else " (some waits not recorded)"))
+    steps.attrs["headline"] = (
+        f"{label}: {plural(len(chain), 'hand-off')} to {chain[-1]}"
+        + (f" ({' -> '.join(chain)})" if len(chain) > 1 else "") + f"{wait}; "
+        + (f"barriers: {', '.join(barriers)}." if barriers else "no barriers."))
+    return steps
+
+
+def _hops_from_entries(smap: Any, entries: Any) -> np.ndarray:
+    """Per service, the hand-offs from the entries in the referral graph (-1: never)."""
     services = smap._services
-    allowed = report._allowed
-    area = smap._areas.index.get_loc(code)
-    takes = np.zeros(len(services), dtype=bool)
-    takes[allowed.indices[allowed.indptr[area]:allowed.indptr[area + 1]]] = True
     hops = np.full(len(services), -1, dtype=np.int64)
     pw = smap._pathways
     to = services.index.get_indexer(pw["to_service"].to_numpy(dtype=object))
     frm = services.index.get_indexer(pw["from_service"].fillna("").to_numpy(dtype=object))
-    from_entry = pw["from_entry"].isin(list(report.attrs["entry"])).to_numpy()
+    from_entry = pw["from_entry"].isin(list(entries)).to_numpy()
     frontier = np.unique(to[from_entry & (to >= 0)])
     level = 1
     while len(frontier):
@@ -216,6 +215,18 @@ def explain_route(report: Any, code: str) -> pd.DataFrame:
         nxt = to[np.isin(frm, frontier) & (to >= 0)]
         frontier = np.unique(nxt[hops[nxt] < 0])
         level += 1
+    return hops
+
+
+def _why_no_route(report: Any, code: str, label: str) -> pd.DataFrame:
+    """Follow the referral graph from the entries, whatever the area, and say why not."""
+    smap = report.smap
+    services = smap._services
+    allowed = report._allowed
+    area = smap._areas.index.get_loc(code)
+    takes = np.zeros(len(services), dtype=bool)
+    takes[allowed.indices[allowed.indptr[area]:allowed.indptr[area + 1]]] = True
+    hops = _hops_from_entries(smap, report.attrs["entry"])
     cols = np.flatnonzero(hops > 0)
     reach_kw = {"max_distance": report.attrs["max_distance"],
                 "max_minutes": report.attrs["max_minutes"]}
@@ -223,10 +234,9 @@ def explain_route(report: Any, code: str) -> pd.DataFrame:
     statuses = set(report.attrs["status"])
     groups = report.attrs["client_group"]
     band = report.attrs["hour_band"]
-
-    member = (served_groups(services, groups).any(axis=1) if groups
+    member = (np.asarray(served_groups(services, groups).any(axis=1)) if groups
               else np.ones(len(services), dtype=bool))
-    is_open = (open_in_bands(services, [band], report.attrs["unknown_hours"])[:, 0]
+    is_open: np.ndarray = (open_in_bands(services, [band], report.attrs["unknown_hours"])[:, 0]
                if band
                else np.ones(len(services), dtype=bool))
     whys = []
@@ -245,26 +255,29 @@ def explain_route(report: Any, code: str) -> pd.DataFrame:
         if not why and not takes[j]:
             why.append("does not take this area's residents")
         whys.append("; ".join(why))
-    target = report._target | np.isin(services.index, report.attrs["to"])
+    target: np.ndarray = np.asarray(report._target) | np.isin(services.index,
+                                                             report.attrs["to"])
     out = pd.DataFrame({"name": services["name"].to_numpy(dtype=object)[cols],
                         "hand_offs": hops[cols], "treatment": target[cols],
                         "counts": takes[cols], "cost": cost, "unit": units,
                         "why": [w or "counts" for w in whys]},
                        index=pd.Index(services.index[cols], name="service"))
     out = out.sort_values(["hand_offs", "cost"], na_position="last", kind="stable")
+    out.attrs["headline"] = _no_route_headline(report, out, label)
+    return out
+
+
+def _no_route_headline(report: Any, out: pd.DataFrame, label: str) -> str:
+    """Say in a sentence where the referrals from the entries stop."""
     entries = ", ".join(report.attrs["entry"])
     if not len(out):
-        headline = f"{label}: no route; no pathway leaves {entries}."
-    else:
-        first = out[out["hand_offs"] == 1]
-        taking = first.index[first["counts"]].tolist()
-        if not taking:
-            headline = (f"{label}: no route; no service {entries} refers to first "
-                        f"takes this area's residents ("
-                        + "; ".join(f"{s}: {w}" for s, w in first["why"].items()) + ").")
-        else:
-            headline = (f"{label}: no route; {entries} refers to {', '.join(taking)} "
-                        "here, but no onward referral from there leads to "
-                        f"{report.attrs['to_label']} that take this area's residents.")
-    out.attrs["headline"] = headline
-    return out
+        return f"{label}: no route; no pathway leaves {entries}."
+    first = out[out["hand_offs"] == 1]
+    taking = first.index[first["counts"]].tolist()
+    if not taking:
+        return (f"{label}: no route; no service {entries} refers to first "
+                f"takes this area's residents ("
+                + "; ".join(f"{s}: {w}" for s, w in first["why"].items()) + ").")
+    return (f"{label}: no route; {entries} refers to {', '.join(taking)} "
+            "here, but no onward referral from there leads to "
+            f"{report.attrs['to_label']} that take this area's residents.")

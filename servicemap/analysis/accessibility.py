@@ -59,9 +59,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import shapely
 from scipy import sparse
-from scipy.spatial import cKDTree
 
 from servicemap.analysis._report import Report, grouping, publish
 from servicemap.analysis._select import (
@@ -76,7 +74,7 @@ from servicemap.analysis._select import (
 from servicemap.crs import user_stacklevel
 from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.errors import ServiceMapWarning, plural
-from servicemap.geography import TRAVEL_MODES, ReachMatrix, area_points, reach_matrix
+from servicemap.geography import ReachMatrix, nearest_sites, reach_matrix
 from servicemap.plotting import area_map
 from servicemap.servicemap import ServiceMap
 
@@ -628,7 +626,7 @@ def _supply(smap: ServiceMap, keep: np.ndarray, need: str, capacity_unit: str | 
 def _nearest(smap: ServiceMap, reach: ReachMatrix, keep: np.ndarray,
              demand: np.ndarray, attrs: dict[str, Any]) -> tuple[pd.DataFrame, _Shares]:
     """Find the nearest service reaching each area, and the nearest site of any."""
-    areas, services, sites = smap._areas, smap._services, smap._sites
+    areas, services = smap._areas, smap._services
     journey = reach.unit.to_numpy() != "none"
     measured = set(reach.unit.to_numpy()[keep & journey])
     if len(measured) > 1:
@@ -659,17 +657,7 @@ def _nearest(smap: ServiceMap, reach: ReachMatrix, keep: np.ndarray,
     service[found] = ids[best[found]]
     unit[found] = units[best[found]]
     # straight line to the nearest located site of any service for the need
-
-    geom = np.asarray(sites.geometry.values)
-    located = ~(shapely.is_missing(geom) | shapely.is_empty(geom)) & sites["mode"].isin(
-        TRAVEL_MODES).to_numpy()
-    of_need = lists_any(sites["services"], ids[keep])
-    points = geom[located & of_need]
-    distance = np.full(n, np.nan)
-    if len(points):
-        x, y, _ = area_points(areas)
-        tree = cKDTree(np.column_stack([shapely.get_x(points), shapely.get_y(points)]))
-        distance, _ = tree.query(np.column_stack([x, y]))
+    distance = nearest_sites(smap, services=ids[keep])["distance"].to_numpy()
     counted = np.flatnonzero(keep)
     pairs = reach.matrix[:, counted].tocsr()
     table = _table(smap, demand, np.diff(pairs.indptr), service=service, cost=best_cost,

@@ -50,10 +50,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from scipy import sparse
 
+from servicemap.analysis._explain import explain_route
+from servicemap.analysis._referrals import Found, ReferralGraph, referral_graph, search
+from servicemap.analysis._report import DEFAULT_THRESHOLD, Report
 from servicemap.analysis._select import (
     ACTIVE,
     area_partnerships,
@@ -64,246 +70,25 @@ from servicemap.analysis._select import (
     open_in_bands,
     served_groups,
 )
-from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.disclosure import suppress as suppress_small
 from servicemap.errors import did_you_mean
-from servicemap.geography import _expand, _in_sorted, reach_matrix
+from servicemap.geography import reach_matrix
+from servicemap.handoffs import EXPLICIT_CONSENT, TURNOVER, WITHOUT_CONSENT, referral_steps
+from servicemap.plotting import route_map
+from servicemap.servicemap import ServiceMap
 
-if TYPE_CHECKING:
-    import pandas as pd
-    from matplotlib.axes import Axes
-    from scipy import sparse
-
-    from servicemap.servicemap import ServiceMap
-
-__all__ = ["BARRIERS", "ROUTE_STATUS", "TURNOVER", "PathwayReport", "trace_pathways"]
+__all__ = ["BARRIERS", "ROUTE_STATUS", "TURNOVER", "WITHOUT_CONSENT", "PathwayReport",
+           "trace_pathways"]
 
 #: Barriers on a hand-off, in the order they are listed.
 BARRIERS = ("consent", "no_isa", "cross_boundary", "bottleneck")
 #: An area's route status.
 ROUTE_STATUS = ("clear", "barriers", "no_route")
-#: People a year per unit of capacity, to compare with referrals a year. Only yearly
-#: flows are compared by default: a place, a bed or an appointment a week holds or
-#: sees an unknown number of people a year, so give, say, ``turnover={"places": 2,
-#: "beds": 12}`` (six-month caseloads, month-long stays) to judge those too.
-TURNOVER = {"clients_per_year": 1.0, "referrals_per_year": 1.0}
-#: Bases on which a referral is made without the client's consent.
-WITHOUT_CONSENT = frozenset({"public_task", "legal_obligation", "vital_interests",
-                             "safeguarding", "legitimate_interests", "court_order"})
-_CONSENT = "explicit_consent"
-
-
-# -- the referral graph as arrays -----------------------------------------------------
-@dataclass
-class _Referrals:
-    """Pathways as arrays over service positions; entries are negative sources."""
-
-    n_services: int
-    entries: tuple[str, ...]
-    first_to: np.ndarray        # first hand-offs (from a named entry): to-service
-    first_edge: np.ndarray      # ... and pathway position
-    indptr: np.ndarray          # onward hand-offs, CSR by from-service
-    to: np.ndarray
-    edge: np.ndarray
-    wait: np.ndarray            # per pathway position: wait used for ordering
-    wait_unknown: np.ndarray    # per pathway position
-    rank: np.ndarray            # per pathway position: the order among equal waits
-
-
-def _referrals(smap: ServiceMap, entries: tuple[str, ...], keep: np.ndarray,
-               ) -> _Referrals:
-    """Return the pathways between counted services, and from the named entries."""
-    pw = smap._pathways
-    index = smap._services.index
-    to = index.get_indexer(pw["to_service"].to_numpy(dtype=object))
-    frm = np.full(len(pw), -1, dtype=np.int64)
-    has_from = pw["from_service"].notna().to_numpy()
-    frm[has_from] = index.get_indexer(pw["from_service"][has_from].to_numpy(dtype=object))
-    wait = pw["wait_days"].to_numpy(dtype=float, na_value=np.nan)
-    unknown = np.isnan(wait)
-    wait = np.where(unknown, 0.0, wait)
-    # among equal waits: a known wait, then an agreement, then no consent needed,
-    # then the pathway id; never the order of the rows
-    isa = pw["information_sharing_agreement"].fillna(False).astype(bool).to_numpy()
-    consent = (pw["consent_basis"] == _CONSENT).to_numpy()
-    order = np.lexsort((pw.index.to_numpy(dtype=str), consent, ~isa, unknown))
-    rank = np.empty(len(pw), dtype=np.int64)
-    rank[order] = np.arange(len(pw))
-    ok_to = (to >= 0) & keep[np.maximum(to, 0)]
-    from_entry = pw["from_entry"].isin(list(entries)).to_numpy() & ok_to
-    onward = has_from & (frm >= 0) & keep[np.maximum(frm, 0)] & ok_to
-    first = np.flatnonzero(from_entry)
-    e = np.flatnonzero(onward)
-    e = e[np.lexsort((e, frm[e]))]
-    indptr = np.zeros(len(index) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(frm[e], minlength=len(index)), out=indptr[1:])
-    return _Referrals(len(index), entries, to[first], first, indptr, to[e], e, wait,
-                      unknown, rank)
-
-
-def _first_per_key(keys: np.ndarray, *order: np.ndarray) -> np.ndarray:
-    """Positions of the first row of each key, rows ordered by ``order`` within it."""
-    if not len(keys):
-        return np.zeros(0, dtype=np.int64)
-    idx = np.lexsort((*reversed(order), keys))
-    k = keys[idx]
-    first = np.ones(len(k), dtype=bool)
-    first[1:] = k[1:] != k[:-1]
-    return idx[first]
-
-
-@dataclass
-class _Found:
-    """Per row of a search: hand-offs to the target (0: none), wait, and the chain."""
-
-    hand_offs: np.ndarray
-    wait: np.ndarray
-    wait_unknown: np.ndarray
-    reached: np.ndarray                       # services reached from the entry
-    chains: list[np.ndarray] = field(default_factory=list)  # per length, rows x edges
-    chain_rows: list[np.ndarray] = field(default_factory=list)
-
-
-def _search(allowed: sparse.csr_array, ref: _Referrals, target: np.ndarray, *,
-            record: bool = True) -> _Found:
-    """Fewest hand-offs, then least wait, from the entries to a target, per row.
-
-    ``allowed`` (rows x services) says which services take each row's residents.
-    """
-    n_rows, n_s = allowed.shape
-    allowed_keys = (np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(allowed.indptr))
-                    * n_s + allowed.indices)
-    allowed_keys.sort()
-    hand_offs = np.zeros(n_rows, dtype=np.int64)
-    wait = np.full(n_rows, np.nan)
-    unknown = np.zeros(n_rows, dtype=bool)
-    reached = np.zeros(n_rows, dtype=np.int64)
-    found = _Found(hand_offs, wait, unknown, reached)
-    # level 1: every first hand-off, for every row its service takes
-    csc = allowed.tocsc()
-    cells, pick = _expand(ref.first_to, csc.indptr[:-1], np.diff(csc.indptr))
-    row = csc.indices[cells].astype(np.int64)
-    svc = ref.first_to[pick]
-    edge = ref.first_edge[pick]
-    w = ref.wait[edge]
-    unk = ref.wait_unknown[edge]
-    pred = np.full(len(row), -1, dtype=np.int64)
-    visited = np.zeros(0, dtype=np.int64)
-    levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    level = 1
-    while len(row):
-        key = row * n_s + svc
-        first = _first_per_key(key, w, ref.rank[edge])
-        row, svc, w, unk, edge, pred, key = (a[first] for a in
-                                             (row, svc, w, unk, edge, pred, key))
-        visited = np.union1d(visited, key)
-        reached += np.bincount(row, minlength=n_rows)
-        if record:
-            levels.append((key, pred, edge))   # key is sorted (unique, lexsorted)
-        hit = np.flatnonzero(target[svc])
-        if len(hit):
-            best = hit[_first_per_key(row[hit], w[hit], ref.rank[edge[hit]])]
-            done_rows = row[best]
-            hand_offs[done_rows] = level
-            wait[done_rows] = w[best]
-            unknown[done_rows] = unk[best]
-            if record:
-                found.chains.append(_backtrack(levels, key[best]))
-                found.chain_rows.append(done_rows)
-            going = hand_offs[row] == 0
-            row, svc, w, unk, edge, key = (a[going] for a in (row, svc, w, unk, edge, key))
-        # onward hand-offs
-        e, rep = _expand(svc, ref.indptr[:-1], np.diff(ref.indptr))
-        row, pred = row[rep], key[rep]
-        svc, edge = ref.to[e], ref.edge[e]
-        w = w[rep] + ref.wait[edge]
-        unk = unk[rep] | ref.wait_unknown[edge]
-        new = row * n_s + svc
-        ok = _in_sorted(new, allowed_keys) & ~_in_sorted(new, visited)
-        row, svc, edge, w, unk, pred = (a[ok] for a in (row, svc, edge, w, unk, pred))
-        level += 1
-    return found
-
-
-def _backtrack(levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-               keys: np.ndarray) -> np.ndarray:
-    """Return the pathway positions of the chains ending at ``keys`` (rows x steps)."""
-    out = np.zeros((len(keys), len(levels)), dtype=np.int64)
-    cur = keys
-    for k in range(len(levels) - 1, -1, -1):
-        lk, lp, le = levels[k]
-        pos = np.searchsorted(lk, cur)
-        out[:, k] = le[pos]
-        cur = lp[pos]
-    return out
-
-
-# -- barriers -------------------------------------------------------------------------
-def _bodies(smap: ServiceMap) -> list[frozenset[str]]:
-    """Return who commissions each service, partnerships' member organisations too.
-
-    A council's service and its partnership's then share a commissioner.
-    """
-    members = smap._partnerships["members"].to_dict()
-    return [frozenset(c).union(*(members.get(x, ()) for x in c))
-            for c in smap._services["commissioners"]]
-
-
-def _step_table(smap: ServiceMap, turnover: Mapping[str, float],
-                non_consensual: set[str]) -> pd.DataFrame:
-    """Per pathway: the figures and the barriers of the hand-off, when used."""
-    import pandas as pd
-
-    services, pw = smap._services, smap._pathways
-    index = services.index
-    to = index.get_indexer(pw["to_service"].to_numpy(dtype=object))
-    volume = pw["volume_per_year"].to_numpy(dtype=float, na_value=np.nan)
-    inflow = (pd.Series(np.nan_to_num(volume), index=pw["to_service"].to_numpy())
-              .groupby(level=0).sum())
-    known_in = (pd.Series(~np.isnan(volume), index=pw["to_service"].to_numpy())
-                .groupby(level=0).any())
-    inflow = inflow.where(known_in)
-    unit = services["capacity_unit"].to_numpy(dtype=object)
-    per_year = services["capacity"].to_numpy(dtype=float, na_value=np.nan) * np.array(
-        [turnover.get(u, np.nan) if isinstance(u, str) else np.nan for u in unit])
-    cap = pd.Series(per_year, index=index)
-    into = inflow.reindex(pw["to_service"].to_numpy()).to_numpy()
-    cap_to = cap.to_numpy()[to]
-    bodies = _bodies(smap)
-    frm = index.get_indexer(pw["from_service"].fillna("").to_numpy(dtype=object))
-    cross = np.array([f >= 0 and t >= 0 and bool(bodies[f]) and bool(bodies[t])
-                      and not (bodies[f] & bodies[t]) for f, t in zip(frm, to,
-                                                                       strict=True)])
-    isa = pw["information_sharing_agreement"]
-    frame = pd.DataFrame({
-        "from": pw["from_service"].fillna(pw["from_entry"]).to_numpy(dtype=object),
-        "to": pw["to_service"].to_numpy(dtype=object),
-        "kind": pw["kind"].to_numpy(dtype=object),
-        "consent_basis": pw["consent_basis"].to_numpy(dtype=object),
-        "information_sharing_agreement": isa.to_numpy(dtype=object),
-        "wait_days": pw["wait_days"].to_numpy(dtype=float, na_value=np.nan),
-        "volume_per_year": volume,
-        "referred_in_per_year": into,
-        "capacity_per_year": cap_to,
-    }, index=pw.index.rename("pathway"))  # a new index: the map's is left alone
-    frame["consent"] = (pw["consent_basis"] == _CONSENT).to_numpy()
-    frame["no_isa"] = ~isa.fillna(False).astype(bool).to_numpy()
-    frame["cross_boundary"] = cross
-    frame["bottleneck"] = np.nan_to_num(into) > np.where(np.isnan(cap_to), np.inf, cap_to)
-    frame.attrs["non_consensual"] = sorted(non_consensual)
-    return frame
-
-
-def _non_consensual(smap: ServiceMap) -> set[str]:
-    """Entry points some pathway leaves without the client's consent."""
-    pw = smap._pathways
-    rows = pw["from_entry"].notna() & pw["consent_basis"].isin(list(WITHOUT_CONSENT))
-    return set(pw.loc[rows, "from_entry"])
 
 
 # -- the report ------------------------------------------------------------------------
-@dataclass(frozen=True, repr=False)
-class PathwayReport:
+@dataclass(frozen=True, repr=False, eq=False)
+class PathwayReport(Report):
     """Routes from an entry point to treatment, per area, with their barriers.
 
     Attributes
@@ -328,20 +113,33 @@ class PathwayReport:
     attrs : dict
         What was traced: entry, targets, need, client groups, hour band, statuses,
         turnover, thresholds, and the entries that refer without consent.
-    notes : tuple of str
+    notes : list of str
         What was assumed or left out.
+    smap : ServiceMap
+        The map traced: its areas, services and pathways, as the drawings read them.
+    handoffs : pandas.DataFrame
+        Every pathway of the map, with its figures and barriers, judged with the
+        report's ``turnover`` (:func:`servicemap.handoffs.referral_steps`): what
+        :func:`servicemap.plotting.pathways` draws.
     """
 
     table: pd.DataFrame
     chains: pd.DataFrame
     steps: pd.DataFrame
+    smap: ServiceMap
+    handoffs: pd.DataFrame
+    _allowed: sparse.csr_array      # areas x services: who takes each area's residents
+    _graph: ReferralGraph
+    _target: np.ndarray             # per service: treatment, and counts
     attrs: dict[str, Any] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
-    _smap: Any = field(default=None, compare=False)
-    _allowed: Any = field(default=None, compare=False)
-    _ref: Any = field(default=None, compare=False)
-    _target: Any = field(default=None, compare=False)
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False)
+    notes: list[str] = field(default_factory=list)
+    _cache: dict[str, Any] = field(default_factory=dict)
+    row_noun: ClassVar[str] = "traced area"
+
+    @property
+    def _smap(self) -> ServiceMap:
+        """The map traced (:attr:`smap`), under the name it had before."""
+        return self.smap
 
     @property
     def people(self) -> str | None:
@@ -376,8 +174,6 @@ class PathwayReport:
         >>> routes.summary("lad", suppress=None).columns.tolist()
         ['lad_name', 'areas', 'clear', 'barriers', 'no_route', 'share_with_route']
         """
-        import pandas as pd
-
         people = self.people
         if people is None:
             msg = ("the areas have no population or need column, so there are no "
@@ -386,7 +182,7 @@ class PathwayReport:
         rows = self.table.reset_index()
         label = None
         if by == "partnership":
-            rows = rows.merge(area_partnerships(self._smap), left_on="code",
+            rows = rows.merge(area_partnerships(self.smap), left_on="code",
                               right_index=True, how="left")
             rows["partnership"] = rows["partnership"].fillna("(none)")
             key = "partnership"
@@ -428,7 +224,7 @@ class PathwayReport:
         Parameters
         ----------
         code : str
-            An area code.
+            An area code: a label of :attr:`table`'s index.
 
         Returns
         -------
@@ -438,6 +234,11 @@ class PathwayReport:
             the entry), with ``counts`` (whether it takes this area's residents) and
             ``why`` not. ``attrs["headline"]`` says it in a sentence.
 
+        Raises
+        ------
+        KeyError
+            If ``code`` is not an area of the report.
+
         Examples
         --------
         >>> routes = sm.trace_pathways(sm.datasets.bedfordshire(),
@@ -445,12 +246,7 @@ class PathwayReport:
         >>> print(routes.explain("E01017529").attrs["headline"])  # doctest: +ELLIPSIS
         Bedford 006A (E01017529): 1 hand-off to bcb-adult-hub, ... consent, no_isa.
         """
-        from servicemap.analysis._explain import explain_route
-
-        if code not in self.table.index:
-            msg = (f"no area {code!r} in this report.{did_you_mean(code, self.table.index)}")
-            raise KeyError(msg)
-        return explain_route(self, code)
+        return explain_route(self, self._check_key(code))
 
     def single_points_of_failure(self) -> pd.DataFrame:
         """Services every route from the entry to treatment passes through, per area.
@@ -483,21 +279,28 @@ class PathwayReport:
         copy.attrs["by_area"] = dict(out.attrs["by_area"])
         return copy
 
-    def plot(self, ax: Axes | None = None) -> Axes:
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Map the areas by route status (see :func:`servicemap.plotting.route_map`).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw; a new figure if omitted.
+        **kwargs
+            Passed to :func:`servicemap.plotting.route_map` (``title``).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
         >>> routes = sm.trace_pathways(sm.datasets.bedfordshire(),
         ...                            entry="prison_release", need="drug")
         >>> routes.plot().get_title()
         'Routes from Prison release to drug services'
         """
-        from servicemap.plotting import route_map
-
-        return route_map(self, ax=ax)
+        return route_map(self, ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         counts = self.table["status"].value_counts()
@@ -505,52 +308,6 @@ class PathwayReport:
                           for s in ROUTE_STATUS)
         return (f"<PathwayReport from {', '.join(self.attrs['entry'])} to "
                 f"{self.attrs['to_label']}: {len(self.table):,} areas: {parts}>")
-
-
-# -- tracing ---------------------------------------------------------------------------
-def _targets(smap: ServiceMap, to: Any, need: str | None) -> np.ndarray:
-    services = smap._services
-    if to is not None:
-        ids = as_tuple(to)
-        missing = [s for s in ids if s not in services.index]
-        if missing:
-            msg = (f"to={missing[0]!r}: no such service."
-                   f"{did_you_mean(missing[0], services.index)} Give service ids "
-                   "(smap.services.index), or need= for every service meeting a need.")
-            raise ValueError(msg)
-        return services.index.isin(ids)
-    if need is None:
-        msg = ("give to= (the service ids that count as treatment) or need= (every "
-               "service meeting the need counts), such as need='drug'.")
-        raise ValueError(msg)
-    return lists_any(services["needs"], [need])
-
-
-def _eligible(smap: ServiceMap, status: Iterable[str], groups: tuple[str, ...],
-              band: str | None, unknown_hours: str) -> np.ndarray:
-    services = smap._services
-    keep = counted(smap, status=status)
-    if groups:
-        keep &= served_groups(services, groups).any(axis=1)
-    if band is not None:
-        keep &= open_in_bands(services, [band], unknown_hours)[:, 0]
-    return keep
-
-
-def _allowed(reach: Any, keep: np.ndarray) -> sparse.csr_array:
-    """Return the reach matrix as 0/1, keeping only the services that count."""
-    from scipy import sparse
-
-    m = reach.cost
-    ok = keep[m.indices]
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    counts = np.bincount(rows[ok], minlength=m.shape[0])
-    indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
-    out = sparse.csr_array((np.ones(int(ok.sum()), dtype=bool), m.indices[ok], indptr),
-                           shape=m.shape)
-    out.sort_indices()
-    return out
 
 
 def trace_pathways(
@@ -609,14 +366,22 @@ def trace_pathways(
     Returns
     -------
     PathwayReport
-        ``.table`` per area, ``.chains``, ``.steps``, ``.summary()``,
-        ``.explain(code)``, ``.single_points_of_failure()``, ``.plot()``.
+        ``.table`` per area, ``.chains``, ``.steps``, ``.handoffs``, ``.notes``,
+        ``.summary()``, ``.explain(code)``, ``.single_points_of_failure()``,
+        ``.plot()``.
 
     Raises
     ------
     ValueError
         For an unknown entry point, service, need, group, band or status, or when
         neither ``to`` nor ``need`` is given.
+
+    Notes
+    -----
+    It reads as stages: the options are checked (``_check``), the services that
+    count and the treatment are chosen, the reach matrix and the pathways become
+    arrays for the search core (``servicemap.analysis._referrals``), and the
+    search's arrays are assembled into the tables (``_tables``).
 
     Examples
     --------
@@ -629,6 +394,53 @@ def trace_pathways(
     >>> routes.chains[["chain", "hand_offs", "areas"]].to_dict("records")
     [{'chain': ('beds-cjdat',), 'hand_offs': 1, 'areas': 381}]
     """
+    options = _check(smap, entry=entry, need=need, intervention=intervention,
+                     client_group=client_group, hour_band=hour_band,
+                     unknown_hours=unknown_hours, turnover=turnover)
+    target_all = _targets(smap, to, need, options.interventions)
+    keep = _eligible(smap, status, options.groups, options.band, unknown_hours)
+    target = target_all & keep
+    # the query: who takes each area's residents, the referral graph, the search
+    reach = reach_matrix(smap, max_distance=max_distance, max_minutes=max_minutes)
+    allowed = _allowed(reach, keep)
+    graph = _graph(smap, options.entries, keep)
+    found = search(allowed, graph, target)
+    # assembling the report
+    handoffs = referral_steps(smap, turnover=options.rates)
+    non_consensual = _non_consensual(smap) & set(options.entries)
+    table, chains, steps = _tables(smap, found, handoffs, non_consensual, need)
+    attrs = {"entry": options.entries, "to": tuple(smap._services.index[target_all]),
+             "intervention": options.interventions,
+             "to_label": _to_label(smap, to, need, options.interventions),
+             "need": need, "client_group": options.groups, "hour_band": options.band,
+             "status": as_tuple(status), "unknown_hours": unknown_hours,
+             "turnover": options.rates,
+             "non_consensual_entries": tuple(sorted(non_consensual)),
+             "max_distance": max_distance, "max_minutes": max_minutes,
+             "people": _people(smap, need)}
+    table.attrs.update({k: v for k, v in attrs.items() if k != "turnover"})
+    return PathwayReport(table=table, chains=chains, steps=steps, attrs=attrs,
+                         notes=_notes(smap, options, target, steps), smap=smap,
+                         handoffs=handoffs, _allowed=allowed, _graph=graph,
+                         _target=target)
+
+
+# -- checks ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Options:
+    """The options of a trace, checked against the map's vocabulary."""
+
+    entries: tuple[str, ...]
+    interventions: tuple[str, ...]
+    groups: tuple[str, ...]
+    band: str | None
+    rates: dict[str, float]
+
+
+def _check(smap: ServiceMap, *, entry: Any, need: Any, intervention: Any,
+           client_group: Any, hour_band: Any, unknown_hours: str,
+           turnover: Any) -> _Options:
+    """Check every option; name the fix in the message."""
     entries = as_terms(smap, "entry_point", entry, "entry")
     if not entries:
         msg = "entry=: give an entry point, such as 'police_vulnerable_persons'."
@@ -659,72 +471,159 @@ def trace_pathways(
             msg = f"turnover[{unit!r}]={value!r}: give a positive number a year."
             raise ValueError(msg)
         rates[unit] = float(value)
-    notes: list[str] = []
-    target_all = _targets(smap, to, need)
+    return _Options(entries, interventions, groups, band[0] if band else None, rates)
+
+
+# -- the query -------------------------------------------------------------------------
+def _targets(smap: ServiceMap, to: Any, need: str | None,
+             interventions: tuple[str, ...]) -> np.ndarray:
+    """Return, per service, whether it counts as treatment (before eligibility)."""
+    services = smap._services
+    if to is not None:
+        ids = as_tuple(to)
+        missing = [s for s in ids if s not in services.index]
+        if missing:
+            msg = (f"to={missing[0]!r}: no such service."
+                   f"{did_you_mean(missing[0], services.index)} Give service ids "
+                   "(smap.services.index), or need= for every service meeting a need.")
+            raise ValueError(msg)
+        target = services.index.isin(ids)
+    elif need is None:
+        msg = ("give to= (the service ids that count as treatment) or need= (every "
+               "service meeting the need counts), such as need='drug'.")
+        raise ValueError(msg)
+    else:
+        target = lists_any(services["needs"], [need])
     if interventions:
-        target_all = target_all & lists_any(smap._services["interventions"],
-                                            interventions)
-    keep = _eligible(smap, status, groups, band[0] if band else None, unknown_hours)
-    if not groups:
+        target = target & lists_any(services["interventions"], interventions)
+    return target
+
+
+def _eligible(smap: ServiceMap, status: Iterable[str], groups: tuple[str, ...],
+              band: str | None, unknown_hours: str) -> np.ndarray:
+    """Return, per service, whether it counts: status, client groups, hours."""
+    services = smap._services
+    keep = counted(smap, status=status)
+    if groups:
+        keep &= served_groups(services, groups).any(axis=1)
+    if band is not None:
+        keep &= open_in_bands(services, [band], unknown_hours)[:, 0]
+    return keep
+
+
+def _allowed(reach: Any, keep: np.ndarray) -> sparse.csr_array:
+    """Return the reach matrix as 0/1, keeping only the services that count."""
+    m = reach.cost
+    ok = keep[m.indices]
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    counts = np.bincount(rows[ok], minlength=m.shape[0])
+    indptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    out = sparse.csr_array((np.ones(int(ok.sum()), dtype=bool), m.indices[ok], indptr),
+                           shape=m.shape)
+    out.sort_indices()
+    return out
+
+
+def _graph(smap: ServiceMap, entries: tuple[str, ...], keep: np.ndarray,
+           ) -> ReferralGraph:
+    """Turn the map's pathways into the arrays the search core takes."""
+    pw = smap._pathways
+    index = smap._services.index
+    to = index.get_indexer(pw["to_service"].to_numpy(dtype=object))
+    frm = np.full(len(pw), -1, dtype=np.int64)
+    has_from = pw["from_service"].notna().to_numpy()
+    frm[has_from] = index.get_indexer(pw["from_service"][has_from].to_numpy(dtype=object))
+    wait = pw["wait_days"].to_numpy(dtype=float, na_value=np.nan)
+    # among equal waits: a known wait, then an agreement, then no consent needed,
+    # then the pathway id; never the order of the rows
+    isa = pw["information_sharing_agreement"].fillna(False).astype(bool).to_numpy()
+    consent = (pw["consent_basis"] == EXPLICIT_CONSENT).to_numpy()
+    order = np.lexsort((pw.index.to_numpy(dtype=str), consent, ~isa, np.isnan(wait)))
+    rank = np.empty(len(pw), dtype=np.int64)
+    rank[order] = np.arange(len(pw))
+    from_entry = pw["from_entry"].isin(list(entries)).to_numpy()
+    return referral_graph(to, frm, from_entry, keep, wait, rank)
+
+
+# -- assembling the report -------------------------------------------------------------
+def _people(smap: ServiceMap, need: str | None) -> str | None:
+    """Return the areas' column counting people: the need's, else population."""
+    if need is not None and need in smap.need_columns:
+        return smap.need_columns[need]
+    return "population" if "population" in smap._areas.columns else None
+
+
+def _to_label(smap: ServiceMap, to: Any, need: str | None,
+              interventions: tuple[str, ...]) -> str:
+    """Name the treatment in words: "drug services offering detox or rehab"."""
+    label = f"{need} services" if to is None else ", ".join(as_tuple(to))
+    if interventions:
+        offered = [smap.vocabulary.label("intervention", i).lower() for i in interventions]
+        label += f" offering {', '.join(offered[:-1])}{' or ' if offered[:-1] else ''}"
+        label += offered[-1]
+    return label
+
+
+def _notes(smap: ServiceMap, options: _Options, target: np.ndarray,
+           steps: pd.DataFrame) -> list[str]:
+    """Return what was assumed or left out, in words."""
+    notes = []
+    if not options.groups:
         notes.append("No client_group given: every service counts whoever it serves. "
                      "Name the person's groups, such as client_group=['adults', "
                      "'people_leaving_prison'], to follow only services that take them.")
-    target = target_all & keep
     if not target.any():
         notes.append("No service that counts is treatment here (check to=, need=, "
                      "client_group=, hour_band= and status=): no area has a route.")
-    reach = reach_matrix(smap, max_distance=max_distance, max_minutes=max_minutes)
-    allowed = _allowed(reach, keep)
-    ref = _referrals(smap, entries, keep)
-    silent = [e for e in entries if not (smap._pathways["from_entry"] == e).any()]
+    silent = [e for e in options.entries
+              if not (smap._pathways["from_entry"] == e).any()]
     if silent:
         notes.append(f"No pathway leaves {', '.join(silent)}: no route can start there.")
-    found = _search(allowed, ref, target)
-    non_consensual = _non_consensual(smap) & set(entries)
-    steps_all = _step_table(smap, rates, non_consensual)
-    table, chains, steps = _tables(smap, found, steps_all, non_consensual, need)
-    people = None
-    if need is not None and need in smap.need_columns:
-        people = smap.need_columns[need]
-    elif "population" in smap._areas.columns:
-        people = "population"
-    services = smap._services
-    to_label = (f"{need} services" if to is None else ", ".join(as_tuple(to)))
-    if interventions:
-        offered = [smap.vocabulary.label("intervention", i).lower() for i in interventions]
-        to_label += f" offering {', '.join(offered[:-1])}{' or ' if offered[:-1] else ''}"
-        to_label += offered[-1]
-    attrs = {"entry": entries, "to": tuple(services.index[target_all]),
-             "intervention": interventions,
-             "to_label": to_label, "need": need, "client_group": groups,
-             "hour_band": band[0] if band else None, "status": as_tuple(status),
-             "unknown_hours": unknown_hours,
-             "turnover": rates, "non_consensual_entries": tuple(sorted(non_consensual)),
-             "max_distance": max_distance, "max_minutes": max_minutes,
-             "people": people}
     on_chains = steps.loc[steps["capacity_per_year"].isna(), "to"].unique()
     if len(on_chains):
         notes.append(f"Bottleneck not judged for {', '.join(sorted(on_chains))}: no "
                      "capacity, or one not given a year (give turnover= for places, "
                      "beds or appointments a week).")
-    table.attrs.update({k: v for k, v in attrs.items() if k != "turnover"})
-    return PathwayReport(table=table, chains=chains, steps=steps, attrs=attrs,
-                         notes=tuple(notes), _smap=smap, _allowed=allowed, _ref=ref,
-                         _target=target)
+    return notes
 
 
-def _tables(smap: ServiceMap, found: _Found, steps_all: pd.DataFrame,
+def _non_consensual(smap: ServiceMap) -> set[str]:
+    """Entry points some pathway leaves without the client's consent."""
+    pw = smap._pathways
+    rows = pw["from_entry"].notna() & pw["consent_basis"].isin(list(WITHOUT_CONSENT))
+    return set(pw.loc[rows, "from_entry"])
+
+
+def _tables(smap: ServiceMap, found: Found, handoffs: pd.DataFrame,
             non_consensual: set[str], need: str | None,
             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Build the per-area table, the distinct chains and their steps."""
-    import pandas as pd
+    chains, steps, chain_id = _chains(smap, found, handoffs, non_consensual)
+    table = _area_table(smap, found, chains, chain_id, need)
+    # chain figures from the areas on it
+    has = chain_id >= 0
+    on = pd.DataFrame({"chain_id": chain_id[has], "wait": found.wait[has]})
+    chains["wait_days"] = on.groupby("chain_id")["wait"].first().reindex(chains.index)
+    chains["areas"] = on.groupby("chain_id").size().reindex(chains.index).fillna(0).astype(
+        np.int64)
+    for column in ("population", *([smap.need_columns[need]] if need is not None
+                                   and need in smap.need_columns else [])):
+        if column in table.columns:
+            chains[column] = (pd.Series(table[column].to_numpy(dtype=float)[has])
+                              .groupby(chain_id[has]).sum().reindex(chains.index))
+    return table, chains, steps
 
-    areas = smap._areas
+
+def _chains(smap: ServiceMap, found: Found, handoffs: pd.DataFrame,
+            non_consensual: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Return the distinct best chains, their steps, and each area's chain (-1: none)."""
+    steps_all = handoffs
+    n_areas = len(found.hand_offs)
     pw_ids = smap._pathways.index.to_numpy(dtype=object)
     to_ids = smap._pathways["to_service"].to_numpy(dtype=object)
     from_entry = smap._pathways["from_entry"].to_numpy(dtype=object)
     flags = steps_all[list(BARRIERS)].to_numpy(dtype=bool)
-    n_areas = len(areas)
     chain_id = np.full(n_areas, -1, dtype=np.int64)
     chain_rows: list[dict[str, Any]] = []
     step_edges, step_chain, step_no, step_flags = [], [], [], []
@@ -757,7 +656,14 @@ def _tables(smap: ServiceMap, found: _Found, steps_all: pd.DataFrame,
         steps.insert(0, "chain_id", np.concatenate(step_chain))
     else:
         steps = pd.DataFrame(columns=["chain_id", "step", "pathway", *steps_all.columns])
-    steps = steps.set_index(["chain_id", "step"])
+    return chains, steps.set_index(["chain_id", "step"]), chain_id
+
+
+def _area_table(smap: ServiceMap, found: Found, chains: pd.DataFrame,
+                chain_id: np.ndarray, need: str | None) -> pd.DataFrame:
+    """One row per area: its parents and people, route status, best chain, reach."""
+    areas = smap._areas
+    n_areas = len(areas)
     has = chain_id >= 0
     status = np.full(n_areas, "no_route", dtype=object)
     n_bar = np.array([len(b) for b in chains["barriers"]], dtype=np.int64)
@@ -790,25 +696,12 @@ def _tables(smap: ServiceMap, found: _Found, steps_all: pd.DataFrame,
     table["chain_id"] = pd.array(np.where(has, chain_id, 0), dtype="Int64")
     table.loc[~has, "chain_id"] = pd.NA
     table["reached"] = found.reached
-    # chain figures from the areas on it
-    on = pd.DataFrame({"chain_id": chain_id[has], "wait": found.wait[has]})
-    chains["wait_days"] = on.groupby("chain_id")["wait"].first().reindex(chains.index)
-    chains["areas"] = on.groupby("chain_id").size().reindex(chains.index).fillna(0).astype(
-        np.int64)
-    for column in ("population", *([smap.need_columns[need]] if need is not None
-                                   and need in smap.need_columns else [])):
-        if column in table.columns:
-            chains[column] = (pd.Series(table[column].to_numpy(dtype=float)[has])
-                              .groupby(chain_id[has]).sum().reindex(chains.index))
-    return table, chains, steps
+    return table
 
 
 def _single_points(report: PathwayReport) -> pd.DataFrame:
     """Rerun the search without each service of each area's chain, all in one."""
-    import pandas as pd
-    from scipy import sparse
-
-    smap = report._smap
+    smap = report.smap
     table = report.table
     services = smap._services
     allowed: sparse.csr_array = report._allowed
@@ -834,7 +727,7 @@ def _single_points(report: PathwayReport) -> pd.DataFrame:
     np.cumsum(counts, out=indptr[1:])
     cut = sparse.csr_array((np.ones(int(keep.sum()), dtype=bool), sub.indices[keep],
                             indptr), shape=(len(v_row), n_s))
-    found = _search(cut, report._ref, report._target, record=False)
+    found = search(cut, report._graph, report._target, record=False)
     lost = found.hand_offs == 0
     area_pos, svc_pos = v_row[lost], flat[lost]
     people = report.people
