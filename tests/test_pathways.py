@@ -285,7 +285,7 @@ def test_the_report_family():
     assert routes.notes[0].startswith("No client_group given")
     with pytest.raises(FrozenInstanceError):
         routes.table = None
-    assert routes.smap is smap and routes._smap is smap
+    assert routes.smap is smap
     # every pathway of the map, judged with the report's turnover
     assert routes.handoffs.index.tolist() == ["P1", "P2"]
     assert routes.handoffs["from"].tolist() == [ENTRY, "A"]

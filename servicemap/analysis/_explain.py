@@ -102,7 +102,7 @@ _reach_reasons = reach_reasons
 
 def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
     """List the services for a gap's need, closest first, with why each did not count."""
-    smap = report._smap
+    smap = report.smap
     need = str(row["need"])
     ctx = report.attrs["context"][need]
     reach_kw = {"max_distance": report.attrs["max_distance"],

@@ -54,8 +54,8 @@ class Report:
     """The shared protocol of analysis reports.
 
     Subclasses are frozen dataclasses declaring ``table``, ``attrs``, ``notes`` and
-    ``_smap`` (the map, for :attr:`areas` and ``explain``); they implement
-    :meth:`summary`, :meth:`explain`, :meth:`plot` and ``__repr__``.
+    ``smap`` (the map the report describes, for :attr:`areas` and ``explain``); they
+    implement :meth:`summary`, :meth:`explain`, :meth:`plot` and ``__repr__``.
 
     Examples
     --------
@@ -69,7 +69,7 @@ class Report:
     table: pd.DataFrame
     attrs: dict[str, Any]
     notes: list[str]
-    _smap: Any
+    smap: Any
     #: What one row of ``table`` is, in words ("gap", "pair of services", ...).
     row_noun: ClassVar[str] = "row"
 
@@ -96,7 +96,7 @@ class Report:
         >>> len(gaps.areas)
         381
         """
-        return self._smap.areas
+        return self.smap.areas
 
     def _check_key(self, key: Any) -> Any:
         """Return ``key`` if it labels a row of ``table``; else a KeyError with a hint."""

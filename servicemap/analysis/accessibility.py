@@ -130,7 +130,7 @@ class AccessReport(Report):
     table: pd.DataFrame
     attrs: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    _smap: Any = field(default=None, compare=False)
+    smap: Any = field(default=None, compare=False)
     _shares: Any = field(default=None, compare=False)
     row_noun: ClassVar[str] = "area"
 
@@ -170,9 +170,9 @@ class AccessReport(Report):
         >>> int(out.loc["total", "areas"])
         381
         """
-        areas = self._smap._areas
+        areas = self.smap._areas
         if by is None:
-            levels = self._smap.parent_levels
+            levels = self.smap.parent_levels
             by = levels[0] if levels else []
         extra = [c for c in areas.columns if c not in self.table.columns
                  and c != areas.geometry.name]
@@ -188,7 +188,7 @@ class AccessReport(Report):
         # the total counts each area once, before an area joins several partnerships
         total = rows.assign(_all="total").groupby("_all").agg(**sums)  # type: ignore[arg-type]
         rows, keys, labels = grouping(
-            rows, by, smap=self._smap, hidden=("geometry",),
+            rows, by, smap=self.smap, hidden=("geometry",),
             choices="a parent level, partnership or a column of the areas")
         if keys:
             grouped = rows.groupby(keys, observed=True, sort=True)
@@ -255,7 +255,7 @@ class AccessReport(Report):
         cost = sh.cost[[i]].tocsr()
         ok = weights.data > 0
         k = weights.indices[ok]
-        services = self._smap._services
+        services = self.smap._services
         pos = sh.cols[k]
         demand = float(self.table["demand"].to_numpy(dtype=float)[i])
         w = weights.data[ok]
@@ -274,7 +274,7 @@ class AccessReport(Report):
 
     def _headline(self, code: str, n: int) -> str:
         row = self.table.loc[code]
-        name = self._smap._areas.at[code, "name"]
+        name = self.smap._areas.at[code, "name"]
         need = self.attrs["need"]
         label = f"{code} ({name})" if name != code else code
         people = f"{row['demand']:,.1f} people with the need"
@@ -504,7 +504,7 @@ def accessibility(
                         f"{'is' if unreached == 1 else 'are'} reached by no service "
                         f"for {need}{zero}.")
     table.attrs.update({k: v for k, v in attrs.items() if k != "weights"})
-    return AccessReport(table=table, attrs=attrs, notes=notes, _smap=smap,
+    return AccessReport(table=table, attrs=attrs, notes=notes, smap=smap,
                         _shares=shares)
 
 

@@ -84,7 +84,7 @@ class Coverage(Report):
     by: tuple[str, ...]
     attrs: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    _smap: Any = field(default=None, compare=False)
+    smap: Any = field(default=None, compare=False)
     _counted: Any = field(default=None, compare=False)  # (service, dimensions) rows
     row_noun: ClassVar[str] = "area"
 
@@ -167,11 +167,11 @@ class Coverage(Report):
         rows = rows.groupby(["code", *dims], sort=False)["reached"].any().reset_index()
         for d in dims:
             rows[d] = pd.Categorical(rows[d], categories=t[d].cat.categories)
-        areas = self._smap._areas
+        areas = self.smap._areas
         attributes = pd.DataFrame(areas.drop(columns=areas.geometry.name))
         rows = rows.join(attributes, on="code")
         rows, resolved, labels = grouping(
-            rows, keys, smap=self._smap, hidden=("reached", "geometry"),
+            rows, keys, smap=self.smap, hidden=("reached", "geometry"),
             choices=f"{', '.join(self.by) or 'no dimension'}, a parent level, "
                     "partnership or a column of the areas")
         if not resolved:
@@ -228,7 +228,7 @@ class Coverage(Report):
         12
         """
         code = self._check_key(key)
-        smap = self._smap
+        smap = self.smap
         services = smap._services
         area = smap._areas.index.get_loc(code)
         reach_kw = {"max_distance": self.attrs["max_distance"],
@@ -517,5 +517,5 @@ def coverage(
         "population": areas.get("population", None),
     }
     table.attrs.update({k: v for k, v in attrs.items() if k != "population"})
-    return Coverage(table=table, by=by, attrs=attrs, notes=notes, _smap=smap,
+    return Coverage(table=table, by=by, attrs=attrs, notes=notes, smap=smap,
                     _counted=rows)

@@ -116,7 +116,7 @@ class GapReport(Report):
     sensitivity: pd.DataFrame | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    _smap: Any = field(default=None, compare=False)
+    smap: Any = field(default=None, compare=False)
     row_noun: ClassVar[str] = "gap"
 
     def totals(self) -> pd.DataFrame:
@@ -176,7 +176,7 @@ class GapReport(Report):
                               "need_in_gaps": [rows["severity"].sum()]},
                              index=pd.Index(["total"]))
         rows, resolved, labels = grouping(
-            rows, by, smap=self._smap, hidden=("headline",),
+            rows, by, smap=self.smap, hidden=("headline",),
             choices="reason, need, partnership, a parent level or a column of the table")
         grouped = rows.groupby(resolved, observed=True, sort=True)
         out = grouped.agg(areas=("code", "nunique"), need_in_gaps=("severity", "sum"))
@@ -669,7 +669,7 @@ def find_gaps(
              "totals": totals, "context": context}
     table.attrs.update({k: v for k, v in attrs.items() if k not in ("totals", "context")})
     return GapReport(table=table, sensitivity=sensitivity, attrs=attrs,
-                     notes=list(notes), _smap=smap)
+                     notes=list(notes), smap=smap)
 
 
 def _severity(smap: ServiceMap, long: pd.DataFrame) -> np.ndarray:

@@ -124,7 +124,7 @@ class OverlapReport(Report):
     row_noun: ClassVar[str] = "pair of services"
 
     @property
-    def _smap(self) -> ServiceMap | None:
+    def smap(self) -> ServiceMap | None:
         """The map the report was made from."""
         return None if self._detail is None else self._detail.smap
 

@@ -137,11 +137,6 @@ class PathwayReport(Report):
     row_noun: ClassVar[str] = "traced area"
 
     @property
-    def _smap(self) -> ServiceMap:
-        """The map traced (:attr:`smap`), under the name it had before."""
-        return self.smap
-
-    @property
     def people(self) -> str | None:
         """The column of :attr:`table` counting people: need, else population."""
         return self.attrs.get("people")
