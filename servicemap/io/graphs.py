@@ -60,6 +60,7 @@ from servicemap.errors import ExportWarning, plural
 from servicemap.geography import area_points
 from servicemap.graph import to_networkx
 from servicemap.servicemap import ServiceMap
+from servicemap.vocab import Vocabulary
 
 __all__ = ["ExportWarning", "gexf_graph", "safe_markdown", "to_gexf", "to_kumu"]
 
@@ -193,111 +194,122 @@ def to_kumu(smap: ServiceMap, path: str | os.PathLike[str] | None = None, *,
     ('entry:police_vulnerable_persons', 'Public task', 'yes')
     """
     graph = to_networkx(smap, serves=areas, adjacency=False)
-    vocab = smap.vocabulary
-    clean = _Cleaner()
-    names = dict(graph.nodes(data="label"))
-
-    def term_label(category: str | None, value: Any) -> Any:
-        if category is None or not isinstance(value, str):
-            return value
-        terms = vocab.get(category, {})
-        return terms[value].label if value in terms else value
-
-    def put(target: dict[str, Any], field: str, value: Any, where: str,
-            column: str) -> None:
-        if isinstance(value, tuple):
-            value = [clean.text(str(v), where, column) for v in value]
-            if value:
-                target[field] = value
-        elif isinstance(value, str):
-            target[field] = clean.text(value, where, column)
-        elif not _missing(value):
-            target[field] = value.item() if hasattr(value, "item") else value
-
-    elements: list[dict[str, Any]] = []
-    for key, data in graph.nodes(data=True):
-        node_type = data["type"]
-        if node_type not in _KUMU_TYPES or (node_type == "area" and not areas):
-            continue
-        where = f"{node_type} {data['id']!r}"
-        element: dict[str, Any] = {}
-        put(element, "id", key, where, "id")
-        put(element, "label", data["label"], where, "name")
-        element["type"] = _KUMU_TYPES[node_type]
-        about = data.get("description") if node_type == "entry_point" else data.get("notes")
-        if isinstance(about, str) and about.strip():
-            element["description"] = safe_markdown(clean.text(about, where, "notes"))
-        if node_type == "service":
-            element["tags"] = [term_label("need", n) for n in data["needs"]]
-            provider = f"organisation:{data['provider']}"
-            put(element, "Provider", names.get(provider, data["provider"]),
-                where, "provider")
-            put(element, "Commissioners",
-                tuple(names.get(f"organisation:{c}", names.get(f"partnership:{c}", c))
-                      for c in data["commissioners"]), where, "commissioners")
-            for column, field, category in _SERVICE_FIELDS:
-                value = data[column]
-                value = (tuple(term_label(category, v) for v in value)
-                         if isinstance(value, tuple) else term_label(category, value))
-                put(element, field, value, where, column)
-        elif node_type in ("organisation", "partnership"):
-            kind = term_label(f"{node_type}_kind", data["kind"])
-            element["tags"] = [kind]
-            put(element, "Kind", kind, where, "kind")
-            if node_type == "partnership":
-                put(element, "Footprint", data["footprint"], where, "footprint")
-        elif node_type == "area":
-            skip = {"type", "id", "label", "geometry", "name"}
-            for column, value in data.items():
-                if column not in skip:
-                    put(element, clean.text(str(column), "areas", f"column {column!r}"),
-                        value, where, str(column))
-        if "illustrative" in data:
-            element["Illustrative"] = bool(data["illustrative"])
-        put(element, "servicemap id", data["id"], where, "id")
-        elements.append(element)
-
-    connections: list[dict[str, Any]] = []
+    kumu = _Kumu(smap.vocabulary, dict(graph.nodes(data="label")))
+    elements = [kumu.element(key, data) for key, data in graph.nodes(data=True)
+                if data["type"] in _KUMU_TYPES and (data["type"] != "area" or areas)]
     order = list(_KUMU_CONNECTIONS)
     edges = sorted(
         ((u, v, k, d) for u, v, k, d in graph.edges(keys=True, data=True)
          if d["type"] in _KUMU_CONNECTIONS),
         key=lambda e: order.index(e[3]["type"]))
-    for u, v, key, data in edges:
+    connections = [kumu.connection(u, v, key, data) for u, v, key, data in edges]
+    _check_unique([e["id"] for e in elements] + [c["id"] for c in connections])
+    blueprint = {"elements": elements, "connections": connections}
+    kumu.clean.warn("Kumu JSON")
+    if path is not None:
+        text = json.dumps(blueprint, ensure_ascii=False, allow_nan=False, indent=2)
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    return blueprint
+
+
+class _Kumu:
+    """Turns the graph's nodes and edges into Kumu elements and connections."""
+
+    def __init__(self, vocab: Vocabulary, names: dict[Any, Any]) -> None:
+        self.vocab = vocab
+        self.names = names
+        self.clean = _Cleaner()
+
+    def term_label(self, category: str | None, value: Any) -> Any:
+        if category is None or not isinstance(value, str):
+            return value
+        terms = self.vocab.get(category, {})
+        return terms[value].label if value in terms else value
+
+    def put(self, target: dict[str, Any], field: str, value: Any, where: str,
+            column: str) -> None:
+        if isinstance(value, tuple):
+            value = [self.clean.text(str(v), where, column) for v in value]
+            if value:
+                target[field] = value
+        elif isinstance(value, str):
+            target[field] = self.clean.text(value, where, column)
+        elif not _missing(value):
+            target[field] = value.item() if hasattr(value, "item") else value
+
+    def element(self, key: Any, data: dict[str, Any]) -> dict[str, Any]:
+        node_type = data["type"]
+        where = f"{node_type} {data['id']!r}"
+        element: dict[str, Any] = {}
+        self.put(element, "id", key, where, "id")
+        self.put(element, "label", data["label"], where, "name")
+        element["type"] = _KUMU_TYPES[node_type]
+        about = data.get("description") if node_type == "entry_point" else data.get("notes")
+        if isinstance(about, str) and about.strip():
+            element["description"] = safe_markdown(self.clean.text(about, where, "notes"))
+        if node_type == "service":
+            self._service(element, data, where)
+        elif node_type in ("organisation", "partnership"):
+            kind = self.term_label(f"{node_type}_kind", data["kind"])
+            element["tags"] = [kind]
+            self.put(element, "Kind", kind, where, "kind")
+            if node_type == "partnership":
+                self.put(element, "Footprint", data["footprint"], where, "footprint")
+        elif node_type == "area":
+            skip = {"type", "id", "label", "geometry", "name"}
+            for column, value in data.items():
+                if column not in skip:
+                    self.put(element, self.clean.text(str(column), "areas",
+                                                      f"column {column!r}"),
+                             value, where, str(column))
+        if "illustrative" in data:
+            element["Illustrative"] = bool(data["illustrative"])
+        self.put(element, "servicemap id", data["id"], where, "id")
+        return element
+
+    def _service(self, element: dict[str, Any], data: dict[str, Any], where: str) -> None:
+        names = self.names
+        element["tags"] = [self.term_label("need", n) for n in data["needs"]]
+        provider = f"organisation:{data['provider']}"
+        self.put(element, "Provider", names.get(provider, data["provider"]),
+                 where, "provider")
+        self.put(element, "Commissioners",
+                 tuple(names.get(f"organisation:{c}", names.get(f"partnership:{c}", c))
+                       for c in data["commissioners"]), where, "commissioners")
+        for column, field, category in _SERVICE_FIELDS:
+            value = data[column]
+            value = (tuple(self.term_label(category, v) for v in value)
+                     if isinstance(value, tuple) else self.term_label(category, value))
+            self.put(element, field, value, where, column)
+
+    def connection(self, u: Any, v: Any, key: Any, data: dict[str, Any]) -> dict[str, Any]:
         edge_type = data["type"]
         where = (f"pathway {key!r}" if edge_type == "refers_to"
                  else f"{edge_type} {u!r} -> {v!r}")
         cid = f"refers_to:{key}" if edge_type == "refers_to" else f"{edge_type}:{u};{v}"
         connection: dict[str, Any] = {}
-        put(connection, "id", cid, where, "id")
-        put(connection, "from", u, where, "from")
-        put(connection, "to", v, where, "to")
+        self.put(connection, "id", cid, where, "id")
+        self.put(connection, "from", u, where, "from")
+        self.put(connection, "to", v, where, "to")
         connection["type"] = _KUMU_CONNECTIONS[edge_type]
         connection["direction"] = "directed"
         if edge_type == "refers_to":
             notes = data.get("notes")
             if isinstance(notes, str) and notes.strip():
-                connection["description"] = safe_markdown(clean.text(notes, where,
-                                                                     "notes"))
+                connection["description"] = safe_markdown(
+                    self.clean.text(notes, where, "notes"))
             for column, field, category in _PATHWAY_FIELDS:
                 value = data[column]
                 if isinstance(value, bool):
                     value = "yes" if value else "no"
-                put(connection, field, term_label(category, value), where, column)
+                self.put(connection, field, self.term_label(category, value), where,
+                         column)
             connection["Illustrative"] = bool(data["illustrative"])
-            put(connection, "servicemap id", key, where, "id")
+            self.put(connection, "servicemap id", key, where, "id")
         elif edge_type == "serves":
-            put(connection, "Cost", data["cost"], where, "cost")
-            put(connection, "Unit", data["unit"], where, "unit")
-        connections.append(connection)
-
-    _check_unique([e["id"] for e in elements] + [c["id"] for c in connections])
-    blueprint = {"elements": elements, "connections": connections}
-    clean.warn("Kumu JSON")
-    if path is not None:
-        text = json.dumps(blueprint, ensure_ascii=False, allow_nan=False, indent=2)
-        Path(path).write_text(text + "\n", encoding="utf-8")
-    return blueprint
+            self.put(connection, "Cost", data["cost"], where, "cost")
+            self.put(connection, "Unit", data["unit"], where, "unit")
+        return connection
 
 
 def _check_unique(ids: list[str]) -> None:
