@@ -110,7 +110,7 @@ def demo(
     _show_gaps(ws, tables)
     _show_overlaps(ws, tables)
     _show_routes(ws, tables)
-    typer.echo(f"\nValidation: {ws.validation._counts()}")
+    typer.echo(f"\nValidation: {ws.validation.counts}")
     for problem in ws.validation.errors + ws.validation.warnings:
         typer.echo(f"  {problem.severity:<8} {problem}")
     written = ws.write(output, stem="bedfordshire")
@@ -251,7 +251,7 @@ def _problem_table(report: ValidationReport, path: Path) -> str:
         rows.append((p.severity, p.table, "" if p.row is None else str(p.row),
                      p.field or "", value, p.message))
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(head[:-1])]
-    lines = [f"{path.name}: {report._counts()}"]
+    lines = [f"{path.name}: {report.counts}"]
     if rows:
         lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=False))
                      + "  message")

@@ -158,13 +158,21 @@ class ValidationReport:
     def __len__(self) -> int:
         return len(self.problems)
 
-    def _counts(self) -> str:
+    @property
+    def counts(self) -> str:
+        """Say how many errors, warnings and notes there are, in words.
+
+        Examples
+        --------
+        >>> sm.datasets.bedfordshire().validate().counts
+        '0 errors, 0 warnings, 0 notes'
+        """
         e, w, n = len(self.errors), len(self.warnings), len(self.notes)
         return (f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}, "
                 f"{n} note{'s' * (n != 1)}")
 
     def __str__(self) -> str:
-        lines = [self._counts()]
+        lines = [self.counts]
         for p in self.problems[:50]:
             lines.append(f"  {p.severity:<8} {p}")
         if len(self.problems) > 50:
@@ -172,7 +180,7 @@ class ValidationReport:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<ValidationReport: {self._counts()}>"
+        return f"<ValidationReport: {self.counts}>"
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -183,7 +191,7 @@ class ValidationReport:
         )
         head = ("<tr><th>severity</th><th>table</th><th>row</th><th>field</th>"
                 "<th>value</th><th>message</th></tr>")
-        return (f"<p><b>ValidationReport</b>: {html.escape(self._counts())}</p>"
+        return (f"<p><b>ValidationReport</b>: {html.escape(self.counts)}</p>"
                 f"<table>{head}{rows}</table>")
 
 
@@ -774,7 +782,7 @@ class ServiceMap:
         lines.append(("partnerships", f"{len(names)}: {listed}" if names else "none"))
         lines.append(("organisations", str(len(self._organisations))))
         report = self.validate()
-        lines.append(("validate()", report._counts()))
+        lines.append(("validate()", report.counts))
         return lines
 
     def __str__(self) -> str:
