@@ -22,7 +22,7 @@ from servicemap.schema import TABLES
 
 U = "00000000-0000-4000-8000-{:012d}".format  # readable UUIDs for hand-written data
 LUTON = (-0.4200, 51.8787)  # lon, lat in Luton town centre
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- our own output ------------------------------------------------------------------------
