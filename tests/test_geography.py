@@ -81,13 +81,13 @@ def test_lonlat_conversion_agrees_with_geopandas():
 # 1 km across, its centre at (X0 + 500 + 1000 i, Y0 + 500 + 1000 j); 3, 6, 9 are
 # LAD E06000002.
 def _grid_map(services, sites, **kw):
-    from test_reach import build
+    from toy import grid_map
 
-    return build(services, sites, **kw)
+    return grid_map(services, sites, **kw)
 
 
 def test_cached_builds_once_per_key():
-    from test_reach import service, site
+    from toy import service, site
 
     smap = _grid_map([service("S", reach="none")], [site("s", "S", mode="phone")])
     calls = []
@@ -108,8 +108,7 @@ def test_cached_builds_once_per_key():
 
 
 def test_catchment_fractions_by_hand():
-    from test_reach import code, service, site
-    from toy import X0, Y0
+    from toy import X0, Y0, code, service, site
 
     # G: a given box over x in [0, 1.5] km: 1, 4, 7 wholly, 2, 5, 8 half.
     # F: reach none on E06000002: 3, 6, 9 wholly, no piece cut.
@@ -155,8 +154,7 @@ def test_catchment_fractions_by_hand():
 
 
 def test_catchment_fractions_cut_to_the_footprint():
-    from test_reach import code, service, site
-    from toy import X0, Y0
+    from toy import X0, Y0, code, service, site
 
     smap = _grid_map([service("B", reach="none", footprint="E06000002")],
                      [site("b", "B", mode="phone")])
@@ -169,7 +167,7 @@ def test_catchment_fractions_cut_to_the_footprint():
 
 
 def test_nearest_sites_by_hand():
-    from test_reach import centre, code, service, site
+    from toy import centre, code, service, site
 
     # A at square 1's centre (S1), B at square 6's (S2), a phone line (S3) never counts
     smap = _grid_map([service("S1", max_distance=100), service("S2", max_distance=100),

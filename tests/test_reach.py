@@ -13,43 +13,10 @@ import pytest
 from brute import brute_force_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from toy import X0, Y0, grid_areas
+from toy import X0, Y0, centre, code, grid_areas, grid_map, service, site
 
 import servicemap as sm
 from servicemap.geography import area_points, reach_matrix
-
-ORGS = [{"id": "TP", "name": "Provider", "kind": "voluntary"}]
-
-
-def centre(k):
-    """Centroid of square k."""
-    i, j = (k - 1) % 3, (k - 1) // 3
-    return X0 + 500 + 1000 * i, Y0 + 500 + 1000 * j
-
-
-def code(k):
-    return f"E01{k:06d}"
-
-
-def service(sid, **kw):
-    row = {"id": sid, "name": sid, "provider": "TP", "needs": "drug",
-           "client_groups": "adults"}
-    row.update(kw)
-    return row
-
-
-def site(sid, services, k=None, **kw):
-    row = {"id": sid, "name": sid, "services": services}
-    if k is not None:
-        row["easting"], row["northing"] = centre(k)
-    row.update(kw)
-    return row
-
-
-def build(services, sites, areas=None, **kw):
-    return sm.ServiceMap.from_frames(areas=grid_areas() if areas is None else areas,
-                                     organisations=ORGS, services=services, sites=sites,
-                                     **kw)
 
 
 def reached(reach, sid):
@@ -61,12 +28,12 @@ def reached(reach, sid):
 def test_reach_only():
     # site at the centre of square 1, 1500 m: squares 1 (0 m), 2 and 4 (1000 m),
     # 5 (sqrt(2) km = 1414.21 m); 3 and 7 are 2000 m away, 5 is the last inside.
-    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=1)])
     assert reached(reach_matrix(smap), "S") == {1: 0.0, 2: 1000.0, 4: 1000.0, 5: 1414.21}
 
 
 def test_a_site_on_the_point_is_a_pair_with_cost_zero():
-    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=1)])
     reach = reach_matrix(smap)
     assert reach.nnz == 4
     assert reach.matrix[0, 0] == 1.0 and reach.cost[0, 0] == 0.0
@@ -74,45 +41,45 @@ def test_a_site_on_the_point_is_a_pair_with_cost_zero():
 
 def test_footprint_only():
     # reach none: the whole footprint, E06000002 = the eastern column 3, 6, 9
-    smap = build([service("S", reach="none", footprint="E06000002")],
-                 [site("P", "S", mode="phone")])
+    smap = grid_map([service("S", reach="none", footprint="E06000002")],
+                    [site("P", "S", mode="phone")])
     assert reached(reach_matrix(smap), "S") == {3: 0.0, 6: 0.0, 9: 0.0}
 
 
 def test_no_footprint_and_no_reach_limit_reaches_every_area():
-    smap = build([service("S", reach="none")], [site("P", "S", mode="online")])
+    smap = grid_map([service("S", reach="none")], [site("P", "S", mode="online")])
     assert reached(reach_matrix(smap), "S") == dict.fromkeys(range(1, 10), 0.0)
 
 
 def test_footprint_and_reach_combine():
     # site at square 2's centre, 1100 m reaches 1, 2, 3, 5 (1000 m each, 2 at 0 m);
     # footprint E06000002 keeps only square 3
-    smap = build([service("S", max_distance=1100, footprint="E06000002")],
-                 [site("A", "S", k=2)])
+    smap = grid_map([service("S", max_distance=1100, footprint="E06000002")],
+                    [site("A", "S", k=2)])
     assert reached(reach_matrix(smap), "S") == {3: 1000.0}
 
 
 def test_footprint_by_area_code_and_parent_code_together():
     # footprint names square 5 itself and LAD E06000002 (3, 6, 9); 1500 m from square 6
     # reaches 3, 5, 6, 9 (1000 m) and 2, 8 (1414.21 m, both outside the footprint)
-    smap = build([service("S", max_distance=1500, footprint=f"{code(5)}; E06000002")],
-                 [site("A", "S", k=6)])
+    smap = grid_map([service("S", max_distance=1500, footprint=f"{code(5)}; E06000002")],
+                    [site("A", "S", k=6)])
     assert reached(reach_matrix(smap), "S") == {3: 1000.0, 5: 1000.0, 6: 0.0, 9: 1000.0}
 
 
 def test_nearest_of_several_sites():
     # sites at squares 1 and 9, 1000 m each: {1, 2, 4} and {6, 8, 9}; square 5 is
     # 1414 m from both and is not reached
-    smap = build([service("S", max_distance=1000)],
-                 [site("A", "S", k=1), site("B", "S", k=9)])
+    smap = grid_map([service("S", max_distance=1000)],
+                    [site("A", "S", k=1), site("B", "S", k=9)])
     assert reached(reach_matrix(smap), "S") == {1: 0.0, 2: 1000.0, 4: 1000.0,
                                                  6: 1000.0, 8: 1000.0, 9: 0.0}
 
 
 def test_nearest_site_cost_is_the_minimum():
     # square 2 is 1000 m from square 1's site and 0 m from square 2's site: cost 0
-    smap = build([service("S", max_distance=1200)],
-                 [site("A", "S", k=1), site("B", "S", k=2)])
+    smap = grid_map([service("S", max_distance=1200)],
+                    [site("A", "S", k=1), site("B", "S", k=2)])
     assert reached(reach_matrix(smap), "S")[2] == 0.0
 
 
@@ -122,12 +89,12 @@ def test_population_weighted_centroid_is_used_where_given():
     areas["centroid_easting"] = np.nan
     areas["centroid_northing"] = np.nan
     areas.loc[1, ["centroid_easting", "centroid_northing"]] = (X0 + 1900, Y0 + 500)
-    smap = build([service("S", max_distance=1200)], [site("A", "S", k=1)], areas=areas)
+    smap = grid_map([service("S", max_distance=1200)], [site("A", "S", k=1)], areas=areas)
     reach = reach_matrix(smap)
     assert reached(reach, "S") == {1: 0.0, 4: 1000.0}
     assert reach.origin[code(2)] == "population-weighted centroid"
     assert reach.origin[code(1)] == "geometric centroid"
-    plain = build([service("S", max_distance=1200)], [site("A", "S", k=1)])
+    plain = grid_map([service("S", max_distance=1200)], [site("A", "S", k=1)])
     assert reached(reach_matrix(plain), "S") == {1: 0.0, 2: 1000.0, 4: 1000.0}
 
 
@@ -135,14 +102,14 @@ def test_centroid_needs_both_coordinates():
     areas = grid_areas()
     areas["centroid_easting"] = X0 + 100.0
     with pytest.raises(sm.InputError, match="field 'centroid_easting'.*Give both"):
-        build([service("S", reach="none")], [site("P", "S", mode="phone")], areas=areas)
+        grid_map([service("S", reach="none")], [site("P", "S", mode="phone")], areas=areas)
 
 
 def test_centroid_outside_its_area_is_a_warning():
     areas = grid_areas()
     areas["centroid_easting"] = X0 + 100.0   # inside square 1, outside the others
     areas["centroid_northing"] = Y0 + 100.0
-    smap = build([service("S", reach="none")], [site("P", "S", mode="phone")], areas=areas)
+    smap = grid_map([service("S", reach="none")], [site("P", "S", mode="phone")], areas=areas)
     [w] = [p for p in smap.validate().warnings if p.field == "centroid_easting"]
     assert "8 areas" in w.message
 
@@ -151,8 +118,8 @@ def test_minutes_from_a_travel_time_table():
     # 10 and 25 minutes are within 30; 40 is not; missing pairs are unreachable
     times = pd.DataFrame({"area": [code(1), code(2), code(3)], "site": ["A"] * 3,
                           "minutes": [10, 25, 40]})
-    smap = build([service("S", max_minutes=30)], [site("A", "S", k=1)],
-                 travel_times=times)
+    smap = grid_map([service("S", max_minutes=30)], [site("A", "S", k=1)],
+                    travel_times=times)
     reach = reach_matrix(smap)
     assert reached(reach, "S") == {1: 10.0, 2: 25.0}
     assert reach.unit["S"] == "minutes"
@@ -161,9 +128,9 @@ def test_minutes_from_a_travel_time_table():
 
 def test_travel_time_row_order_does_not_matter():
     times = pd.DataFrame({"area": [code(1), code(2)], "site": ["A", "A"], "minutes": [5, 9]})
-    a = build([service("S", max_minutes=30)], [site("A", "S", k=1)], travel_times=times)
-    b = build([service("S", max_minutes=30)], [site("A", "S", k=1)],
-              travel_times=times.iloc[::-1])
+    a = grid_map([service("S", max_minutes=30)], [site("A", "S", k=1)], travel_times=times)
+    b = grid_map([service("S", max_minutes=30)], [site("A", "S", k=1)],
+                 travel_times=times.iloc[::-1])
     assert a.equals(b)
     assert not a.equals(a.replace(travel_times=times.assign(minutes=[5, 10])))
 
@@ -171,8 +138,8 @@ def test_travel_time_row_order_does_not_matter():
 def test_minutes_take_the_quickest_site():
     times = pd.DataFrame({"area": [code(1), code(1)], "site": ["A", "B"],
                           "minutes": [20, 5]})
-    smap = build([service("S", max_minutes=30)],
-                 [site("A", "S", k=1), site("B", "S", k=9)], travel_times=times)
+    smap = grid_map([service("S", max_minutes=30)],
+                    [site("A", "S", k=1), site("B", "S", k=9)], travel_times=times)
     assert reached(reach_matrix(smap), "S") == {1: 5.0}
 
 
@@ -180,7 +147,7 @@ def test_travel_times_naming_unknown_areas_and_sites_are_errors():
     times = pd.DataFrame({"area": [code(1), "E01000099"], "site": ["Z", "A"],
                           "minutes": [10, 12]})
     with pytest.raises(sm.InputError) as err:
-        build([service("S", max_minutes=30)], [site("A", "S", k=1)], travel_times=times)
+        grid_map([service("S", max_minutes=30)], [site("A", "S", k=1)], travel_times=times)
     text = str(err.value)
     assert "table 'travel_times', row 1, field 'area': 'E01000099' is not an area" in text
     assert "row 0, field 'site': 'Z' is not a site of the map" in text
@@ -190,23 +157,23 @@ def test_travel_times_bad_minutes_duplicates_and_columns():
     times = pd.DataFrame({"area": [code(1), code(1), code(2)], "site": ["A", "A", "A"],
                           "minutes": [10, 12, "about 5"]})
     with pytest.raises(sm.InputError) as err:
-        build([service("S", max_minutes=30)], [site("A", "S", k=1)], travel_times=times)
+        grid_map([service("S", max_minutes=30)], [site("A", "S", k=1)], travel_times=times)
     text = str(err.value)
     assert "row 1, field 'site': 'A' repeats the pair of area 'E01000001'" in text
     assert "given in row 0" in text
     assert "row 2, field 'minutes': 'about 5' is not a number of minutes" in text
     with pytest.raises(sm.InputError, match="field 'area': is missing.*origin, destination"):
-        build([service("S", max_minutes=30)], [site("A", "S", k=1)],
-              travel_times=pd.DataFrame({"origin": [], "destination": [], "minutes": []}))
+        grid_map([service("S", max_minutes=30)], [site("A", "S", k=1)],
+                 travel_times=pd.DataFrame({"origin": [], "destination": [], "minutes": []}))
 
 
 def test_minutes_without_a_table_is_an_error():
     with pytest.raises(sm.InputError, match="is by minutes, but the map has no travel-time"):
-        build([service("S", max_minutes=30)], [site("A", "S", k=1)])
+        grid_map([service("S", max_minutes=30)], [site("A", "S", k=1)])
 
 
 def test_override_replaces_every_max_distance():
-    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=1)])
     # 2100 m adds squares 3 and 7 (2000 m); 8 and 6 are 2236 m away
     assert set(reached(reach_matrix(smap, max_distance=2100), "S")) == {1, 2, 3, 4, 5, 7}
     with pytest.raises(ValueError, match=r"max_distance is a positive number of metres; "
@@ -223,28 +190,28 @@ def test_override_replaces_every_max_distance():
 
 def test_a_located_phone_site_is_not_a_point_to_measure_from():
     # the phone line's office is in square 9, but nobody travels to a phone line
-    smap = build([service("S", max_distance=1000)],
-                 [site("A", "S", k=1), site("P", "S", k=9, mode="phone")])
+    smap = grid_map([service("S", max_distance=1000)],
+                    [site("A", "S", k=1), site("P", "S", k=9, mode="phone")])
     assert set(reached(reach_matrix(smap), "S")) == {1, 2, 4}
 
 
 def test_the_cached_matrix_cannot_be_changed():
-    smap = build([service("S", max_distance=1000)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", max_distance=1000)], [site("A", "S", k=1)])
     with pytest.raises(ValueError, match="read-only"):
         reach_matrix(smap).cost.data[:] = 99
 
 
 def test_cached_on_the_map_per_threshold():
-    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=1)])
     assert reach_matrix(smap) is reach_matrix(smap)
     assert reach_matrix(smap, max_distance=900) is not reach_matrix(smap)
 
 
 def test_a_service_that_reaches_nothing_is_kept_and_warned_about():
     # 400 m from square 1's centre reaches only square 1, which is outside E06000002
-    smap = build([service("S", max_distance=400, footprint="E06000002"),
-                  service("T", reach="none")],
-                 [site("A", "S", k=1), site("P", "T", mode="phone")])
+    smap = grid_map([service("S", max_distance=400, footprint="E06000002"),
+                     service("T", reach="none")],
+                    [site("A", "S", k=1), site("P", "T", mode="phone")])
     with pytest.warns(sm.UnreachedWarning, match="1 service reaches no area: S"):
         reach = reach_matrix(smap)
     assert reach.shape == (9, 2)
@@ -253,7 +220,7 @@ def test_a_service_that_reaches_nothing_is_kept_and_warned_about():
 
 
 def test_unreached_areas_and_lookups():
-    smap = build([service("S", max_distance=1000)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", max_distance=1000)], [site("A", "S", k=1)])
     reach = reach_matrix(smap)
     assert sorted(reach.unreached_areas) == [code(k) for k in (3, 5, 6, 7, 8, 9)]
     assert reach.services_reaching(code(2)).to_dict() == {"S": 1000.0}
@@ -264,9 +231,9 @@ def test_unreached_areas_and_lookups():
 
 
 def test_to_frame_lists_every_pair():
-    smap = build([service("S", max_distance=1000), service("T", reach="none",
-                                                           footprint="E06000002")],
-                 [site("A", "S", k=1), site("P", "T", mode="phone")])
+    smap = grid_map([service("S", max_distance=1000), service("T", reach="none",
+                                                              footprint="E06000002")],
+                    [site("A", "S", k=1), site("P", "T", mode="phone")])
     pairs = reach_matrix(smap).to_frame()
     assert len(pairs) == 3 + 3
     assert set(pairs.loc[pairs.service == "T", "unit"]) == {"none"}
@@ -274,8 +241,8 @@ def test_to_frame_lists_every_pair():
 
 def test_phone_sites_of_a_distance_service_are_not_points():
     # the phone site has no location, so only the in-person site measures distance
-    smap = build([service("S", max_distance=1000)],
-                 [site("A", "S", k=1), site("P", "S", mode="phone")])
+    smap = grid_map([service("S", max_distance=1000)],
+                    [site("A", "S", k=1), site("P", "S", mode="phone")])
     assert set(reached(reach_matrix(smap), "S")) == {1, 2, 4}
 
 
@@ -289,8 +256,8 @@ def test_area_points_default_to_geometric_centroids():
 @given(st.floats(200, 3000), st.floats(200, 3000))
 def test_reach_grows_with_the_distance(a, b):
     lo, hi = sorted((a, b))
-    smap = build([service("S", max_distance=1500, footprint="E06000001")],
-                 [site("A", "S", k=2), site("B", "S", k=7)])
+    smap = grid_map([service("S", max_distance=1500, footprint="E06000001")],
+                    [site("A", "S", k=2), site("B", "S", k=7)])
     small = reach_matrix(smap, max_distance=lo).to_frame()
     big = reach_matrix(smap, max_distance=hi).to_frame()
     assert set(small.area) <= set(big.area)

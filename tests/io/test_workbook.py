@@ -25,11 +25,6 @@ from servicemap.io.workbook import (
 runner = CliRunner()
 
 
-@pytest.fixture
-def toy_map(areas):
-    return sm.ServiceMap.from_frames(areas=areas, **toy_tables())
-
-
 def col(ws, name):
     """Return the 1-based position of a header in row 1."""
     return [c.value for c in ws[1]].index(name) + 1
