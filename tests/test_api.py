@@ -24,8 +24,6 @@ def test_errors_are_value_errors():
     assert issubclass(sm.InputError, sm.ServiceMapError)
 
 
-
-
 def test_every_warning_and_error_the_library_defines_is_public():
     import inspect
     import pkgutil

@@ -21,13 +21,8 @@ ONS_MYE_2015 = {"E06000055": 166_376, "E06000056": 272_421, "E06000032": 213_581
 PRISONERS_EXCLUDED = {"E06000055": 155, "E06000056": 0, "E06000032": 0}
 
 
-@pytest.fixture(scope="module")
-def beds():
-    return sm.datasets.bedfordshire()
-
-
-def test_bedfordshire_areas(beds):
-    areas = beds.areas
+def test_bedfordshire_areas(bedfordshire):
+    areas = bedfordshire.areas
     assert len(areas) == 381
     assert areas.crs.to_epsg() == 27700
     assert areas.index.name == "code" and areas.index.is_unique
@@ -39,8 +34,8 @@ def test_bedfordshire_areas(beds):
     assert areas["imd_decile"].between(1, 10).all()
 
 
-def test_lad_population_totals(beds):
-    by_lad = beds.summary()["areas"]["population"]
+def test_lad_population_totals(bedfordshire):
+    by_lad = bedfordshire.summary()["areas"]["population"]
     for lad, ons in ONS_MYE_2015.items():
         assert by_lad[lad] == ons - PRISONERS_EXCLUDED[lad]
     # and the summary adds up the shipped LSOA figures, read straight from the file
@@ -51,8 +46,8 @@ def test_lad_population_totals(beds):
             == raw["population"]).all()
 
 
-def test_need_indicators_follow_the_documented_formula(beds):
-    a = beds.areas
+def test_need_indicators_follow_the_documented_formula(bedfordshire):
+    a = bedfordshire.areas
     d = a["imd_decile"]
     m_drug = (2.0 - (d - 1) * 1.5 / 9) / 1.25
     m_alc = (1.5 - (d - 1) * 0.75 / 9) / 1.125
@@ -68,28 +63,29 @@ def test_need_indicators_follow_the_documented_formula(beds):
     assert sum((2.0 - (k - 1) * 1.5 / 9) / 1.25 for k in range(1, 11)) == pytest.approx(10)
 
 
-def test_bedfordshire_records(beds):
-    report = beds.validate()
+def test_bedfordshire_records(bedfordshire):
+    report = bedfordshire.validate()
     assert report.ok and not report.warnings, report
-    services = beds.services
+    services = bedfordshire.services
     # real MoJ probation contracts are not illustrative; everything made up is
     real = services.index[~services["illustrative"]]
     assert len(real) >= 4
     assert services.loc[real, "notes"].str.contains("MoJ CRS contract").all()
     assert services.loc[services["illustrative"], "name"].str.contains("illustrative").all()
-    assert beds.pathways["illustrative"].all()
+    assert bedfordshire.pathways["illustrative"].all()
     # the partnerships of the real exercise: one for Bedford with Central Beds, one Luton
-    daps = beds.partnerships[beds.partnerships["kind"] == "drug_alcohol_partnership"]
+    partnerships = bedfordshire.partnerships
+    daps = partnerships[partnerships["kind"] == "drug_alcohol_partnership"]
     assert sorted(map(sorted, daps["footprint"])) == [["E06000032"],
                                                       ["E06000055", "E06000056"]]
-    entries = set(beds.pathways["from_entry"].dropna())
+    entries = set(bedfordshire.pathways["from_entry"].dropna())
     assert {"police_vulnerable_persons", "a_and_e", "prison_release"} <= entries
-    assert_index_equal(beds.catchments.index, services.index)
+    assert_index_equal(bedfordshire.catchments.index, services.index)
 
 
-def test_loads_are_cached_and_immutable(beds):
+def test_loads_are_cached_and_immutable(bedfordshire):
     again = sm.datasets.bedfordshire()
-    assert again is beds
+    assert again is bedfordshire
     services = again.services
     services["name"] = "x"
     assert (sm.datasets.bedfordshire().services["name"] != "x").all()
@@ -123,13 +119,13 @@ def test_wheel_carries_the_data_and_loads_it(tmp_path):
     assert count == "381" and Path(location) == site
 
 
-def test_bedfordshire_wards(beds):
+def test_bedfordshire_wards(bedfordshire):
     wards = sm.datasets.bedfordshire_wards()
     assert len(wards) == 77 and wards.index.name == "code" and wards.index.is_unique
     assert wards.crs.to_epsg() == 27700 and wards.geometry.is_valid.all()
     assert wards.columns.tolist() == ["name", "lad_code", "lad_name", "geometry"]
     assert wards.index.str.startswith("E05").all()
-    assert set(wards["lad_code"]) == set(beds.areas["lad_code"])
+    assert set(wards["lad_code"]) == set(bedfordshire.areas["lad_code"])
     # a new copy each time: changing one does not change the next
     wards["name"] = "x"
     assert (sm.datasets.bedfordshire_wards()["name"] != "x").all()

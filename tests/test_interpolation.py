@@ -263,16 +263,11 @@ def test_pooled_rate_with_overlay(two, halves):
 
 
 # -- exact aggregation: parent levels and lookups ----------------------------------------
-@pytest.fixture(scope="module")
-def beds():
-    return sm.datasets.bedfordshire()
-
-
 @pytest.mark.parametrize("level", ["lad", "msoa", "msoa_code"])
-def test_parent_level_matches_groupby(beds, level):
-    areas = beds.areas
+def test_parent_level_matches_groupby(bedfordshire, level):
+    areas = bedfordshire.areas
     needs = ["need_drug", "need_alcohol", "population"]
-    out = interpolate(beds, level, extensive=needs, intensive="imd_rank",
+    out = interpolate(bedfordshire, level, extensive=needs, intensive="imd_rank",
                       weight="population")
     key = areas[level if level.endswith("_code") else f"{level}_code"]
     expected = areas.groupby(key)[needs].sum()
@@ -284,22 +279,23 @@ def test_parent_level_matches_groupby(beds, level):
     assert not isinstance(out, gpd.GeoDataFrame)
 
 
-def test_parent_level_area_weighted_average_matches_groupby(beds):
-    areas = beds.areas
-    out = interpolate(beds, "lad", intensive="imd_rank")
+def test_parent_level_area_weighted_average_matches_groupby(bedfordshire):
+    areas = bedfordshire.areas
+    out = interpolate(bedfordshire, "lad", intensive="imd_rank")
     area = areas.area
     mean = (areas["imd_rank"] * area).groupby(areas["lad_code"]).sum() / area.groupby(
         areas["lad_code"]).sum()
     assert_series_equal(out["imd_rank"], mean, check_names=False, rtol=1e-12)
 
 
-def test_lookup_matches_groupby(beds):
-    areas = beds.areas
+def test_lookup_matches_groupby(bedfordshire):
+    areas = bedfordshire.areas
     rng = np.random.default_rng(7)
     boards = pd.Series(rng.choice(["board-1", "board-2", "board-3", "board-4"],
                                   len(areas)), index=areas.index, name="board")
     values = areas[["need_early_help", "pop_0_15"]]
-    out = interpolate(beds, boards, values=values, extensive=["need_early_help", "pop_0_15"],
+    out = interpolate(bedfordshire, boards, values=values,
+                      extensive=["need_early_help", "pop_0_15"],
                       rates={"eh_rate": ("need_early_help", "pop_0_15")})
     sums = values.groupby(boards).sum()
     assert_frame_equal(out[sums.columns], sums, check_exact=False, rtol=1e-12)

@@ -1,12 +1,19 @@
 """Plotting: the artists drawn by area_map (collections, colours, hatches, legend)."""
 
+import ast
+import types
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
-from toy import grid_areas
+from matplotlib.patches import FancyArrowPatch
+from toy import ENTRY, every_barrier_map, grid_areas
 
+import servicemap as sm
+from servicemap import plotting
 from servicemap.plotting import HATCHES, area_map
 
 
@@ -91,16 +98,6 @@ def test_bad_values(areas):
 
 # -- the pathway diagram and the route map: public fields only --------------------------
 def test_drawings_read_only_public_fields_and_never_import_the_analyses():
-    import ast
-    import types
-    from pathlib import Path
-
-    from matplotlib.patches import FancyArrowPatch
-    from test_pathways import ENTRY, every_barrier_map
-
-    import servicemap as sm
-    from servicemap import plotting
-
     tree = ast.parse(Path(plotting.__file__).read_text())
     imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import)

@@ -4,22 +4,15 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from toy import X0, Y0, grid_areas, toy_tables
+from toy import X0, Y0, grid_areas, toy_map, toy_tables
 
 import servicemap as sm
 from servicemap.errors import InputError, ValidationWarning
 from servicemap.servicemap import SERVICE_COLUMNS
 
 
-def build(areas=None, strict=True, **changes):
-    tables = toy_tables()
-    tables.update(changes)
-    return sm.ServiceMap.from_frames(areas=grid_areas() if areas is None else areas,
-                                     strict=strict, **tables)
-
-
 def test_build_from_frames():
-    smap = build()
+    smap = toy_map()
     assert smap.areas.index.name == "code" and len(smap.areas) == 9
     assert smap.areas.crs.to_epsg() == 27700
     assert smap.services.columns.tolist() == SERVICE_COLUMNS
@@ -58,7 +51,7 @@ def test_build_from_records_equals_build_from_frames():
 def test_frames_indexed_by_id_are_accepted():
     tables = toy_tables()
     tables = {k: v.set_index("id") for k, v in tables.items()}
-    assert build(**tables).equals(build())
+    assert toy_map(**tables).equals(toy_map())
 
 
 def test_row_problems_are_collected_across_tables_and_raised_once():
@@ -87,14 +80,14 @@ def test_duplicate_ids():
     services = toy_tables()["services"]
     services = pd.concat([services, services.iloc[[0]]], ignore_index=True)
     with pytest.raises(InputError, match=r"row 2 \(id 'HUB'\)|row 2, field 'id'") as info:
-        build(services=services)
+        toy_map(services=services)
     assert "'HUB' is used by rows 0, 2. Give each record its own id." in str(info.value)
 
 
 def test_unknown_column_is_an_error_with_did_you_mean():
     services = toy_tables()["services"].rename(columns={"capacity": "capactiy"})
     with pytest.raises(InputError) as info:
-        build(services=services)
+        toy_map(services=services)
     # one problem for the column, not one per row
     assert len(info.value.problems) == 1
     assert str(info.value.problems[0]).startswith(
@@ -117,7 +110,7 @@ def test_cross_record_problems_name_rows_as_given():
 def test_comma_separated_terms_get_told_to_use_semicolons():
     services = toy_tables()["services"].assign(needs=["drug, alcohol", "drug"])
     with pytest.raises(InputError, match="Separate them with ';', as 'drug; alcohol'"):
-        build(services=services)
+        toy_map(services=services)
 
 
 # -- cross-record problems: each seeded problem is found --------------------------------
@@ -190,7 +183,7 @@ def test_strict_raises_every_cross_record_error():
     with pytest.raises(InputError, match="2 problems") as info:
         sm.ServiceMap.from_frames(areas=grid_areas(), **tables)
     assert {p.field for p in info.value.problems} == {"to_service", "provider"}
-    smap = build(strict=True)
+    smap = toy_map(strict=True)
     assert smap.validate(strict=True).ok
 
 
@@ -229,7 +222,7 @@ def test_repeated_pathway_is_a_warning():
 
 
 def test_areas_without_population_get_a_warning():
-    report = build(areas=grid_areas().drop(columns="population")).validate()
+    report = toy_map(areas=grid_areas().drop(columns="population")).validate()
     assert [p.field for p in report.warnings] == ["population"]
     assert "analyses can count areas but not people" in report.warnings[0].message
 
@@ -240,7 +233,7 @@ def test_area_checks():
     areas.loc[1, "lad_code"] = None
     areas.loc[2, "pop_0_15"] = 5_000.0
     areas.loc[3, "code"] = "LOCAL-1"
-    report = build(areas=areas).validate()
+    report = toy_map(areas=areas).validate()
     got = {p.field: p.message for p in report.warnings}
     assert got["need_drug"].startswith("is above the population in 1 area (E01000001)")
     assert got["lad_code"].startswith("is empty for 1 area (E01000002)")
@@ -273,7 +266,7 @@ def test_area_checks():
 def test_bad_areas(change, message):
     areas = change(grid_areas())
     with pytest.raises(InputError) as info:
-        build(areas=areas)
+        toy_map(areas=areas)
     assert message in str(info.value)
 
 
@@ -281,13 +274,13 @@ def test_invalid_geometry_is_never_made_valid_silently():
     bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
     areas = grid_areas().set_geometry([bowtie] + list(grid_areas().geometry[1:]))
     with pytest.raises(InputError, match="servicemap does not change geometry"):
-        build(areas=areas)
+        toy_map(areas=areas)
 
 
 def test_declared_vocabulary_terms():
     services = toy_tables()["services"].assign(needs=["chemsex", "drug"])
     with pytest.raises(InputError, match="'chemsex' is not a need"):
-        build(services=services)
+        toy_map(services=services)
     tables = toy_tables()
     tables["services"] = services
     smap = sm.ServiceMap.from_frames(areas=grid_areas(), **tables,
@@ -298,7 +291,7 @@ def test_declared_vocabulary_terms():
 def test_lonlat_sites_are_converted_and_reported():
     sites = toy_tables()["sites"].astype(object)
     sites.loc[0, ["easting", "northing", "lon", "lat"]] = [None, None, -0.4653, 52.1540]
-    smap = build(sites=sites, strict=False)
+    smap = toy_map(sites=sites, strict=False)
     pt = smap.sites.loc["HUB-1"].geometry
     # north Bedford, on the OS map at about TL 050 517: 505 km east, 252 km north
     assert round(pt.x / 1000) == 505 and round(pt.y / 1000) == 252
@@ -311,13 +304,13 @@ def test_sites_as_a_geodataframe():
     gsites = gpd.GeoDataFrame(
         sites.drop(columns=["easting", "northing"]),
         geometry=[shapely.Point(X0 + 500, Y0 + 500), None], crs=27700)
-    assert build(sites=gsites).equals(build())
+    assert toy_map(sites=gsites).equals(toy_map())
     with pytest.raises(InputError, match="not a point"):
-        build(sites=gsites.set_geometry([shapely.box(0, 0, 1, 1), None], crs=27700))
+        toy_map(sites=gsites.set_geometry([shapely.box(0, 0, 1, 1), None], crs=27700))
 
 
 def test_map_is_immutable():
-    smap = build()
+    smap = toy_map()
     with pytest.raises(AttributeError, match=r"use smap.replace"):
         smap.services = None
     services = smap.services
@@ -329,7 +322,7 @@ def test_map_is_immutable():
 
 
 def test_replace_returns_a_new_validated_map():
-    smap = build()
+    smap = toy_map()
     fewer = smap.replace(pathways=smap.pathways.drop(index="P2"))
     assert list(fewer.pathways.index) == ["P1"] and len(smap.pathways) == 2
     bad = smap.pathways.assign(to_service=["HUB", "NOPE"])
@@ -356,7 +349,7 @@ def test_repr_and_html_escape_user_text():
 
 
 def test_summary_tables():
-    s = build().summary()
+    s = toy_map().summary()
     areas = s["areas"]
     # LAD E06000001: squares 1,2,4,5,7,8 -> 6 x 1,000 + 100 x 27 = 8,700
     assert areas.loc["E06000001", "population"] == 8_700
@@ -372,7 +365,7 @@ def test_areas_in_another_crs_are_reprojected_with_a_warning():
     areas = grid_areas().to_crs(3857)
     with pytest.warns(sm.ReprojectionWarning, match="`areas` was reprojected from "
                                                     "EPSG:3857 to EPSG:27700 \\(9 rows\\)"):
-        smap = build(areas=areas)
+        smap = toy_map(areas=areas)
     assert smap.crs.to_epsg() == 27700
     # the squares come back to within a millimetre
     back = smap.areas.geometry.values

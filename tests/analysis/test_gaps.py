@@ -12,13 +12,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from test_reach import build, code, service, site
-from toy import grid_areas
+from toy import NEED, code, grid_areas, grid_map, service, site
 
 import servicemap as sm
 from servicemap.analysis.gaps import REASONS
-
-NEED = {k: 10.0 + k for k in range(1, 10)}
 
 
 def gaps_of(report):
@@ -33,7 +30,7 @@ def in_gaps(report):
 
 
 def test_none_no_service_for_the_need_anywhere():
-    smap = build([service("S", needs="alcohol", max_distance=1500)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", needs="alcohol", max_distance=1500)], [site("A", "S", k=1)])
     report = sm.find_gaps(smap, need="drug")
     assert gaps_of(report) == {(k, "all", "all"): "none" for k in range(1, 10)}
     assert in_gaps(report) == 135.0
@@ -43,7 +40,7 @@ def test_none_no_service_for_the_need_anywhere():
 
 
 def test_unreachable_and_the_explanation_gives_the_shortfall():
-    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=1)])
     report = sm.find_gaps(smap, need="drug")
     assert gaps_of(report) == {(k, "all", "all"): "unreachable" for k in (3, 6, 7, 8, 9)}
     # ranked by severity: square 9 (19 people) first
@@ -61,7 +58,7 @@ def test_unreachable_and_the_explanation_gives_the_shortfall():
 def test_areas_with_no_need_are_never_gaps():
     areas = grid_areas()
     areas.loc[areas["code"] == code(9), "need_drug"] = 0.0
-    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)], areas=areas)
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=1)], areas=areas)
     report = sm.find_gaps(smap, need="drug")
     assert code(9) not in set(report.table["code"])
     assert in_gaps(report) == 13 + 16 + 17 + 18
@@ -70,8 +67,8 @@ def test_areas_with_no_need_are_never_gaps():
 def test_ineligible_the_cross_boundary_case():
     # from square 2's centre, 1100 m reaches 1, 2, 3 and 5; the footprint E06000001
     # turns square 3 away; 4, 6, 7, 8, 9 are out of reach
-    smap = build([service("S", max_distance=1100, footprint="E06000001")],
-                 [site("A", "S", k=2)])
+    smap = grid_map([service("S", max_distance=1100, footprint="E06000001")],
+                    [site("A", "S", k=2)])
     got = gaps_of(sm.find_gaps(smap, need="drug"))
     assert got == {(3, "all", "all"): "ineligible",
                    **{(k, "all", "all"): "unreachable" for k in (4, 6, 7, 8, 9)}}
@@ -85,12 +82,12 @@ def test_ineligible_the_cross_boundary_case():
 def test_client_group_and_ages():
     # A: adults at square 1; B: young people 11-17 at square 9; C lists young people
     # but takes ages 30-40 only, at square 1, so it serves no young person
-    smap = build([service("A", max_distance=1500),
-                  service("B", client_groups="young_people", min_age=11, max_age=17,
-                          max_distance=1500),
-                  service("C", client_groups="young_people", min_age=30, max_age=40,
-                          max_distance=1500)],
-                 [site("SA", "A", k=1), site("SB", "B", k=9), site("SC", "C", k=1)])
+    smap = grid_map([service("A", max_distance=1500),
+                     service("B", client_groups="young_people", min_age=11, max_age=17,
+                             max_distance=1500),
+                     service("C", client_groups="young_people", min_age=30, max_age=40,
+                             max_distance=1500)],
+                    [site("SA", "A", k=1), site("SB", "B", k=9), site("SC", "C", k=1)])
     report = sm.find_gaps(smap, need="drug")
     # A reaches 1, 2, 4, 5; B reaches 5, 6, 8, 9; nothing reaches 3 or 7
     assert gaps_of(report) == {
@@ -112,10 +109,10 @@ def test_client_group_and_ages():
 
 def test_client_group_footprint_for_the_group_is_ineligible():
     # B for young people reaches square 2 but only takes E06000002's residents
-    smap = build([service("A", max_distance=1500),
-                  service("B", client_groups="young_people", max_distance=1100,
-                          footprint="E06000002")],
-                 [site("SA", "A", k=1), site("SB", "B", k=3)])
+    smap = grid_map([service("A", max_distance=1500),
+                     service("B", client_groups="young_people", max_distance=1100,
+                             footprint="E06000002")],
+                    [site("SA", "A", k=1), site("SB", "B", k=3)])
     got = gaps_of(sm.find_gaps(smap, need="drug"))
     assert got[(2, "young_people", "all")] == "ineligible"
     assert got[(1, "young_people", "all")] == "client_group"
@@ -123,9 +120,9 @@ def test_client_group_footprint_for_the_group_is_ineligible():
 
 
 def test_out_of_hours():
-    smap = build([service("A", max_distance=1500, hours="Mon-Fri 09:00-17:00"),
-                  service("D", max_distance=1500, hours="Sat 10:00-14:00")],
-                 [site("SA", "A", k=1), site("SD", "D", k=9)])
+    smap = grid_map([service("A", max_distance=1500, hours="Mon-Fri 09:00-17:00"),
+                     service("D", max_distance=1500, hours="Sat 10:00-14:00")],
+                    [site("SA", "A", k=1), site("SD", "D", k=9)])
     report = sm.find_gaps(smap, need="drug")
     got = gaps_of(report)
     # only weekday daytime and weekend are assessed: nobody opens evenings or nights
@@ -156,9 +153,9 @@ def test_under_capacity_by_hand():
     # B: 100 places at square 9, reaching 5, 6, 8, 9 (need 68): ratio 100/68 = 1.4706
     # access: 1, 2, 4 -> 0.1923; 5 -> 1.6629; 6, 8, 9 -> 1.4706
     # map-wide ratio 110/135 = 0.8148; half of it 0.4074: 1, 2, 4 fall short
-    smap = build([service("A", max_distance=1500, capacity=10, capacity_unit="places"),
-                  service("B", max_distance=1500, capacity=100, capacity_unit="places")],
-                 [site("SA", "A", k=1), site("SB", "B", k=9)])
+    smap = grid_map([service("A", max_distance=1500, capacity=10, capacity_unit="places"),
+                     service("B", max_distance=1500, capacity=100, capacity_unit="places")],
+                    [site("SA", "A", k=1), site("SB", "B", k=9)])
     report = sm.find_gaps(smap, need="drug")
     assert gaps_of(report) == {**{(k, "all", "all"): "under_capacity" for k in (1, 2, 4)},
                                **{(k, "all", "all"): "unreachable" for k in (3, 7)}}
@@ -180,11 +177,11 @@ def test_under_capacity_by_hand():
 
 
 def test_capacity_in_other_units_is_left_out_and_said():
-    smap = build([service("A", max_distance=1500, capacity=10, capacity_unit="places"),
-                  service("B", max_distance=1500, capacity=5,
-                          capacity_unit="clients_per_year"),
-                  service("C", max_distance=1500, capacity=9, capacity_unit="places")],
-                 [site("SA", "A", k=1), site("SB", "B", k=9), site("SC", "C", k=9)])
+    smap = grid_map([service("A", max_distance=1500, capacity=10, capacity_unit="places"),
+                     service("B", max_distance=1500, capacity=5,
+                             capacity_unit="clients_per_year"),
+                     service("C", max_distance=1500, capacity=9, capacity_unit="places")],
+                    [site("SA", "A", k=1), site("SB", "B", k=9), site("SC", "C", k=9)])
     report = sm.find_gaps(smap, need="drug")
     assert report.attrs["capacity_unit"]["drug"] == "places"  # 2 of 3 services
     assert any("B (capacity in clients_per_year, not places)" in n for n in report.notes)
@@ -193,7 +190,7 @@ def test_capacity_in_other_units_is_left_out_and_said():
 
 
 def test_sensitivity_moves_with_the_threshold():
-    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=1)])
     report = sm.find_gaps(smap, need="drug", max_distance=[1100, 1500, 3000])
     s = report.sensitivity
     # 1100 m reaches 1, 2, 4: gaps 3, 5, 6, 7, 8, 9 = 98; 1500 m: 83; 3000 m: none
@@ -210,10 +207,10 @@ def test_sensitivity_moves_with_the_threshold():
 def test_summary_counts_each_area_once_and_suppresses_small_counts():
     areas = grid_areas()
     areas["need_drug"] = [3.0, 2.0, 4.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]
-    smap = build([service("A", max_distance=1500, capacity=10, capacity_unit="places",
-                          hours="Mon-Fri 09:00-17:00"),
-                  service("D", max_distance=1500, hours="Sat 10:00-14:00")],
-                 [site("SA", "A", k=1), site("SD", "D", k=9)], areas=areas)
+    smap = grid_map([service("A", max_distance=1500, capacity=10, capacity_unit="places",
+                             hours="Mon-Fri 09:00-17:00"),
+                     service("D", max_distance=1500, hours="Sat 10:00-14:00")],
+                    [site("SA", "A", k=1), site("SD", "D", k=9)], areas=areas)
     report = sm.find_gaps(smap, need="drug")
     raw = report.summary(suppress=None)
     # headline rows: unreachable 3 (4) and 7 (70); out_of_hours: 1, 2, 4, 6, 8, 9
@@ -233,7 +230,7 @@ def test_summary_counts_each_area_once_and_suppresses_small_counts():
 def test_summary_hides_a_small_count_and_protects_it():
     areas = grid_areas()
     areas["need_drug"] = [1.0, 0, 0, 0, 0, 0, 0, 0, 0]  # one person, in square 1
-    smap = build([service("S", max_distance=1500)], [site("A", "S", k=9)], areas=areas)
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=9)], areas=areas)
     out = sm.find_gaps(smap, need="drug").summary()
     assert out["need_in_gaps"].isna().all()  # 1 person: hidden, total too
 
@@ -245,7 +242,7 @@ def test_reasons_vocabulary():
 
 
 def test_bad_arguments_are_named():
-    smap = build([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=1)])
     with pytest.raises(ValueError, match="need='drugs'"):
         sm.find_gaps(smap, need="drugs")
     with pytest.raises(ValueError, match="no column need_alcohol"):
@@ -256,11 +253,6 @@ def test_bad_arguments_are_named():
         sm.find_gaps(smap, capacity_share=-1)
     with pytest.raises(KeyError, match="99 is not a gap of this report"):
         sm.find_gaps(smap).explain(99)
-
-
-@pytest.fixture(scope="module")
-def bedfordshire():
-    return sm.datasets.bedfordshire()
 
 
 def test_bedfordshire_reconciles_with_coverage_and_accessibility(bedfordshire):
@@ -320,8 +312,8 @@ def test_plot_draws_severity_and_reasons():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    smap = build([service("A", max_distance=1100, footprint="E06000001")],
-                 [site("SA", "A", k=2)])
+    smap = grid_map([service("A", max_distance=1100, footprint="E06000001")],
+                    [site("SA", "A", k=2)])
     report = sm.find_gaps(smap, need="drug")
     # reached: 1, 2, 5 (no gap); 3 ineligible; 4, 6, 7, 8, 9 unreachable
     ax = report.plot()
@@ -346,12 +338,12 @@ def test_pathway_no_chain_of_referrals_from_the_entry():
     # only through A (housing), which reaches squares 5, 6, 8, 9 (1500 m from 9).
     # Squares 3, 6, 7, 8, 9: unreachable. Squares 1, 2, 4: T takes them, but no chain
     # from the police reaches T there: pathway. Square 5 is covered.
-    smap = build([service("T", max_distance=1500),
-                  service("A", needs="housing", max_distance=1500)],
-                 [site("ST", "T", k=1), site("SA", "A", k=9)],
-                 pathways=[{"id": "P1", "from_entry": "police_vulnerable_persons",
-                            "to_service": "A"},
-                           {"id": "P2", "from_service": "A", "to_service": "T"}])
+    smap = grid_map([service("T", max_distance=1500),
+                     service("A", needs="housing", max_distance=1500)],
+                    [site("ST", "T", k=1), site("SA", "A", k=9)],
+                    pathways=[{"id": "P1", "from_entry": "police_vulnerable_persons",
+                               "to_service": "A"},
+                              {"id": "P2", "from_service": "A", "to_service": "T"}])
     plain = sm.find_gaps(smap, need="drug")
     assert "entry" not in plain.table.columns
     assert in_gaps(plain) == sum(NEED[k] for k in (3, 6, 7, 8, 9))

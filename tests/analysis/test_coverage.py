@@ -16,7 +16,7 @@ import pytest
 from brute import brute_force_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_reach import build, code, service, site
+from toy import code, grid_map, service, site
 
 import servicemap as sm
 from servicemap.analysis.coverage import coverage
@@ -24,7 +24,7 @@ from servicemap.analysis.coverage import coverage
 
 @pytest.fixture
 def smap():
-    return build(
+    return grid_map(
         [service("A", client_groups="adults", min_age=18, hours="Mon-Fri 09:00-17:00",
                  capacity=100, capacity_unit="places", max_distance=1500),
          service("B", needs="drug; alcohol", client_groups="young_people", min_age=11,
@@ -84,8 +84,8 @@ def test_client_groups_and_their_ages(smap):
 
 def test_a_service_whose_ages_miss_its_group_does_not_count_for_it():
     # D lists adults but takes ages 12-15: adults are 18+, so it counts for no group
-    smap = build([service("D", client_groups="adults", min_age=12, max_age=15,
-                          reach="none")], [site("P", "D", mode="phone")])
+    smap = grid_map([service("D", client_groups="adults", min_age=12, max_age=15,
+                             reach="none")], [site("P", "D", mode="phone")])
     assert any(p.field == "client_groups" for p in smap.validate().warnings)
     cov = coverage(smap, by=("client_group",))
     assert set(counts(cov, client_group="adults").values()) == {0}
@@ -103,7 +103,7 @@ def test_age_filter(smap):
 
 
 def test_unknown_hours_open_or_closed():
-    smap = build([service("E", reach="none")], [site("P", "E", mode="phone")])
+    smap = grid_map([service("E", reach="none")], [site("P", "E", mode="phone")])
     open_ = coverage(smap, by=("hour_band",))
     assert set(open_.table["services"]) == {1}
     assert open_.attrs["unknown_hours"] == ("1 counted service has no opening hours; it is "
@@ -178,10 +178,10 @@ def test_bedfordshire_agrees_with_a_brute_force_sjoin():
 @given(st.floats(300, 3500), st.floats(300, 3500))
 def test_coverage_never_falls_as_the_cut_off_grows(smap_a, smap_b):
     lo, hi = sorted((smap_a, smap_b))
-    smap = build([service("A", max_distance=1500, hours="Mon-Fri 09:00-17:00"),
-                  service("B", needs="alcohol", max_distance=1000, footprint="E06000001",
-                          hours="24/7")],
-                 [site("A1", "A", k=1), site("B1", "B", k=5), site("B2", "B", k=9)])
+    smap = grid_map([service("A", max_distance=1500, hours="Mon-Fri 09:00-17:00"),
+                     service("B", needs="alcohol", max_distance=1000, footprint="E06000001",
+                             hours="24/7")],
+                    [site("A1", "A", k=1), site("B1", "B", k=5), site("B2", "B", k=9)])
     small = coverage(smap, max_distance=lo).table["services"].to_numpy()
     big = coverage(smap, max_distance=hi).table["services"].to_numpy()
     assert (small <= big).all()
@@ -222,7 +222,7 @@ def test_notes_say_what_was_assumed_and_left_out(smap):
     # C is paused and gives no capacity; every service has hours
     assert cov.notes == ["1 counted service has no capacity: counted in services, adding "
                          "nothing to capacity (C)."]
-    hourless = build([service("E", reach="none")], [site("P", "E", mode="phone")])
+    hourless = grid_map([service("E", reach="none")], [site("P", "E", mode="phone")])
     assert coverage(hourless, by=("hour_band",)).notes[0] == (
         "1 counted service has no opening hours; it is counted as open in every hour "
         "band.")
@@ -252,9 +252,9 @@ def test_summary_by_need_and_lad_by_hand(smap):
 def test_summary_hides_small_counts_of_people(smap):
     areas = smap.areas.reset_index()
     areas.loc[0, "population"] = 3  # square 1, reached by A alone among adults' services
-    small = build([service("A", client_groups="adults", min_age=18, max_distance=400,
-                           hours="Mon-Fri 09:00-17:00")],
-                  [site("A1", "A", k=1)], areas=areas)
+    small = grid_map([service("A", client_groups="adults", min_age=18, max_distance=400,
+                              hours="Mon-Fri 09:00-17:00")],
+                     [site("A1", "A", k=1)], areas=areas)
     cov = coverage(small, by=("need",))
     assert cov.summary(suppress=None).loc["drug", "population_reached"] == 3
     out = cov.summary()

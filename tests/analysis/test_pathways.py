@@ -18,40 +18,20 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_reach import code, service, site
-from toy import grid_areas
+from toy import (
+    ENTRY,
+    NEED,
+    code,
+    every_barrier_map,
+    housing,
+    referral_map,
+    service,
+    site,
+    step,
+)
 
 import servicemap as sm
 from servicemap.analysis.pathways import BARRIERS
-
-ENTRY = "police_vulnerable_persons"
-ORGS = [{"id": "TP", "name": "Provider", "kind": "voluntary"},
-        {"id": "C1", "name": "Council one", "kind": "local_authority"},
-        {"id": "C2", "name": "Council two", "kind": "local_authority"}]
-PARTS = [{"id": "DAP1", "name": "Partnership one", "kind": "drug_alcohol_partnership",
-          "members": "C1", "footprint": "E06000001"},
-         {"id": "DAP2", "name": "Partnership two", "kind": "drug_alcohol_partnership",
-          "members": "C2", "footprint": "E06000002"}]
-NEED = {k: 10.0 + k for k in range(1, 10)}
-
-
-def make(services, pathways, sites=()):
-    return sm.ServiceMap.from_frames(areas=grid_areas(), organisations=ORGS,
-                                     partnerships=PARTS, services=services,
-                                     sites=list(sites), pathways=pathways)
-
-
-def helper(sid, **kw):
-    """A service that is not treatment (housing), reaching every square."""
-    return service(sid, needs="housing", reach="none", **kw)
-
-
-def step(pid, frm, to, wait=1, **kw):
-    row = {"id": pid, "to_service": to, "wait_days": wait,
-           "consent_basis": "public_task", "information_sharing_agreement": "yes"}
-    row["from_entry" if frm == "E" else "from_service"] = ENTRY if frm == "E" else frm
-    row.update(kw)
-    return row
 
 
 def status_of(report):
@@ -62,8 +42,8 @@ def test_a_chain_of_three_hand_offs_with_every_barrier():
     # E -P1 (public task)-> A -P2 (explicit consent)-> B -P3 (no agreement)-> T.
     # A and B are commissioned by DAP1, T by DAP2: B -> T crosses a boundary.
     # T takes 10 clients a year and is offered 12 (P3's volume): a bottleneck.
-    smap = make(
-        [helper("A", commissioners="DAP1"), helper("B", commissioners="DAP1"),
+    smap = referral_map(
+        [housing("A", commissioners="DAP1"), housing("B", commissioners="DAP1"),
          service("T", reach="none", commissioners="DAP2", capacity=10,
                  capacity_unit="clients_per_year")],
         [step("P1", "E", "A", wait=1),
@@ -94,8 +74,8 @@ def test_a_chain_of_three_hand_offs_with_every_barrier():
 def test_consent_is_a_barrier_only_on_a_route_entered_without_it():
     # The same chain entered with consent: explicit consent later is no barrier.
     # T is offered 10 a year for 10 places a year: not a bottleneck (not more).
-    smap = make(
-        [helper("A", commissioners="DAP1"),
+    smap = referral_map(
+        [housing("A", commissioners="DAP1"),
          service("T", reach="none", commissioners="DAP1", capacity=10,
                  capacity_unit="clients_per_year")],
         [step("P1", "E", "A", consent_basis="explicit_consent"),
@@ -106,7 +86,7 @@ def test_consent_is_a_barrier_only_on_a_route_entered_without_it():
 
 
 def test_places_are_judged_only_with_a_turnover():
-    smap = make(
+    smap = referral_map(
         [service("T", reach="none", capacity=10, capacity_unit="places")],
         [step("P1", "E", "T", volume_per_year=15)])
     plain = sm.trace_pathways(smap, entry=ENTRY, need="drug")
@@ -124,8 +104,8 @@ def test_fewest_hand_offs_first_then_least_wait():
     # E -> B (1) -> T (10): 2 hand-offs, 11 days.
     # E -> B (1) -> C (1) -> T (1): 3 days but 3 hand-offs.
     # A reaches squares 1, 2, 4, 5 only (a 1500 m reach from square 1).
-    smap = make(
-        [service("A", needs="housing", max_distance=1500), helper("B"), helper("C"),
+    smap = referral_map(
+        [service("A", needs="housing", max_distance=1500), housing("B"), housing("C"),
          service("T", reach="none")],
         [step("P1", "E", "A", wait=5), step("P2", "A", "T", wait=1),
          step("P3", "E", "B", wait=1), step("P4", "B", "T", wait=10),
@@ -151,8 +131,8 @@ def test_fewest_hand_offs_first_then_least_wait():
 
 def test_a_cycle_is_followed_once():
     # E -> A -> B -> A (a cycle) and B -> T; also E -> X -> Y -> X with no way out.
-    smap = make(
-        [helper("A"), helper("B"), helper("X"), helper("Y"), service("T", reach="none")],
+    smap = referral_map(
+        [housing("A"), housing("B"), housing("X"), housing("Y"), service("T", reach="none")],
         [step("P1", "E", "A"), step("P2", "A", "B"), step("P3", "B", "A"),
          step("P4", "B", "T"), step("P5", "E", "X"), step("P6", "X", "Y"),
          step("P7", "Y", "X")])
@@ -169,10 +149,10 @@ def test_a_cycle_is_followed_once():
 def test_route_status_follows_each_service_reach():
     # E -> A (1500 m from square 1: squares 1, 2, 4, 5) -> T (1500 m from square 9:
     # squares 5, 6, 8, 9). Only square 5 is taken by both.
-    smap = make([service("A", needs="housing", max_distance=1500),
-                 service("T", max_distance=1500)],
-                [step("P1", "E", "A"), step("P2", "A", "T")],
-                sites=[site("SA", "A", k=1), site("ST", "T", k=9)])
+    smap = referral_map([service("A", needs="housing", max_distance=1500),
+                         service("T", max_distance=1500)],
+                        [step("P1", "E", "A"), step("P2", "A", "T")],
+                        sites=[site("SA", "A", k=1), site("ST", "T", k=9)])
     routes = sm.trace_pathways(smap, entry=ENTRY, need="drug")
     assert status_of(routes) == {k: "clear" if k == 5 else "no_route" for k in NEED}
     # services reached from the entry for each square: A where A reaches, plus T in 5
@@ -197,8 +177,8 @@ def test_route_status_follows_each_service_reach():
 
 def test_a_disconnected_service_gives_no_route():
     # D treats drug use everywhere but nothing refers to it; T reaches squares 1, 2, 4, 5.
-    smap = make([service("T", max_distance=1500), service("D", reach="none")],
-                [step("P1", "E", "T")], sites=[site("ST", "T", k=1)])
+    smap = referral_map([service("T", max_distance=1500), service("D", reach="none")],
+                        [step("P1", "E", "T")], sites=[site("ST", "T", k=1)])
     routes = sm.trace_pathways(smap, entry=ENTRY, need="drug")
     assert status_of(routes) == {k: "clear" if k in (1, 2, 4, 5) else "no_route"
                                  for k in NEED}
@@ -206,8 +186,8 @@ def test_a_disconnected_service_gives_no_route():
 
 
 def test_an_entry_point_with_no_onward_edge():
-    smap = make([helper("A"), service("T", reach="none")],
-                [step("P1", "E", "A")])
+    smap = referral_map([housing("A"), service("T", reach="none")],
+                        [step("P1", "E", "A")])
     dead_end = sm.trace_pathways(smap, entry=ENTRY, need="drug")
     assert set(status_of(dead_end).values()) == {"no_route"}
     assert dead_end.explain(code(1)).attrs["headline"] == (
@@ -224,13 +204,13 @@ def test_an_entry_point_with_no_onward_edge():
 
 def test_client_group_hours_and_status_stop_a_chain():
     # E -> Y (young people only) -> T; E -> A (adults, weekdays) -> T.
-    smap = make([service("Y", needs="youth", client_groups="young_people", reach="none"),
-                 helper("A", hours="Mon-Fri 09:00-17:00"),
-                 service("T", reach="none", client_groups="adults; young_people"),
-                 service("OLD", reach="none", status="decommissioned")],
-                [step("P1", "E", "Y"), step("P2", "Y", "T"), step("P3", "E", "A",
-                                                                  wait=9),
-                 step("P4", "A", "T"), step("P5", "E", "OLD")])
+    smap = referral_map([service("Y", needs="youth", client_groups="young_people", reach="none"),
+                         housing("A", hours="Mon-Fri 09:00-17:00"),
+                         service("T", reach="none", client_groups="adults; young_people"),
+                         service("OLD", reach="none", status="decommissioned")],
+                        [step("P1", "E", "Y"), step("P2", "Y", "T"), step("P3", "E", "A",
+                                                                          wait=9),
+                         step("P4", "A", "T"), step("P5", "E", "OLD")])
     adults = sm.trace_pathways(smap, entry=ENTRY, need="drug", client_group="adults")
     assert set(adults.table["chain"]) == {("A", "T")}
     young = sm.trace_pathways(smap, entry=ENTRY, need="drug", client_group="young_people")
@@ -249,14 +229,14 @@ def test_client_group_hours_and_status_stop_a_chain():
 
 
 def test_to_names_the_treatment_services():
-    smap = make([helper("A"), service("T", reach="none"), service("U", reach="none")],
-                [step("P1", "E", "T"), step("P2", "E", "A"), step("P3", "A", "U")])
+    smap = referral_map([housing("A"), service("T", reach="none"), service("U", reach="none")],
+                        [step("P1", "E", "T"), step("P2", "E", "A"), step("P3", "A", "U")])
     routes = sm.trace_pathways(smap, entry=ENTRY, to="U")
     assert set(routes.table["chain"]) == {("A", "U")}
 
 
 def test_bad_arguments_say_what_to_give():
-    smap = make([service("T", reach="none")], [step("P1", "E", "T")])
+    smap = referral_map([service("T", reach="none")], [step("P1", "E", "T")])
     with pytest.raises(ValueError, match="entry='polce_custody'.*Did you mean 'police_custody'"):
         sm.trace_pathways(smap, entry="polce_custody", need="drug")
     with pytest.raises(ValueError, match="give to= .* or need="):
@@ -278,8 +258,8 @@ def test_the_report_family():
 
     from servicemap.analysis._report import Report
 
-    smap = make([helper("A"), service("T", reach="none", name="<i>T</i>")],
-                [step("P1", "E", "A"), step("P2", "A", "T")])
+    smap = referral_map([housing("A"), service("T", reach="none", name="<i>T</i>")],
+                        [step("P1", "E", "A"), step("P2", "A", "T")])
     routes = sm.trace_pathways(smap, entry=ENTRY, need="drug")
     assert isinstance(routes, Report) and isinstance(routes.notes, list)
     assert routes.notes[0].startswith("No client_group given")
@@ -382,7 +362,7 @@ def test_random_referral_graphs_match_every_simple_chain(data):
                 if frm != to]
     if not pathways:
         return
-    smap = make(services, pathways, sites)
+    smap = referral_map(services, pathways, sites)
     check_against_oracle(smap, [ENTRY], need="drug")
 
 
@@ -416,20 +396,6 @@ def test_bedfordshire_routes_from_the_police_and_prison():
 
 
 # -- drawings -------------------------------------------------------------------------
-def every_barrier_map():
-    return make(
-        [helper("A", commissioners="DAP1"), helper("B", commissioners="DAP1"),
-         service("T", max_distance=1500, commissioners="DAP2", capacity=10,
-                 capacity_unit="clients_per_year")],
-        [step("P1", "E", "A", wait=1),
-         step("P2", "A", "B", wait=2, consent_basis="explicit_consent"),
-         step("P3", "B", "T", wait=3, information_sharing_agreement="no",
-              volume_per_year=12),
-         step("P4", "E", "B", consent_basis="not_recorded",
-              information_sharing_agreement=None)],
-        sites=[site("ST", "T", k=1)])
-
-
 def test_route_map_colours_each_status():
     import matplotlib
 
@@ -503,10 +469,10 @@ def test_pathway_diagram_styles_each_hand_off():
 def test_a_shared_commissioner_or_partnership_member_is_not_a_boundary():
     # A is commissioned by DAP1 and C2, T by C2: they share C2. U is commissioned by
     # C1, a member of DAP1: a council's service and its partnership's share one.
-    smap = make([helper("A", commissioners="DAP1; C2"),
-                 service("T", reach="none", commissioners="C2"),
-                 service("U", reach="none", commissioners="C1")],
-                [step("P1", "E", "A"), step("P2", "A", "T"), step("P3", "A", "U")])
+    smap = referral_map([housing("A", commissioners="DAP1; C2"),
+                         service("T", reach="none", commissioners="C2"),
+                         service("U", reach="none", commissioners="C1")],
+                        [step("P1", "E", "A"), step("P2", "A", "T"), step("P3", "A", "U")])
     for target in ("T", "U"):
         routes = sm.trace_pathways(smap, entry=ENTRY, to=target)
         assert routes.chains["barriers"].tolist() == [()], target
@@ -517,7 +483,7 @@ def test_equal_waits_prefer_an_agreement_whatever_the_row_order():
     for order in ([0, 1, 2], [0, 2, 1]):
         rows = [step("P1", "E", "A"), step("P2", "A", "T", wait=2),
                 step("P3", "A", "T", wait=2, information_sharing_agreement="no")]
-        smap = make([helper("A"), service("T", reach="none")], [rows[k] for k in order])
+        smap = referral_map([housing("A"), service("T", reach="none")], [rows[k] for k in order])
         routes = sm.trace_pathways(smap, entry=ENTRY, need="drug")
         assert routes.chains["pathways"].tolist() == [("P1", "P2")]
 
@@ -526,9 +492,9 @@ def test_pathway_gaps_trace_each_client_group_on_its_own():
     # E -> A (adults only) -> TC (drug, children only); TA (drug, adults) has no
     # pathway. Neither an adult nor a child has a route, though A and TC together
     # serve "adults or children".
-    smap = make([helper("A"), service("TC", reach="none", client_groups="children"),
-                 service("TA", reach="none")],
-                [step("P1", "E", "A"), step("P2", "A", "TC")])
+    smap = referral_map([housing("A"), service("TC", reach="none", client_groups="children"),
+                         service("TA", reach="none")],
+                        [step("P1", "E", "A"), step("P2", "A", "TC")])
     gaps = sm.find_gaps(smap, need="drug", client_group=["adults", "children"],
                         entry=ENTRY)
     rows = gaps.table[gaps.table["reason"] == "pathway"]
@@ -542,13 +508,13 @@ def test_drawings_of_a_map_without_pathways_and_a_service_named_like_an_entry():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    empty = make([service("T", reach="none")], [])
+    empty = referral_map([service("T", reach="none")], [])
     assert len(sm.plotting.pathways(empty).patches) == 0
     routes = sm.trace_pathways(empty, entry=ENTRY, need="drug")
     assert len(sm.plotting.pathways(routes).patches) == 0
     # a service whose id is also an entry point term stays a service
-    named = make([helper("a_and_e"), service("T", reach="none")],
-                 [step("P1", "E", "a_and_e"), step("P2", "a_and_e", "T")])
+    named = referral_map([housing("a_and_e"), service("T", reach="none")],
+                         [step("P1", "E", "a_and_e"), step("P2", "a_and_e", "T")])
     ax = sm.plotting.pathways(sm.trace_pathways(named, entry=ENTRY, need="drug"))
     assert len(ax.patches) == 2
     assert "a_and_e" in [t.get_text() for t in ax.texts]
@@ -556,8 +522,8 @@ def test_drawings_of_a_map_without_pathways_and_a_service_named_like_an_entry():
 
 
 def test_explain_uses_the_reports_unknown_hours():
-    smap = make([helper("A"), service("T", reach="none", hours="24/7")],
-                [step("P1", "E", "A"), step("P2", "A", "T")])
+    smap = referral_map([housing("A"), service("T", reach="none", hours="24/7")],
+                        [step("P1", "E", "A"), step("P2", "A", "T")])
     routes = sm.trace_pathways(smap, entry=ENTRY, need="drug", hour_band="weekend",
                                unknown_hours="closed")
     assert set(routes.table["status"]) == {"no_route"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from pyproj import Transformer
-from toy import X0, Y0
+from toy import X0, Y0, toy_map, toy_services
 
 import servicemap as sm
 from servicemap.io import hsds
@@ -22,7 +22,7 @@ from servicemap.schema import TABLES
 
 U = "00000000-0000-4000-8000-{:012d}".format  # readable UUIDs for hand-written data
 LUTON = (-0.4200, 51.8787)  # lon, lat in Luton town centre
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- our own output ------------------------------------------------------------------------
@@ -102,21 +102,14 @@ def test_extension_tables_have_the_schemas_columns(bedfordshire_dir, table):
     assert header.tolist() == ["id", *TABLES[table].names]
 
 
-def _toy(areas, tables, **service_changes):
-    services = tables["services"].copy()
-    for col, values in service_changes.items():
-        services[col] = values
-    return sm.ServiceMap.from_frames(areas=areas, **{**tables, "services": services})
-
-
 @pytest.mark.parametrize("hours", [
     ("24/7", "closed"),
     ("Fri 22:00-02:00", "Sun 23:00-01:00; Mon 09:00-17:00"),
     ("Mon-Fri 09:00-12:30, 13:30-17:00", "Daily 08:00-20:00; Wed closed"),
     (None, "Weekends 10:00-16:00"),
 ])
-def test_hours_round_trip_exactly(tmp_path, areas, tables, hours):
-    smap = _toy(areas, tables, hours=list(hours))
+def test_hours_round_trip_exactly(tmp_path, areas, hours):
+    smap = toy_map(areas, services=toy_services(hours=list(hours)))
     folder = smap.to_hsds(tmp_path)
     for source in (folder, folder / "services.json"):
         back = read_hsds(source, areas=areas)
@@ -124,8 +117,9 @@ def test_hours_round_trip_exactly(tmp_path, areas, tables, hours):
         assert back.equals(smap)
 
 
-def test_overnight_hours_become_weekly_schedules(tmp_path, areas, tables):
-    smap = _toy(areas, tables, hours=["Fri 22:00-02:00", "Sun 23:00-01:00"])
+def test_overnight_hours_become_weekly_schedules(tmp_path, areas):
+    smap = toy_map(areas, services=toy_services(hours=["Fri 22:00-02:00",
+                                                        "Sun 23:00-01:00"]))
     folder = smap.to_hsds(tmp_path)
     rows = pd.read_csv(folder / "schedules.csv", dtype=str, keep_default_na=False)
     got = sorted(zip(rows["byday"], rows["opens_at"], rows["closes_at"], strict=True))
@@ -136,10 +130,10 @@ def test_overnight_hours_become_weekly_schedules(tmp_path, areas, tables):
     assert set(rows["freq"]) == {"WEEKLY"}
 
 
-def test_csv_text_cannot_run_as_a_formula_and_reads_back_exactly(tmp_path, areas, tables):
+def test_csv_text_cannot_run_as_a_formula_and_reads_back_exactly(tmp_path, areas):
     names = ['=HYPERLINK("http://x","y")', "'=already quoted"]
     notes = ["+44 1234 567890", "@SUM(A1)"]
-    smap = _toy(areas, tables, name=names, notes=notes)
+    smap = toy_map(areas, services=toy_services(name=names, notes=notes))
     folder = smap.to_hsds(tmp_path)
     raw = pd.read_csv(folder / "services.csv", dtype=str, keep_default_na=False)
     assert raw["name"].tolist() == ["'" + names[0], "'" + names[1]]

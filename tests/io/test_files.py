@@ -15,11 +15,6 @@ from servicemap.io import files
 from servicemap.io.files import LAYERS, read_file, write_file
 
 
-@pytest.fixture
-def toy_map(areas, tables):
-    return sm.ServiceMap.from_frames(areas=areas, **tables)
-
-
 def test_bedfordshire_round_trips_exactly(tmp_path):
     smap = sm.datasets.bedfordshire()
     back = sm.read_file(smap.to_file(tmp_path / "b.gpkg"))

@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from test_reach import build, code, service, site
-from toy import X0, Y0
+from toy import X0, Y0, by_square, code, grid_map, service, site
 
 import servicemap as sm
 from servicemap.analysis.accessibility import accessibility
@@ -22,14 +21,10 @@ from servicemap.geography import area_points
 
 @pytest.fixture
 def smap():
-    return build(
+    return grid_map(
         [service("A", capacity=100, capacity_unit="places", max_distance=1500),
          service("B", capacity=60, capacity_unit="places", max_distance=1500)],
         [site("A1", "A", k=1), site("B1", "B", k=9)])
-
-
-def by_square(series):
-    return {int(c[3:]): v for c, v in series.items()}
 
 
 def test_2sfca_by_hand(smap):
@@ -62,8 +57,8 @@ def test_e2sfca_default_thirds_of_each_threshold():
     # C: 90 places, 3000 m from square 5's centre (reaches all 9 squares): thirds at
     # 1000, 2000, 3000 m. Square 5 (0 m) weight 1; squares 2, 4, 6, 8 (1000 m) weight 1
     # (up to the first third); corners (1414 m) weight 0.68.
-    smap = build([service("C", capacity=90, capacity_unit="places", max_distance=3000)],
-                 [site("C1", "C", k=5)])
+    smap = grid_map([service("C", capacity=90, capacity_unit="places", max_distance=3000)],
+                    [site("C1", "C", k=5)])
     acc = accessibility(smap, need="drug", method="e2sfca")
     demand = {k: 10 + k for k in range(1, 10)}
     w = {k: (0.68 if k in (1, 3, 7, 9) else 1.0) for k in range(1, 10)}
@@ -73,8 +68,8 @@ def test_e2sfca_default_thirds_of_each_threshold():
 
 
 def test_gravity_default_is_gaussian_of_half_the_threshold():
-    smap = build([service("C", capacity=90, capacity_unit="places", max_distance=3000)],
-                 [site("C1", "C", k=5)])
+    smap = grid_map([service("C", capacity=90, capacity_unit="places", max_distance=3000)],
+                    [site("C1", "C", k=5)])
     acc = accessibility(smap, need="drug", method="gravity")
     d = {k: np.hypot(((k - 1) % 3 - 1) * 1000, ((k - 1) // 3 - 1) * 1000)
          for k in range(1, 10)}
@@ -84,9 +79,9 @@ def test_gravity_default_is_gaussian_of_half_the_threshold():
 
 
 def test_nearest(smap):
-    phone = build([service("A", capacity=100, capacity_unit="places", max_distance=1500),
-                   service("P", reach="none", footprint="E06000002")],
-                  [site("A1", "A", k=1), site("P1", "P", mode="phone")])
+    phone = grid_map([service("A", capacity=100, capacity_unit="places", max_distance=1500),
+                      service("P", reach="none", footprint="E06000002")],
+                     [site("A1", "A", k=1), site("P1", "P", mode="phone")])
     acc = accessibility(phone, need="drug", method="nearest")
     assert by_square(acc.table["service"].fillna("-")) == {1: "A", 2: "A", 3: "-", 4: "A",
                                                       5: "A", 6: "-", 7: "-", 8: "-",
@@ -99,13 +94,13 @@ def test_nearest(smap):
 
 
 def test_zero_demand_catchment_and_services_without_capacity():
-    areas = build([service("A", reach="none")], [site("P", "A", mode="phone")]).areas
+    areas = grid_map([service("A", reach="none")], [site("P", "A", mode="phone")]).areas
     areas["need_drug"] = [0.0] * 8 + [5.0]
-    smap = build([service("A", capacity=10, capacity_unit="places", max_distance=600),
-                  service("B", capacity=10, capacity_unit="places", max_distance=600),
-                  service("N", max_distance=600)],
-                 [site("A1", "A", k=1), site("B1", "B", k=9), site("N1", "N", k=9)],
-                 areas=areas.reset_index())
+    smap = grid_map([service("A", capacity=10, capacity_unit="places", max_distance=600),
+                     service("B", capacity=10, capacity_unit="places", max_distance=600),
+                     service("N", max_distance=600)],
+                    [site("A1", "A", k=1), site("B1", "B", k=9), site("N1", "N", k=9)],
+                    areas=areas.reset_index())
     with pytest.warns(sm.ServiceMapWarning, match="1 service meeting drug has no capacity"):
         acc = accessibility(smap, need="drug")
     assert acc.attrs["no_demand"] == ["A"]      # square 1 has no demand
@@ -115,17 +110,17 @@ def test_zero_demand_catchment_and_services_without_capacity():
 
 
 def test_capacity_units_are_never_added(smap):
-    mixed = build([service("A", capacity=100, capacity_unit="places", max_distance=1500),
-                   service("B", capacity=900, capacity_unit="clients_per_year",
-                           max_distance=1500)],
-                  [site("A1", "A", k=1), site("B1", "B", k=9)])
+    mixed = grid_map([service("A", capacity=100, capacity_unit="places", max_distance=1500),
+                      service("B", capacity=900, capacity_unit="clients_per_year",
+                              max_distance=1500)],
+                     [site("A1", "A", k=1), site("B1", "B", k=9)])
     with pytest.raises(ValueError, match=r"2 units: clients_per_year \(1\), places \(1\)"):
         accessibility(mixed, need="drug")
-    three = build([service("A", capacity=100, capacity_unit="places", max_distance=1500),
-                   service("B", capacity=900, capacity_unit="clients_per_year",
-                           max_distance=1500),
-                   service("C", capacity=50, capacity_unit="places", max_distance=1500)],
-                  [site("A1", "A", k=1), site("B1", "B", k=9), site("C1", "C", k=5)])
+    three = grid_map([service("A", capacity=100, capacity_unit="places", max_distance=1500),
+                      service("B", capacity=900, capacity_unit="clients_per_year",
+                              max_distance=1500),
+                      service("C", capacity=50, capacity_unit="places", max_distance=1500)],
+                     [site("A1", "A", k=1), site("B1", "B", k=9), site("C1", "C", k=5)])
     with pytest.raises(ValueError, match="such as capacity_unit='places'"):  # the commoner
         accessibility(three, need="drug")
     acc = accessibility(mixed, need="drug", capacity_unit="places")
@@ -160,14 +155,14 @@ def test_a_weight_of_zero_is_not_reached(smap):
 
 def test_nearest_never_compares_minutes_with_metres():
     times = pd.DataFrame({"area": [code(9)], "site": ["M"], "minutes": [25]})
-    mixed = build([service("S", max_minutes=30), service("D", max_distance=1500)],
-                  [site("M", "S", k=9), site("D1", "D", k=8)], travel_times=times)
+    mixed = grid_map([service("S", max_minutes=30), service("D", max_distance=1500)],
+                     [site("M", "S", k=9), site("D1", "D", k=8)], travel_times=times)
     with pytest.raises(ValueError, match="reach by metres and by minutes"):
         accessibility(mixed, need="drug", method="nearest")
 
 
 def test_nearest_with_no_service_for_the_need():
-    smap = build([service("S", needs="alcohol", max_distance=1500)], [site("A", "S", k=1)])
+    smap = grid_map([service("S", needs="alcohol", max_distance=1500)], [site("A", "S", k=1)])
     acc = accessibility(smap, need="drug", method="nearest")
     assert acc.table["service"].isna().all() and acc.table["distance"].isna().all()
 
@@ -194,7 +189,7 @@ def random_case(seed, n_side=18, n_services=30, radius=2500.0):
     sites = [{"id": f"T{j}", "name": f"T{j}", "services": f"S{j}",
               "easting": X0 + rng.uniform(lo, hi), "northing": Y0 + rng.uniform(lo, hi)}
              for j in range(n_services)]
-    return build(services, sites, areas=areas)
+    return grid_map(services, sites, areas=areas)
 
 
 def peer(smap, radius):

@@ -14,23 +14,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from test_reach import code, service, site
-from toy import X0, Y0, grid_areas
+from toy import POPULATION, X0, Y0, code, grid_areas, grid_map, service, site
 
 import servicemap as sm
 from servicemap.analysis.overlaps import find_overlaps
 
-POP = {k: 1000.0 + 100 * k for k in range(1, 10)}
-NEED = {k: 10.0 + k for k in range(1, 10)}
 ORGS = [{"id": o, "name": o, "kind": "voluntary"} for o in ("TP", "TQ", "C1", "C2")]
 PARTNERSHIPS = [{"id": p, "name": p, "kind": "drug_alcohol_partnership",
                  "members": "C1; C2"} for p in ("P1", "P2")]
 
 
 def make(services, sites, areas=None):
-    return sm.ServiceMap.from_frames(
-        areas=grid_areas() if areas is None else areas, organisations=ORGS,
-        partnerships=PARTNERSHIPS, services=services, sites=sites)
+    return grid_map(services, sites, areas=areas, organisations=ORGS,
+                    partnerships=PARTNERSHIPS)
 
 
 def two(a=None, b=None):
@@ -288,7 +284,7 @@ def test_exact_whole_areas_and_footprints():
     east = {3: box(2, 3, 0, 1), 6: box(2, 3, 1, 2), 9: box(2, 3, 2, 3)}
     inside = {k: shapely.area(shapely.intersection(circle, g)) / 1e6
               for k, g in east.items()}
-    expected = sum(POP[k] * f for k, f in inside.items())
+    expected = sum(POPULATION[k] * f for k, f in inside.items())
     assert t.loc[("D", "F"), "shared_population"] == pytest.approx(expected, rel=1e-9)
     assert t.loc[("B", "D"), "shared_population"] == pytest.approx(expected, rel=1e-9)
     assert t.loc[("D", "F"), "share_a"] == pytest.approx(1.0)
@@ -416,7 +412,7 @@ def test_minutes_cannot_be_drawn():
         find_overlaps(smap, exact=True)
     drawn = gpd.GeoSeries([box(0, 1, 0, 1)], index=["S1"], crs=27700)
     t = find_overlaps(smap, exact=True, catchments=drawn).table
-    assert t.loc[("S1", "S2"), "shared_population"] == pytest.approx(POP[1])
+    assert t.loc[("S1", "S2"), "shared_population"] == pytest.approx(POPULATION[1])
 
 
 def test_explain():
