@@ -1,0 +1,77 @@
+"""The workshop sequence: its tables agree with the analyses called one by one."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import servicemap as sm
+from servicemap.workshop import ACCESS, ROUTES, SENSITIVITY, run_workshop
+
+
+@pytest.fixture(scope="module")
+def ws():
+    return run_workshop(sm.datasets.bedfordshire())
+
+
+def test_every_question_is_asked(ws):
+    assert ws.validation.ok
+    assert set(ws.routes) == set(ROUTES)
+    assert ws.sensitivity.index.get_level_values("max_distance").tolist() == list(
+        SENSITIVITY)
+    # the warnings the analyses gave are kept as notes, once each
+    assert any("no capacity" in n for n in ws.notes)
+    assert len(ws.notes) == len(set(ws.notes))
+
+
+def test_access_per_local_authority_is_weighted_by_need(ws, bedfordshire):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sm.ServiceMapWarning)
+        direct = sm.accessibility(bedfordshire, need="drug", capacity_unit="places").table
+    lad = bedfordshire.areas["lad_name"]
+    per, demand = direct["access_per_1000"], direct["demand"]
+    weighted = (per * demand).groupby(lad).sum() / demand.groupby(lad).sum()
+    shown = ws.tables()["access"]["drug (places)"]
+    # "1,571 (0)": the need-weighted mean, and the lowest area, whole and grouped
+    for name, text in shown.items():
+        mean, lowest = text.replace(",", "").rstrip(")").split(" (")
+        assert int(mean) == round(weighted[name])
+        assert int(lowest) == round(per[lad == name].min())
+    assert {f"{need}_demand" for need in ACCESS} <= set(ws.access.columns)
+
+
+def test_gap_table_totals_are_the_published_subtotals(ws, bedfordshire):
+    gaps = sm.find_gaps(bedfordshire)
+    published = gaps.summary(["need", "reason"])
+    subtotals = published.attrs["subtotals"]["need_in_gaps"]
+    table = ws.tables()["gaps"]
+    for need, total in table["all reasons"].items():
+        expected = subtotals[("need", need)]
+        assert total == (expected if pd.notna(expected) else "<5*")
+    # a reason with no gap for a need is 0, never a hidden count
+    raw = gaps.summary(["need", "reason"], suppress=None)["need_in_gaps"].iloc[:-1]
+    for (need, reason), value in table.drop(columns="all reasons").stack().items():
+        if (need, reason) not in raw.index:
+            assert value == 0
+
+
+def test_route_tables_hide_small_counts_of_people(ws):
+    for entry, report in ws.routes.items():
+        chains = ws.tables()[f"routes_{entry}"]
+        exact = report.chains["need_drug"].round()
+        small = exact < 5
+        assert (chains.loc[small, "need_drug"] == "<5*").all()
+        assert np.allclose(chains.loc[~small, "need_drug"].astype(float),
+                           exact[~small], atol=0.5)
+
+
+def test_written_files_publish_people_only_in_aggregate(ws, tmp_path):
+    written = ws.write(tmp_path, stem="beds")
+    assert len(written) == len(set(written)) == 31
+    assert {"beds.gpkg", "beds_kumu.json", "beds.gexf"} <= set(written)
+    routes = pd.read_csv(tmp_path / "routes.csv")
+    assert not {"population", "need_drug"} & set(routes.columns)
+    gaps = pd.read_csv(tmp_path / "gaps.csv", dtype={"severity": str})
+    small = ws.gaps.table["severity"].round() < 5
+    assert (gaps.loc[small.to_numpy(), "severity"] == "[suppressed]").all()
