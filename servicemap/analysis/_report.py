@@ -246,7 +246,7 @@ def tabulate(rows: pd.DataFrame, keys: Sequence[str], labels: Sequence[str],
 
 def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
             suppress: int | None, total: bool = True,
-            shares: Mapping[str, str] | None = None) -> pd.DataFrame:
+            shares: Mapping[str, str] | None = None, margins: bool = True) -> pd.DataFrame:
     """Round and suppress the counts of people of a grouped summary.
 
     Every summary that counts people publishes it through here, so that they all
@@ -261,7 +261,8 @@ def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
     people : sequence of str
         The columns counting people.
     keys : sequence of str
-        The index levels; with two or more, the subtotals by each are protected too.
+        The index levels; with two or more (and ``margins``), the subtotals by each
+        are protected too.
     suppress : int or None
         Counts below this are hidden; None (or 0) publishes exact figures.
     total : bool, default True
@@ -270,6 +271,10 @@ def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
         not the sum (the groups overlap) is rounded and hidden only if small.
     shares : dict of {str: str}, optional
         ``{share column: count column}``: a share is hidden with its count.
+    margins : bool, default True
+        False protects each count column against its own total only, not the
+        subtotals by each key: for groups that are not parts of one whole (such as
+        pairs of sides by need).
 
     Returns
     -------
@@ -289,7 +294,7 @@ def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
     if not suppress:
         return out
     body = out.iloc[:-1] if total else out
-    several = len(keys) > 1
+    several = margins and len(keys) > 1
     flat = body.reset_index() if several else body
     protected = suppress_small(flat, list(people), threshold=suppress,
                                margins=list(keys) if several else None)
