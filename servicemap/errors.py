@@ -244,14 +244,23 @@ class Problem:
         >>> Problem("sites", "S1", "easting", -5, "is negative.").location()
         "table 'sites', row 'S1', field 'easting'"
         """
-        parts = [f"table '{self.table}'"]
-        if self.row is not None:
-            row = repr(self.row) if isinstance(self.row, str) else str(self.row)
+        row = repr(self.row) if isinstance(self.row, str) else self.row
+        return self._located(f"table '{self.table}'", row, "field")
+
+    def _located(self, place: str, row: Any, noun: str) -> str:
+        """Join ``place``, the ``row`` as shown (with the id) and the field, a ``noun``.
+
+        The id is shown where it differs from the row; what the problem lacks is left
+        out.
+        """
+        parts = [place]
+        if row is not None:
+            shown = str(row)
             if self.id is not None and self.id != self.row:
-                row += f" (id '{self.id}')"
-            parts.append(f"row {row}")
+                shown += f" (id '{self.id}')"
+            parts.append(f"row {shown}")
         if self.field is not None:
-            parts.append(f"field '{self.field}'")
+            parts.append(f"{noun} '{self.field}'")
         return ", ".join(parts)
 
     def __str__(self) -> str:

@@ -44,7 +44,7 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import geopandas as gpd
 
@@ -67,6 +67,7 @@ __all__ = [
     "TABLES",
     "TRAVEL_TIME_COLUMNS",
     "Column",
+    "Columns",
     "Table",
     "area_schema",
     "restore_areas",
@@ -113,8 +114,63 @@ class Column:
         return self.kind in LIST_KINDS
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_C = TypeVar("_C", bound=_Named)
+
+
+class Columns(Generic[_C]):
+    """Columns looked up by name: what :class:`Table` and a workbook sheet share.
+
+    A subclass, a frozen dataclass, declares ``name`` and ``columns`` (each with a
+    ``name``); ``noun`` says what it is in messages.
+    """
+
+    name: str
+    columns: tuple[_C, ...]
+    #: What one is called in messages.
+    noun: ClassVar[str] = "table"
+
+    @property
+    def names(self) -> list[str]:
+        """The column names, in order.
+
+        Examples
+        --------
+        >>> TABLES["organisations"].names
+        ['name', 'kind', 'illustrative', 'notes']
+        """
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> _C:
+        """Return the column called ``name``.
+
+        Raises
+        ------
+        KeyError
+            If there is no such column, listing those there are.
+
+        Examples
+        --------
+        >>> TABLES["sites"].column("mode").category
+        'attendance_mode'
+        >>> TABLES["sites"].column("mod")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        KeyError: "table 'sites' has no column 'mod'; it has name, ..."
+        """
+        for c in self.columns:
+            if c.name == name:
+                return c
+        msg = (f"{self.noun} {self.name!r} has no column {name!r}; it has "
+               f"{', '.join(self.names)}.")
+        raise KeyError(msg)
+
+
 @dataclass(frozen=True)
-class Table:
+class Table(Columns[Column]):
     """The columns of one table of a map, besides its ``id`` index.
 
     Parameters
@@ -130,36 +186,6 @@ class Table:
     name: str
     record: type[Record]
     columns: tuple[Column, ...]
-
-    @property
-    def names(self) -> list[str]:
-        """The column names, in order.
-
-        Examples
-        --------
-        >>> TABLES["organisations"].names
-        ['name', 'kind', 'illustrative', 'notes']
-        """
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        """Return the column called ``name``.
-
-        Raises
-        ------
-        KeyError
-            If the table has no such column, listing those it has.
-
-        Examples
-        --------
-        >>> TABLES["sites"].column("mode").category
-        'attendance_mode'
-        """
-        for c in self.columns:
-            if c.name == name:
-                return c
-        msg = f"table {self.name!r} has no column {name!r}; it has {', '.join(self.names)}."
-        raise KeyError(msg)
 
     def of_kind(self, *kinds: str) -> list[str]:
         """Return the names of the columns of the given kinds, in order.

@@ -20,10 +20,11 @@ A report is a frozen dataclass with these public fields and methods, the same fo
                                            ``plot`` draws on (a copy)
 =========================================  ==============================================
 
-Two helpers keep the summaries alike: :func:`grouping` resolves the keys of ``by`` (a
-column, a parent level such as ``lad``, or ``partnership``) and :func:`publish`
-rounds and suppresses the counts of people in the grouped table, its total row
-included.
+Three helpers keep the summaries alike: :func:`grouping` resolves the keys of ``by`` (a
+column, a parent level such as ``lad``, or ``partnership``), :func:`tabulate` groups the
+rows by them, names next to codes and a total row last, and :func:`publish` rounds and
+suppresses the counts of people in the grouped table, its total row included. Every
+summary that counts people publishes it through :func:`publish`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from servicemap.errors import did_you_mean
 if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
     from matplotlib.axes import Axes
 
-__all__ = ["DEFAULT_THRESHOLD", "Report", "grouping", "publish"]
+__all__ = ["DEFAULT_THRESHOLD", "Report", "grouping", "publish", "tabulate"]
 
 #: Rows of :attr:`Report.table` shown by ``_repr_html_``.
 _HTML_ROWS = 10
@@ -189,9 +190,63 @@ def grouping(rows: pd.DataFrame, by: Any, *, smap: Any, choices: str,
     return rows, keys, labels
 
 
+def tabulate(rows: pd.DataFrame, keys: Sequence[str], labels: Sequence[str],
+             sums: Mapping[str, tuple[str, str]], *,
+             total: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Group ``rows`` by ``keys`` (as :func:`grouping` resolves them) into a summary.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        One row per area or cell, with the ``keys`` and ``labels`` columns.
+    keys : sequence of str
+        The columns to group by (one or more); the summary's index.
+    labels : sequence of str
+        Name columns shown, as text, before the figures (the first of each group);
+        empty in the total row.
+    sums : dict of {str: (str, str)}
+        The summary's columns as pandas named aggregations, ``{column: (column of
+        rows, function)}``.
+    total : pandas.DataFrame, optional
+        A one-row frame of the same columns, appended last and labelled ``total``
+        (``("total", "", ...)`` with several keys).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``keys``, in sorted order; only the groups that occur.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"lad_code": ["B", "A", "A"], "lad_name": ["Bee", "Ay", "Ay"],
+    ...                      "people": [3.0, 1.0, 2.0]})
+    >>> total = pd.DataFrame({"people": [6.0]})
+    >>> tabulate(rows, ["lad_code"], ["lad_name"], {"people": ("people", "sum")},
+    ...          total=total)  # doctest: +NORMALIZE_WHITESPACE
+             lad_name  people
+    lad_code
+    A              Ay     3.0
+    B             Bee     3.0
+    total                 6.0
+    """
+    grouped = rows.groupby(list(keys), observed=True, sort=True)
+    out = grouped.agg(**sums)
+    for label in labels:
+        out.insert(0, label, grouped[label].first())
+    if total is not None:
+        last = total.copy()
+        last.index = (pd.MultiIndex.from_tuples([("total",) + ("",) * (len(keys) - 1)])
+                      if len(keys) > 1 else pd.Index(["total"]))
+        out = pd.concat([out, last])
+        out.index.names = list(keys)
+    for label in labels:
+        out[label] = out[label].astype("str").where(out[label].notna(), "")
+    return out
+
+
 def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
             suppress: int | None, total: bool = True,
-            shares: Mapping[str, str] | None = None) -> pd.DataFrame:
+            shares: Mapping[str, str] | None = None, margins: bool = True) -> pd.DataFrame:
     """Round and suppress the counts of people of a grouped summary.
 
     Every summary that counts people publishes it through here, so that they all
@@ -206,7 +261,8 @@ def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
     people : sequence of str
         The columns counting people.
     keys : sequence of str
-        The index levels; with two or more, the subtotals by each are protected too.
+        The index levels; with two or more (and ``margins``), the subtotals by each
+        are protected too.
     suppress : int or None
         Counts below this are hidden; None (or 0) publishes exact figures.
     total : bool, default True
@@ -215,6 +271,10 @@ def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
         not the sum (the groups overlap) is rounded and hidden only if small.
     shares : dict of {str: str}, optional
         ``{share column: count column}``: a share is hidden with its count.
+    margins : bool, default True
+        False protects each count column against its own total only, not the
+        subtotals by each key: for groups that are not parts of one whole (such as
+        pairs of sides by need).
 
     Returns
     -------
@@ -234,7 +294,7 @@ def publish(out: pd.DataFrame, people: Sequence[str], keys: Sequence[str], *,
     if not suppress:
         return out
     body = out.iloc[:-1] if total else out
-    several = len(keys) > 1
+    several = margins and len(keys) > 1
     flat = body.reset_index() if several else body
     protected = suppress_small(flat, list(people), threshold=suppress,
                                margins=list(keys) if several else None)

@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from servicemap.analysis._report import Report, grouping, publish
+from servicemap.analysis._report import Report, grouping, publish, tabulate
 from servicemap.analysis._select import (
     ACTIVE,
     as_terms,
@@ -191,19 +191,10 @@ class AccessReport(Report):
             rows, by, smap=self.smap, hidden=("geometry",),
             choices="a parent level, partnership or a column of the areas")
         if keys:
-            grouped = rows.groupby(keys, observed=True, sort=True)
-            out = grouped.agg(**sums)  # type: ignore[arg-type]
-            for label in labels:
-                out.insert(0, label, grouped[label].first().astype("str"))
-            if len(keys) > 1:
-                total.index = pd.MultiIndex.from_tuples(
-                    [("total",) + ("",) * (len(keys) - 1)])
-            out = pd.concat([out, total])
+            out = tabulate(rows, keys, labels, sums, total=total)
         else:
             out = total
-        out.index.names = keys or [None]
-        for label in labels:
-            out[label] = out[label].where(out[label].notna(), "")
+            out.index.names = [None]
         # pooled: the demand-weighted sums over the demand, never a mean of means
         filled = self.attrs["method"] == "nearest"
         for c in ("access", "distance"):

@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import sparse
 
 from servicemap.analysis._explain import reach_reasons
-from servicemap.analysis._report import Report, grouping, publish
+from servicemap.analysis._report import Report, grouping, publish, tabulate
 from servicemap.analysis._select import (
     ACTIVE,
     age_range,
@@ -181,13 +181,13 @@ class Coverage(Report):
             pop = rows["population"].to_numpy(dtype=float, na_value=0.0)
             rows = rows.assign(population=pop,
                                population_reached=np.where(rows["reached"], pop, 0.0))
-        grouped = rows.groupby(resolved, observed=True, sort=True)
-        out = grouped.agg(areas=("code", "nunique"), areas_reached=("reached", "sum"))
-        for label in labels:
-            out.insert(0, label, grouped[label].first().astype("str"))
+        sums = {"areas": ("code", "nunique"), "areas_reached": ("reached", "sum")}
+        if people:
+            sums.update(population=("population", "sum"),
+                        population_reached=("population_reached", "sum"))
+        out = tabulate(rows, resolved, labels, sums)
         if not people:
             return out
-        out = out.join(grouped[["population", "population_reached"]].sum())
         out["share_of_population"] = (out["population_reached"]
                                       / out["population"].where(out["population"] > 0))
         return publish(out, ["population", "population_reached"], resolved,

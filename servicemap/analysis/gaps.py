@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from servicemap.analysis._explain import ALL, explain_gap
-from servicemap.analysis._report import Report, grouping, publish
+from servicemap.analysis._report import Report, grouping, publish, tabulate
 from servicemap.analysis._select import (
     ACTIVE,
     as_terms,
@@ -178,19 +178,11 @@ class GapReport(Report):
         rows, resolved, labels = grouping(
             rows, by, smap=self.smap, hidden=("headline",),
             choices="reason, need, partnership, a parent level or a column of the table")
-        grouped = rows.groupby(resolved, observed=True, sort=True)
-        out = grouped.agg(areas=("code", "nunique"), need_in_gaps=("severity", "sum"))
-        for label in labels:
-            out.insert(0, label, grouped[label].first())
+        out = tabulate(rows, resolved, labels, {"areas": ("code", "nunique"),
+                                                "need_in_gaps": ("severity", "sum")},
+                       total=total)
         if resolved == ["reason"]:
-            out = out.reindex([r for r in REASONS if r in out.index])
-        if len(resolved) > 1:
-            total.index = pd.MultiIndex.from_tuples([("total",) + ("",) * (
-                len(resolved) - 1)], names=out.index.names)
-        out = pd.concat([out, total])
-        out.index.names = resolved
-        for label in labels:
-            out[label] = out[label].astype("str").where(out[label].notna(), "")
+            out = out.reindex([*(r for r in REASONS if r in out.index), "total"])
         out["share_of_need"] = out["need_in_gaps"] / total_need if total_need else np.nan
         return publish(out, ["need_in_gaps"], resolved, suppress=suppress,
                        shares={"share_of_need": "need_in_gaps"})

@@ -44,7 +44,7 @@ import shapely
 from matplotlib.axes import Axes
 from scipy import sparse
 
-from servicemap.analysis._report import DEFAULT_THRESHOLD, Report
+from servicemap.analysis._report import DEFAULT_THRESHOLD, Report, publish
 from servicemap.analysis._select import (
     ACTIVE,
     as_terms,
@@ -53,7 +53,6 @@ from servicemap.analysis._select import (
     listing,
     served_groups,
 )
-from servicemap.disclosure import suppress as suppress_small
 from servicemap.errors import did_you_mean, plural
 from servicemap.geography import (
     SLIVER,
@@ -193,9 +192,8 @@ class OverlapReport(Report):
             return empty
         out = _summary(self.table, detail, side)
         out = out.astype({"pairs": "int64", "services": "int64", "areas": "int64"})
-        if suppress:
-            out = suppress_small(out, ["population", "need"], threshold=suppress)
-        return out
+        return publish(out, ["population", "need"], names, suppress=suppress,
+                       total=False, margins=False)
 
     def explain(self, key: tuple[str, str]) -> pd.DataFrame:
         """Return the areas two services share, with a sentence saying who overlaps.

@@ -59,10 +59,9 @@ from scipy import sparse
 
 from servicemap.analysis._explain import explain_route
 from servicemap.analysis._referrals import Found, ReferralGraph, referral_graph, search
-from servicemap.analysis._report import DEFAULT_THRESHOLD, Report
+from servicemap.analysis._report import DEFAULT_THRESHOLD, Report, grouping, publish, tabulate
 from servicemap.analysis._select import (
     ACTIVE,
-    area_partnerships,
     as_terms,
     as_tuple,
     counted,
@@ -70,7 +69,6 @@ from servicemap.analysis._select import (
     open_in_bands,
     served_groups,
 )
-from servicemap.disclosure import suppress as suppress_small
 from servicemap.errors import did_you_mean
 from servicemap.geography import reach_matrix
 from servicemap.handoffs import EXPLICIT_CONSENT, TURNOVER, WITHOUT_CONSENT, referral_steps
@@ -174,40 +172,17 @@ class PathwayReport(Report):
             msg = ("the areas have no population or need column, so there are no "
                    "people to summarise; see .table for the areas.")
             raise ValueError(msg)
-        rows = self.table.reset_index()
-        label = None
-        if by == "partnership":
-            rows = rows.merge(area_partnerships(self.smap), left_on="code",
-                              right_index=True, how="left")
-            rows["partnership"] = rows["partnership"].fillna("(none)")
-            key = "partnership"
-        elif by in rows.columns:
-            key = by
-        elif f"{by}_code" in rows.columns:
-            key = f"{by}_code"
-            label = f"{by}_name" if f"{by}_name" in rows.columns else None
-        else:
-            options = [c for c in rows.columns if c not in ("chain", "pathways",
-                                                            "barriers")]
-            msg = (f"by={by!r}: choose partnership, a parent level or a column of the "
-                   f"table ({', '.join(options)}).{did_you_mean(by, options)}")
-            raise ValueError(msg)
-        wide = (rows.pivot_table(index=key, columns="status", values=people,
-                                 aggfunc="sum", observed=False, fill_value=0.0)
-                .reindex(columns=list(ROUTE_STATUS), fill_value=0.0))
-        wide.columns = list(wide.columns)
-        out = pd.DataFrame({"areas": rows.groupby(key)["code"].nunique()}).join(wide)
-        if label:
-            out.insert(0, label, rows.groupby(key)[label].first())
-        if suppress:
-            long = out[list(ROUTE_STATUS)].stack().rename("people").reset_index()
-            long.columns = [key, "status", "people"]
-            hidden = suppress_small(long, ["people"], threshold=suppress,
-                                    margins=["status"])
-            back = hidden.pivot(index=key, columns="status", values="people")
-            for s in ROUTE_STATUS:
-                out[s] = back[s].reindex(out.index)
-            out.attrs["subtotals"] = hidden.attrs["subtotals"]["people"]
+        rows, keys, labels = grouping(
+            self.table.reset_index(), by, smap=self.smap,
+            hidden=("chain", "pathways", "barriers"),
+            choices="partnership, a parent level or a column of the table")
+        status = rows["status"].to_numpy(dtype=object)
+        # the people of each route status, in columns apart from the table's own
+        rows = rows.assign(**{f"_{s}": rows[people].where(status == s, 0.0)
+                              for s in ROUTE_STATUS})
+        out = tabulate(rows, keys, labels, {"areas": ("code", "nunique"), **{
+            s: (f"_{s}", "sum") for s in ROUTE_STATUS}})
+        out = publish(out, list(ROUTE_STATUS), keys, suppress=suppress, total=False)
         total = out[list(ROUTE_STATUS)].sum(axis=1, skipna=False).astype(float)
         with_route = (out["clear"] + out["barriers"]).astype(float)
         out["share_with_route"] = (with_route / total.where(total > 0)).astype(float)

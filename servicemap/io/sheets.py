@@ -31,10 +31,11 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pandas as pd
 
-from servicemap.schema import TABLES
+from servicemap.schema import TABLES, Columns
 
 __all__ = ["SHEETS", "Column", "Sheet", "readme_frame", "sheet"]
 
@@ -97,7 +98,7 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Sheet:
+class Sheet(Columns[Column]):
     """One sheet of the workbook (one CSV file of the folder form).
 
     Parameters
@@ -125,30 +126,13 @@ class Sheet:
     key: str | None = "id"
     required: bool = True
     open_columns: bool = False
+    #: What a sheet is called in messages.
+    noun: ClassVar[str] = "sheet"
 
     @property
     def file(self) -> str:
         """The file name of the sheet in the CSV-folder form."""
         return self.table + ".csv"
-
-    @property
-    def names(self) -> list[str]:
-        """The column names, in order."""
-        return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        """Return a column by name.
-
-        Examples
-        --------
-        >>> sheet("Sites").column("mode").category
-        'attendance_mode'
-        """
-        for c in self.columns:
-            if c.name == name:
-                return c
-        msg = f"sheet {self.name!r} has no column {name!r}."
-        raise KeyError(msg)
 
     def kind_of(self, name: str) -> str:
         """Return how a column is read; an Areas column is typed by its name.
@@ -158,9 +142,8 @@ class Sheet:
         >>> sheet("Areas").kind_of("need_drug"), sheet("Areas").kind_of("lad_name")
         ('number', 'any')
         """
-        for c in self.columns:
-            if c.name == name:
-                return c.kind
+        if name in self.names:
+            return self.column(name).kind
         if self.open_columns:
             if name.startswith(("pop_", "need_")):
                 return "number"

@@ -800,28 +800,26 @@ def _keep_unattached(ctx: _Context) -> None:
                          "belongs to no service, site or organisation")
 
 
+#: How to give each service field HSDS may leave without a value.
+_MISSING = {
+    "needs": "has no attribute that maps to a need. Map its taxonomy terms with "
+             "terms={'Substance misuse': 'need:drug'}, or give defaults={'needs': "
+             "'drug'} to read_hsds.",
+    "client_groups": "has no attribute that maps to a client group. Map its taxonomy "
+                     "terms with terms={'Adults': 'client_group:adults'}, or give "
+                     "defaults={'client_groups': 'adults'} to read_hsds.",
+    "reach": "is not in HSDS. Say how far services reach with defaults={'max_distance': "
+             "10000} (metres) or defaults={'reach': 'none'} (outreach, phone, online) "
+             "to read_hsds.",
+}
+
+
 def _missing(row: Mapping[str, Any], where: str) -> list[Problem]:
     """Return a problem for each of need, client group and reach a service lacks."""
-    out = []
-    if not row["needs"]:
-        out.append(Problem(
-            "services", where, "needs", None,
-            "has no attribute that maps to a need. Map its taxonomy terms with "
-            "terms={'Substance misuse': 'need:drug'}, or give defaults={'needs': 'drug'} "
-            "to read_hsds.", id=row["id"]))
-    if not row["client_groups"]:
-        out.append(Problem(
-            "services", where, "client_groups", None,
-            "has no attribute that maps to a client group. Map its taxonomy terms with "
-            "terms={'Adults': 'client_group:adults'}, or give defaults={'client_groups': "
-            "'adults'} to read_hsds.", id=row["id"]))
-    if not (row["reach"] or row["max_distance"] or row["max_minutes"]):
-        out.append(Problem(
-            "services", where, "reach", None,
-            "is not in HSDS. Say how far services reach with defaults={'max_distance': "
-            "10000} (metres) or defaults={'reach': 'none'} (outreach, phone, online) "
-            "to read_hsds.", id=row["id"]))
-    return out
+    lacks = {"needs": not row["needs"], "client_groups": not row["client_groups"],
+             "reach": not (row["reach"] or row["max_distance"] or row["max_minutes"])}
+    return [Problem("services", where, field, None, _MISSING[field], id=row["id"])
+            for field, lacking in lacks.items() if lacking]
 
 
 def _extension_frames(ctx: _Context) -> dict[str, pd.DataFrame | None]:

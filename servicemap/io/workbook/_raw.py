@@ -60,17 +60,8 @@ class SheetProblem(Problem):
             if self.field not in (None, "areas"):
                 parts.append(f"column '{self.field}'")
             return ", ".join(parts)
-        else:
-            kind = "file" if "." in self.table else "sheet"
-            parts = [f"{kind} '{self.table}'"]
-        if self.row is not None:
-            row = str(self.row)
-            if self.id is not None and self.id != self.row:
-                row += f" (id '{self.id}')"
-            parts.append(f"row {row}")
-        if self.field is not None:
-            parts.append(f"column '{self.field}'")
-        return ", ".join(parts)
+        kind = "file" if "." in self.table else "sheet"
+        return self._located(f"{kind} '{self.table}'", self.row, "column")
 
 
 def letter(index: int) -> str:

@@ -322,6 +322,23 @@ def _merged_refs(path: Path) -> dict[str, list[str]]:
     return out
 
 
+def _first(spec: Sheet, label: str, seen: dict[str, str], log: Log, *,
+           what: str) -> bool:
+    """Take ``label`` as the sheet (or file) of ``spec`` unless one came before it.
+
+    ``seen`` maps each sheet taken to its label; a second one is logged as an error
+    naming the first (``what`` says what it is a second of) and not read.
+    """
+    if spec.name in seen:
+        log.add(label, None, None, None,
+                f"is a second {what} (the first is '{seen[spec.name]}'). Keep one.",
+                code="duplicate_table")
+        return False
+    seen[spec.name] = label
+    log.seen.add(spec.name)
+    return True
+
+
 def _read_xlsx(path: Path, log: Log) -> dict[str, Raw]:
 
 
@@ -351,13 +368,8 @@ def _read_xlsx(path: Path, log: Log) -> dict[str, Raw]:
                             f"read are: {', '.join(s.name for s in SHEETS)}.", "warning",
                             code="unknown_table")
                 continue
-            if spec.name in seen:
-                log.add(title, None, None, None,
-                        f"is a second sheet for '{spec.name}' (the first is "
-                        f"'{seen[spec.name]}'). Keep one.", code="duplicate_table")
+            if not _first(spec, title, seen, log, what=f"sheet for '{spec.name}'"):
                 continue
-            seen[spec.name] = title
-            log.seen.add(spec.name)
             if title != spec.name:
                 log.add(title, None, None, None,
                         f"was read as sheet '{spec.name}'.", "note", code="normalised")
@@ -383,13 +395,8 @@ def _read_csv_folder(folder: Path, log: Log) -> dict[str, Raw]:
                     f"{did_you_mean(path.stem, [s.table for s in SHEETS])} Files read "
                     f"are: {', '.join(s.file for s in SHEETS)}.", "warning", code="unknown_table")
             continue
-        if spec.name in seen:
-            log.add(label, None, None, None,
-                    f"is a second file for '{spec.file}' (the first is "
-                    f"'{seen[spec.name]}'). Keep one.", code="duplicate_table")
+        if not _first(spec, label, seen, log, what=f"file for '{spec.file}'"):
             continue
-        seen[spec.name] = label
-        log.seen.add(spec.name)
         try:
             with path.open(encoding="utf-8-sig", newline="") as f:
                 grid: list[list[Any]] = [[v if v != "" else None for v in r]
