@@ -536,8 +536,9 @@ def _floating(smap: ServiceMap, reach: ReachMatrix, keep: np.ndarray,
         "map_ratio": float(s.sum() / demand.sum()) if demand.sum() > 0 else np.nan,
         "unit": unit,
     })
-    shares = _Shares(cols, weighted.tocsr(), sub.tocsr(), reach.unit.to_numpy(
-        dtype=object)[cols], s, served, ratio)
+    # kept as built (column-major): explain() reads one row, so nothing is converted
+    shares = _Shares(cols, weighted, sub, reach.unit.to_numpy(dtype=object)[cols], s,
+                     served, ratio)
     return table, shares
 
 
