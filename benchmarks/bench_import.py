@@ -3,8 +3,9 @@
 Run as ``python benchmarks/bench_import.py``; prints figures, asserts nothing. Each
 command runs in a fresh interpreter, best of seven. The floors are a bare interpreter
 and one that imports only the dependencies servicemap imports at its top (numpy,
-pandas, geopandas, shapely, pyproj, scipy.sparse, networkx, pydantic, matplotlib
-without pyplot, openpyxl), so the difference is servicemap's own cost.
+pandas, geopandas, shapely, pyproj, scipy.sparse and scipy.spatial, networkx,
+pydantic, matplotlib's colours, lines and patches without pyplot, openpyxl, typer), so
+the difference is servicemap's own cost.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import sys
 import time
 
 DEPENDENCIES = ("import numpy, pandas, geopandas, shapely, pyproj, scipy.sparse, "
-                "scipy.spatial, networkx, pydantic, matplotlib, matplotlib.axes, openpyxl")
+                "scipy.spatial, networkx, pydantic, matplotlib.colors, matplotlib.lines, "
+                "matplotlib.patches, openpyxl, typer")
 COMMANDS = {
     "python (bare interpreter)": [sys.executable, "-c", "pass"],
     "the dependencies alone": [sys.executable, "-c", DEPENDENCIES],

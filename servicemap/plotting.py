@@ -8,13 +8,12 @@ report's public fields), and never imports an analysis when it runs.
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
@@ -22,6 +21,9 @@ from matplotlib.patches import FancyArrowPatch, Patch
 from servicemap.errors import did_you_mean
 from servicemap.handoffs import WITHOUT_CONSENT, referral_steps
 from servicemap.servicemap import ServiceMap
+
+if TYPE_CHECKING:  # for annotations only: matplotlib.axes loads when drawing
+    from matplotlib.axes import Axes
 
 __all__ = ["HATCHES", "ROUTE_COLOURS", "area_map", "pathways", "route_map"]
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import pandas as pd
-from matplotlib.axes import Axes
 
 from servicemap.analysis.accessibility import accessibility
 from servicemap.analysis.coverage import Coverage, coverage
@@ -38,6 +38,9 @@ from servicemap.errors import ServiceMapWarning
 from servicemap.io.exports import write_csv
 from servicemap.plotting import pathways as pathway_diagram
 from servicemap.servicemap import ServiceMap, ValidationReport
+
+if TYPE_CHECKING:  # for annotations only: matplotlib.axes loads when drawing
+    from matplotlib.axes import Axes
 
 __all__ = ["ACCESS", "ROUTES", "SENSITIVITY", "TREATMENT", "Workshop", "run_workshop"]
 

@@ -35,13 +35,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib.axes import Axes
 from scipy import sparse
 
 from servicemap.analysis._report import DEFAULT_THRESHOLD, Report, publish
@@ -62,6 +61,9 @@ from servicemap.geography import (
 )
 from servicemap.plotting import area_map
 from servicemap.servicemap import ServiceMap
+
+if TYPE_CHECKING:  # for annotations only: matplotlib.axes loads when drawing
+    from matplotlib.axes import Axes
 
 __all__ = ["ACROSS", "OverlapReport", "find_overlaps"]
 

@@ -50,11 +50,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from scipy import sparse
 
 from servicemap.analysis._explain import explain_route
@@ -74,6 +73,9 @@ from servicemap.geography import reach_matrix
 from servicemap.handoffs import EXPLICIT_CONSENT, TURNOVER, WITHOUT_CONSENT, referral_steps
 from servicemap.plotting import route_map
 from servicemap.servicemap import ServiceMap
+
+if TYPE_CHECKING:  # for annotations only: matplotlib.axes loads when drawing
+    from matplotlib.axes import Axes
 
 __all__ = ["BARRIERS", "ROUTE_STATUS", "TURNOVER", "WITHOUT_CONSENT", "PathwayReport",
            "trace_pathways"]
