@@ -550,10 +550,10 @@ def _table(smap: ServiceMap, demand: np.ndarray, services: np.ndarray,
     for c in COLUMNS:
         if c in filled:
             data[c] = filled[c]
-        elif c in ("service", "unit"):
-            data[c] = pd.array([None] * n, dtype="str")
+        elif c in ("service", "unit"):  # missing text, made without a Python list
+            data[c] = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="str").array
         elif c == "remote_services":
-            data[c] = pd.array([None] * n, dtype="Int64")
+            data[c] = pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool))
         else:
             data[c] = np.full(n, np.nan)
     data["demand"] = demand
