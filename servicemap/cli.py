@@ -226,8 +226,8 @@ def validate(
     if output_format == "json":
         problems = [{"severity": p.severity, "code": p.code, "sheet": p.table,
                      "row": p.row, "column": p.field, "cell": getattr(p, "cell", None),
-                     "id": p.id, "value": p.value, "refers_to": p.ref_table,
-                     "refers_to_id": p.ref_id, "message": p.message}
+                     "id": p.id, "value": p.value, "ref_table": p.ref_table,
+                     "ref_id": p.ref_id, "message": p.message}
                     for p in report.problems]
         typer.echo(json.dumps({"source": str(path), "ok": report.ok,
                                "errors": len(report.errors),

@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch
+from matplotlib.ticker import MaxNLocator
 
 from servicemap.errors import did_you_mean
 from servicemap.handoffs import WITHOUT_CONSENT, referral_steps
@@ -128,13 +129,20 @@ def area_map(
     handles = []
     if shown.any():
         lo, hi = float(value[shown].min()), float(value[shown].max())
-        norm = Normalize(vmin=lo, vmax=hi if hi > lo else lo + 1)
+        # one value everywhere sits mid-scale, and says so; counts get whole ticks
+        norm = Normalize(vmin=lo, vmax=hi) if hi > lo else Normalize(lo - 1, lo + 1)
         geometry[shown].plot(ax=ax, color=plt.get_cmap(cmap)(norm(value[shown])),
                              edgecolor="white", linewidth=0.2)
         bar = plt.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax,
                            shrink=0.6)
+        whole = bool(np.all(np.mod(value[shown].to_numpy(dtype=float), 1) == 0))
+        if whole:
+            bar.locator = MaxNLocator(integer=True)
+            bar.update_ticks()
+        if hi == lo:
+            bar.set_ticks([lo])
         if label:
-            bar.set_label(label)
+            bar.set_label(label + (" (the same in every area)" if hi == lo else ""))
     if (~shown).any():
         geometry[~shown].plot(ax=ax, color=missing, edgecolor="white", linewidth=0.2)
         handles.append(Patch(facecolor=missing, edgecolor="0.5", label=missing_label))

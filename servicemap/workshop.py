@@ -72,6 +72,10 @@ class Workshop:
         :meth:`ServiceMap.summary`.
     coverage : Coverage
         By need, client group and hour band, for the map's needs.
+    coverage_by_hours : Coverage
+        By need and hour band: a service counts for an area when it takes any of the
+        area's residents (the median of the full cube would count client groups
+        nobody serves).
     access : pandas.DataFrame
         Per area: access to capacity per 1,000 people in need for each need of
         :data:`ACCESS` by 2SFCA and E2SFCA, and the demand and services behind it.
@@ -91,6 +95,7 @@ class Workshop:
     validation: ValidationReport
     summary: dict[str, pd.DataFrame]
     coverage: Coverage
+    coverage_by_hours: Coverage
     access: pd.DataFrame
     gaps: GapReport
     sensitivity: pd.DataFrame
@@ -118,7 +123,7 @@ class Workshop:
         [5000, 10000, 15000]
         """
         wide, top = _gap_tables(self.gaps)
-        out = {"coverage": _coverage_table(self.coverage),
+        out = {"coverage": _coverage_table(self.coverage_by_hours),
                "access": _access_table(self.smap, self.access),
                "gaps": wide, "largest_gaps": top.set_index("code"),
                "sensitivity": _sensitivity_table(self.sensitivity),
@@ -184,8 +189,9 @@ def run_workshop(smap: ServiceMap) -> Workshop:
     validation = smap.validate()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ServiceMapWarning)
-        cov = coverage(smap, by=("need", "client_group", "hour_band"),
-                       need=list(smap.need_columns))
+        needs = list(smap.need_columns)
+        cov = coverage(smap, by=("need", "client_group", "hour_band"), need=needs)
+        by_hours = coverage(smap, by=("need", "hour_band"), need=needs)
         access = _access(smap)
     notes = list(dict.fromkeys(str(w.message) for w in caught
                                if issubclass(w.category, ServiceMapWarning)))
@@ -195,7 +201,8 @@ def run_workshop(smap: ServiceMap) -> Workshop:
               for entry, groups in ROUTES.items()}
     assert swept.sensitivity is not None  # several distances give a sensitivity
     return Workshop(smap=smap, validation=validation, summary=smap.summary(),
-                    coverage=cov, access=access, gaps=find_gaps(smap),
+                    coverage=cov, coverage_by_hours=by_hours, access=access,
+                    gaps=find_gaps(smap),
                     sensitivity=swept.sensitivity,
                     overlaps=find_overlaps(smap, across="partnership"),
                     routes=routes, notes=notes)

@@ -51,3 +51,24 @@ def test_every_report_shares_the_one_protocol():
         for method in ("summary", "explain", "plot", "_repr_html_"):
             assert getattr(cls, method) is not getattr(Report, method) or \
                 method == "_repr_html_", (cls, method)
+
+
+def test_a_wrong_key_says_what_to_give(bedfordshire):
+    import warnings
+
+    import pytest
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sm.ServiceMapWarning)
+        cov = sm.coverage(bedfordshire)
+        gaps = sm.find_gaps(bedfordshire, need="drug")
+    first = cov.table.index[0]
+    # each area once, though the coverage table repeats it per combination
+    with pytest.raises(KeyError, match=rf"'nonsense' is not an area of this report: give "
+                                       rf"a label of .table's index \(such as '{first}', "
+                                       rf"'(?!{first})"):
+        cov.explain("nonsense")
+    with pytest.raises(KeyError, match=r"'0' is not a gap .* Give it as 0 \(int\)\."):
+        gaps.explain("0")
+    with pytest.raises(KeyError, match=r"-1 is not a gap .*\.\.\.\)\.\"$"):
+        gaps.explain(-1)  # no did-you-mean from the text of a number

@@ -25,6 +25,19 @@ def test_every_question_is_asked(ws):
     assert len(ws.notes) == len(set(ws.notes))
 
 
+def test_coverage_table_counts_services_taking_any_resident(ws, bedfordshire):
+    # median and fewest over the areas, of services for the need open in the band
+    direct = sm.coverage(bedfordshire, by=("need", "hour_band"),
+                         need=list(bedfordshire.need_columns)).table
+    shown = ws.tables()["coverage"]
+    grouped = direct.groupby(["need", "hour_band"], observed=True)["services"]
+    for (need, band), services in grouped:
+        assert shown.loc[need, band] == (f"{int(services.median())} "
+                                         f"({int(services.min())})")
+    # alcohol in the daytime reaches every area: not the 0 of unserved client groups
+    assert shown.loc["alcohol", "weekday_daytime"] != "0 (0)"
+
+
 def test_access_per_local_authority_is_weighted_by_need(ws, bedfordshire):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sm.ServiceMapWarning)

@@ -108,13 +108,22 @@ class Report:
             found = False
         if found:
             return key
-        labels = [str(k) for k in index[:5]]
-        hint = did_you_mean(str(key), [str(k) for k in index]) if len(index) else ""
-        more = ", ..." if len(index) > 5 else ""
+        if not len(index):
+            msg = f"{key!r}: this report has no {self.row_noun}s."
+            raise KeyError(msg)
+        labels = index.unique()
+        shown = ", ".join(repr(k) for k in labels[:5]) + (", ..." if len(labels) > 5
+                                                          else "")
+        same_text = [k for k in labels if str(k) == str(key)]
+        if same_text:  # the label written as another type, such as "0" for 0
+            hint = f" Give it as {same_text[0]!r} ({type(same_text[0]).__name__})."
+        elif isinstance(key, str):
+            hint = did_you_mean(key, [str(k) for k in labels])
+        else:
+            hint = ""
         article = "an" if self.row_noun[:1] in "aeiou" else "a"
-        msg = (f"{key!r} is not {article} {self.row_noun} of this report: give a label of "
-               f".table's index (such as {', '.join(labels)}{more}).{hint}"
-               if len(index) else f"{key!r}: this report has no {self.row_noun}s.")
+        msg = (f"{key!r} is not {article} {self.row_noun} of this report: give a label "
+               f"of .table's index (such as {shown}).{hint}")
         raise KeyError(msg)
 
     @staticmethod

@@ -272,8 +272,10 @@ class Coverage(Report):
         ax : matplotlib.axes.Axes, optional
             Where to draw; a new figure if omitted.
         need, client_group, hour_band : str, optional
-            The combination, one level of each dimension of the report; a dimension
-            not given takes its first level.
+            The combination, one level of each dimension of the report. The
+            dimensions not given take the levels where the most is reached, summed
+            over the areas, among those that fit what is given (the map of a need
+            for children nobody serves is never the default).
         value : str, default "services"
             ``services`` or a ``capacity_<unit>`` column.
         **kwargs
@@ -292,7 +294,6 @@ class Coverage(Report):
         'Services reaching each area: drug, overnight'
         """
         given = {"need": need, "client_group": client_group, "hour_band": hour_band}
-        chosen = []
         for d in DIMENSIONS:
             levels = list(self.table[d].cat.categories) if d in self.by else []
             if given[d] is not None and given[d] not in levels:
@@ -301,8 +302,7 @@ class Coverage(Report):
                           f"no {d} dimension (by={self.by!r}).")
                        + did_you_mean(given[d], levels))
                 raise ValueError(msg)
-            if d in self.by:
-                chosen.append(str(given[d] if given[d] is not None else levels[0]))
+        chosen = self._fullest(given, value)
         column = "|".join(chosen) if chosen else value
         values = self.wide(value)[column]
         what = "Services" if value == "services" else value.replace("_", " ").capitalize()
@@ -310,6 +310,21 @@ class Coverage(Report):
                           + (f": {', '.join(chosen)}" if chosen else ""))
         kwargs.setdefault("label", value.replace("_", " "))
         return area_map(self.areas, values, ax=ax, **kwargs)
+
+    def _fullest(self, given: dict[str, str | None], value: str) -> list[str]:
+        """Levels of each dimension: as given, else where the most is reached."""
+        if not self.by:
+            return []
+        rows = self.table
+        for d in self.by:
+            if given[d] is not None:
+                rows = rows[rows[d] == given[d]]
+        if value not in rows.columns or value in self.by:
+            values = [c for c in self.table.columns if c not in self.by]
+            msg = f"value={value!r} is not a count; choose one of {', '.join(values)}."
+            raise ValueError(msg)
+        totals = rows.groupby(list(self.by), observed=True, sort=False)[value].sum()
+        return [str(level) for level in np.atleast_1d(totals.idxmax())]
 
     def __repr__(self) -> str:
         n_areas = self.table.index.nunique()

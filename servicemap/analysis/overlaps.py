@@ -284,7 +284,9 @@ class OverlapReport(Report):
         if self._detail is None:
             msg = "this report has no areas to draw; build it with sm.find_overlaps."
             raise ValueError(msg)
-        needs = ", ".join(self.attrs.get("need") or ()) or "any need"
+        assessed = list(self.attrs.get("need") or ())
+        needs = (", ".join(assessed) if 0 < len(assessed) <= 3 else
+                 f"{len(assessed)} needs" if assessed else "any need")
         kwargs.setdefault("title", f"Overlapping services for {needs}: duplication index")
         kwargs.setdefault("label", "overlapping services beyond the first")
         return area_map(self._detail.areas, self.duplication["duplication"], ax=ax,

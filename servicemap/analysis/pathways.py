@@ -190,12 +190,12 @@ class PathwayReport(Report):
         out["share_with_route"] = (with_route / total.where(total > 0)).astype(float)
         return out
 
-    def explain(self, code: str) -> pd.DataFrame:
+    def explain(self, key: str) -> pd.DataFrame:
         """Show the route for one area, hand-off by hand-off, or why there is none.
 
         Parameters
         ----------
-        code : str
+        key : str
             An area code: a label of :attr:`table`'s index.
 
         Returns
@@ -209,7 +209,7 @@ class PathwayReport(Report):
         Raises
         ------
         KeyError
-            If ``code`` is not an area of the report.
+            If ``key`` is not an area of the report.
 
         Examples
         --------
@@ -218,7 +218,7 @@ class PathwayReport(Report):
         >>> print(routes.explain("E01017529").attrs["headline"])  # doctest: +ELLIPSIS
         Bedford 006A (E01017529): 1 hand-off to bcb-adult-hub, ... consent, no_isa.
         """
-        return explain_route(self, self._check_key(code))
+        return explain_route(self, self._check_key(key))
 
     def single_points_of_failure(self) -> pd.DataFrame:
         """Services every route from the entry to treatment passes through, per area.
