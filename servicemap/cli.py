@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import matplotlib
 import pandas as pd
 import typer
 
@@ -82,6 +83,7 @@ def demo(
     (bedfordshire_kumu.json) and Gephi (bedfordshire.gexf), validation.csv and
     ATTRIBUTION.txt.
     """
+    matplotlib.use("Agg")  # the demo writes its figures to files, with or without a screen
     smap = datasets.bedfordshire()
     ws = run_workshop(smap)
     typer.echo(str(smap))

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
 import pandas as pd
 
 from servicemap.analysis.accessibility import accessibility
@@ -374,15 +373,16 @@ def _write_gaps_and_overlaps(gaps: GapReport, sensitivity: pd.DataFrame,
 
 
 def _save(ax: Axes, path: Path) -> None:
+    """Save the figure an Axes was drawn on, and close that figure alone."""
+    import matplotlib.pyplot as plt
+
     figure = ax.get_figure(root=True)
     assert figure is not None  # an Axes that was drawn on has a figure
     figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(figure)  # the user's own figures stay open
 
 
 def _write_routes(routes: dict[str, PathwayReport], output: Path) -> list[str]:
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     tables, summaries, points = [], [], []
     written = []
     for entry, report in routes.items():
@@ -398,7 +398,6 @@ def _write_routes(routes: dict[str, PathwayReport], output: Path) -> list[str]:
         short = "police" if entry.startswith("police") else "prison"
         _save(pathway_diagram(report), output / f"pathways_{short}.png")
         _save(report.plot(), output / f"routes_{short}.png")
-        plt.close("all")
         written += [f"pathways_{short}.png", f"routes_{short}.png"]
     written.append(write_csv(pd.concat(tables, ignore_index=True), output / "routes.csv",
                              index=False).name)

@@ -88,3 +88,16 @@ def test_written_files_publish_people_only_in_aggregate(ws, tmp_path):
     gaps = pd.read_csv(tmp_path / "gaps.csv", dtype={"severity": str})
     small = ws.gaps.table["severity"].round() < 5
     assert (gaps.loc[small.to_numpy(), "severity"] == "[suppressed]").all()
+
+
+def test_writing_leaves_the_users_figures_and_backend_alone(ws, tmp_path):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    backend = matplotlib.get_backend()
+    mine = plt.figure()
+    before = set(plt.get_fignums())
+    ws.write(tmp_path)
+    assert plt.fignum_exists(mine.number) and set(plt.get_fignums()) == before
+    assert matplotlib.get_backend() == backend
+    plt.close(mine)
