@@ -157,8 +157,12 @@ class GapReport(Report):
         -------
         pandas.DataFrame
             ``areas`` (distinct areas), ``need_in_gaps`` (people, each area and need
-            counted once, under its most fundamental reason) and ``share_of_need``
-            (of all people with the needs assessed); a last row ``total``. With
+            counted once, under its most fundamental reason) and ``share_of_need``:
+            grouped by where people live (a partnership, a parent area, a column of the
+            areas) and by need, the share of that group's own people with the needs;
+            grouped by anything else (reason, client group, hour band), the share of
+            all people with the needs assessed. A last row ``total`` counts each area
+            and need once, its share of all people with the needs. With
             several keys, ``attrs["subtotals"]`` gives the subtotals by each that
             may be published alongside (None where hidden).
 
@@ -183,9 +187,33 @@ class GapReport(Report):
                        total=total)
         if resolved == ["reason"]:
             out = out.reindex([*(r for r in REASONS if r in out.index), "total"])
-        out["share_of_need"] = out["need_in_gaps"] / total_need if total_need else np.nan
+        out["share_of_need"] = out["need_in_gaps"] / self._need_of(out, by, resolved,
+                                                                    total_need)
         return publish(out, ["need_in_gaps"], resolved, suppress=suppress,
                        shares={"share_of_need": "need_in_gaps"})
+
+    def _need_of(self, out: pd.DataFrame, by: Any, keys: list[str],
+                 total_need: float) -> np.ndarray:
+        """Return the people with the needs that each row of a summary is a share of.
+
+        Rows grouped only by where people live and by need are shares of their own
+        group's people; the others, and the total, of all the people assessed.
+        """
+        whole = np.full(len(out), total_need if total_need else np.nan)
+        areas = self.smap.areas.reset_index()
+        residence = {"need", "partnership", *areas.columns}
+        if not set(keys) <= residence:
+            return whole
+        needs = list(self.attrs["need"])
+        people = pd.concat([areas.drop(columns="geometry").assign(
+            need=need, _people=need_values(self.smap, need)) for need in needs],
+            ignore_index=True)
+        people, resolved, _ = grouping(people, by, smap=self.smap,
+                                       choices="the summary's keys")
+        own = people.groupby(resolved, observed=True, sort=False)["_people"].sum()
+        index = out.index[:-1]  # the last row is the total
+        shares_of = own.reindex(index).to_numpy(dtype=float)
+        return np.append(shares_of, whole[-1])
 
     def explain(self, key: int, n: int = 5) -> pd.DataFrame:
         """Which services came closest to filling a gap, and why each did not count.

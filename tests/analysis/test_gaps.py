@@ -372,3 +372,28 @@ def test_a_report_of_the_family(bedfordshire):
     assert published.loc["total", "need_in_gaps"] == round(
         exact.loc["total", "need_in_gaps"])
     assert published.attrs["subtotals"] == {"need_in_gaps": {}}
+
+
+def test_a_partnerships_share_is_of_its_own_residents_need(bedfordshire):
+    # worked from the areas directly: bcb-dap covers Bedford and Central Bedfordshire
+    gaps = sm.find_gaps(bedfordshire, need="drug", client_group="adults")
+    areas = bedfordshire.areas
+    in_gaps = gaps.table.loc[gaps.table["headline"]].groupby("code")["severity"].sum()
+    footprint = areas.index[areas["lad_code"].isin(["E06000055", "E06000056"])]
+    own_need = areas.loc[footprint, "need_drug"].sum()
+    expected = in_gaps.reindex(footprint).fillna(0).sum() / own_need
+    for suppress in (None, 5):
+        out = gaps.summary("partnership", suppress=suppress)
+        assert out.loc["bcb-dap", "share_of_need"] == pytest.approx(expected)
+        # the total counts each area once, its share of all the need assessed
+        assert out.loc["total", "share_of_need"] == pytest.approx(
+            in_gaps.sum() / areas["need_drug"].sum())
+        assert out.loc["total", "areas"] == in_gaps.size
+    # by a parent level too; by reason, shares of the whole add up to the total's
+    lad = gaps.summary("lad", suppress=None)
+    cb = areas.index[areas["lad_code"] == "E06000056"]
+    assert lad.loc["E06000056", "share_of_need"] == pytest.approx(
+        in_gaps.reindex(cb).fillna(0).sum() / areas.loc[cb, "need_drug"].sum())
+    by_reason = gaps.summary(suppress=None)
+    assert by_reason["share_of_need"].iloc[:-1].sum() == pytest.approx(
+        by_reason.loc["total", "share_of_need"])
