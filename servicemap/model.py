@@ -545,11 +545,16 @@ class Site(Record):
         if has_ll and None in ll:
             raise PydanticCustomError("location", "gives only one of lon and lat. Give both.")
         if not (has_en or has_ll):
-            if self.mode in {"in_person", "outreach"}:
+            if self.mode == "outreach":
                 raise PydanticCustomError(
-                    "location", f"has no location but mode is {self.mode!r}. Give "
+                    "location", "has no location but mode is 'outreach'. Give the base "
+                    "its workers travel out from, as easting and northing (or lon and "
+                    "lat): outreach reaches the areas within its distance of that base.")
+            if self.mode == "in_person":
+                raise PydanticCustomError(
+                    "location", "has no location but mode is 'in_person'. Give "
                     "easting and northing (or lon and lat), or set mode to 'phone' or "
-                    "'online'.")
+                    "'online' if nobody visits it.")
             return self
         if has_en:
             e, n = cast(tuple[float, float], en)
@@ -775,6 +780,36 @@ _PLAIN = {
 }
 
 
+#: The unit of each measured field, and an example, for "is not a number" messages.
+_UNITS = {"max_distance": ("the distance in metres", "10000 for 10 km"),
+          "max_minutes": ("the travel time in minutes", "30"),
+          "wait_days": ("the typical wait in days", "14")}
+#: A distance written with a unit: metres per unit.
+_DISTANCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(km|kilometres?|kilometers?|m|metres?|"
+                       r"meters?|miles?|mi)\s*$", re.IGNORECASE)
+_METRES = {"km": 1000.0, "kilometre": 1000.0, "kilometer": 1000.0, "m": 1.0,
+           "metre": 1.0, "meter": 1.0, "mile": 1609.344, "mi": 1609.344}
+
+
+def _in_units(field: str, value: Any) -> str:
+    """Say how to write a measured field as a number, converting a distance with a unit.
+
+    Examples
+    --------
+    >>> _in_units("max_distance", "10km")
+    'is not a number. Write the distance in metres: 10000.'
+    >>> _in_units("max_minutes", "half an hour")
+    'is not a number. Write the travel time in minutes as a plain number, such as 30.'
+    """
+    what, example = _UNITS[field]
+    found = _DISTANCE.match(str(value)) if field == "max_distance" else None
+    if found:
+        unit = found.group(2).lower().rstrip("s")
+        metres = float(found.group(1)) * _METRES[unit]
+        return f"is not a number. Write {what}: {metres:g}."
+    return f"is not a number. Write {what} as a plain number, such as {example}."
+
+
 def problems_from_validation_error(
     exc: ValidationError,
     table: str,
@@ -839,7 +874,9 @@ def problems_from_validation_error(
             value, field_name = field, field
             out.append(Problem(table, row, field_name, value, message, id=id, code=code))
             continue
-        if kind in _PLAIN:
+        if kind in {"float_parsing", "float_type"} and field in _UNITS:
+            message = _in_units(str(field), value)
+        elif kind in _PLAIN:
             message = _PLAIN[kind]
         elif kind in {"greater_than_equal", "greater_than", "less_than_equal"}:
             bound = ctx.get("ge", ctx.get("gt", ctx.get("le")))

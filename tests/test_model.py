@@ -224,3 +224,19 @@ def test_records_are_frozen():
     o = Organisation(id="BP", name="Bedfordshire Police", kind="police")
     with pytest.raises(ValidationError):
         o.name = "x"
+
+
+def test_a_site_without_a_location_is_told_what_its_mode_needs():
+    from pydantic import ValidationError
+
+    from servicemap.model import Site, problems_from_validation_error
+
+    for mode, says in (("outreach", "Give the base its workers travel out from"),
+                       ("in_person", "or set mode to 'phone' or 'online' if nobody "
+                                     "visits it")):
+        with pytest.raises(ValidationError) as info:
+            Site(id="s", name="S", services=("A",), mode=mode)
+        (problem,) = problems_from_validation_error(info.value, "sites", 0)
+        assert problem.code == "bad_location" and says in problem.message
+        assert "'phone'" not in problem.message or mode == "in_person"
+    Site(id="s", name="S", services=("A",), mode="phone")  # no location needed

@@ -753,3 +753,22 @@ def test_an_untouched_workbook_reads_to_the_same_map():
         path = Path(d) / "m.xlsx"
         book.save(path)
         assert read_workbook(path, areas=TOY_AREAS).equals(TOY_MAP)
+
+
+@pytest.mark.parametrize(("written", "fix"), [
+    ("10km", "Write the distance in metres: 10000."),
+    ("3 miles", "Write the distance in metres: 4828.03."),
+    ("far", "Write the distance in metres as a plain number, such as 10000 for 10 km."),
+])
+def test_a_distance_with_a_unit_is_told_its_metres(tmp_path, toy_map, areas, written, fix):
+    path = write_workbook(toy_map, tmp_path / "toy.xlsx")
+
+    def change(book):
+        ws = book["Catchments"]
+        column = [c.value for c in ws[1]].index("max_distance") + 1
+        ws.cell(2, column).value = written
+
+    found = problems(edit(path, change), areas)
+    assert [(p.table, p.field, p.code) for p in found] == [
+        ("Catchments", "max_distance", "not_a_number")]
+    assert found[0].message == f"is not a number. {fix}"
