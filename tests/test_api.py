@@ -51,6 +51,24 @@ def test_every_report_shares_the_one_protocol():
         for method in ("summary", "explain", "plot", "_repr_html_"):
             assert getattr(cls, method) is not getattr(Report, method) or \
                 method == "_repr_html_", (cls, method)
+        assert not cls.__abstractmethods__, cls
+
+
+def test_a_report_without_the_whole_protocol_cannot_be_made():
+    import pandas as pd
+    import pytest
+
+    from servicemap.analysis._report import Report
+
+    class Half(Report):
+        def summary(self, by=None, *, suppress=5):
+            return pd.DataFrame()
+
+        def explain(self, key):
+            return pd.DataFrame()
+
+    with pytest.raises(TypeError, match="abstract method 'plot'|abstract methods? .*plot"):
+        Half()
 
 
 def test_a_wrong_key_says_what_to_give(bedfordshire):

@@ -30,6 +30,7 @@ summary that counts people publishes it through :func:`publish`.
 from __future__ import annotations
 
 import html
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -51,12 +52,13 @@ __all__ = ["DEFAULT_THRESHOLD", "Report", "grouping", "publish", "tabulate"]
 _HTML_ROWS = 10
 
 
-class Report:
+class Report(ABC):
     """The shared protocol of analysis reports.
 
     Subclasses are frozen dataclasses declaring ``table``, ``attrs``, ``notes`` and
     ``smap`` (the map the report describes, for :attr:`areas` and ``explain``); they
-    implement :meth:`summary`, :meth:`explain`, :meth:`plot` and ``__repr__``.
+    must implement :meth:`summary`, :meth:`explain` and :meth:`plot` (a report
+    without one cannot be made) and ``__repr__``.
 
     Examples
     --------
@@ -74,18 +76,18 @@ class Report:
     #: What one row of ``table`` is, in words ("gap", "pair of services", ...).
     row_noun: ClassVar[str] = "row"
 
+    @abstractmethod
     def summary(self, by: Any = None, *,
                 suppress: int | None = DEFAULT_THRESHOLD) -> pd.DataFrame:
         """Return the report grouped ``by``, small counts of people suppressed."""
-        raise NotImplementedError
 
+    @abstractmethod
     def explain(self, key: Any) -> pd.DataFrame:
         """Return why the row labelled ``key`` of ``table`` is as it is."""
-        raise NotImplementedError
 
+    @abstractmethod
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
         """Draw the report and return the Axes."""
-        raise NotImplementedError
 
     @property
     def areas(self) -> gpd.GeoDataFrame:
