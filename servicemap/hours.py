@@ -40,7 +40,9 @@ from functools import cache
 import numpy as np
 
 __all__ = [
+    "BAND_MINIMUM_MINUTES",
     "HOUR_BANDS",
+    "OVERNIGHT_CORE",
     "HoursError",
     "OpeningHours",
     "format_hours",
@@ -138,19 +140,62 @@ class OpeningHours:
         """Whether the service is open every minute of the week (24/7)."""
         return self.intervals == ((0, WEEK),)
 
-    def open_in_band(self) -> dict[str, bool]:
-        """Whether the service is open at any time in each hour band.
+    def open_in_band(self, min_minutes: int | None = None) -> dict[str, bool]:
+        """Whether the service is open for a meaningful part of each hour band.
+
+        A service counts in a band when, on some day the band covers, it is open for
+        at least ``min_minutes`` (default :data:`BAND_MINIMUM_MINUTES`, an hour) of
+        the band's hours that day. Overnight is judged on the night's core, 00:00 to
+        06:00 (:data:`OVERNIGHT_CORE`): a service open 07:00-22:00 or until midnight
+        keeps long days, not overnight hours. The minutes of a day need not be
+        consecutive.
+
+        Parameters
+        ----------
+        min_minutes : int, optional
+            The minutes a day that count; 1 gives "open at any time in the band".
 
         Examples
         --------
         >>> parse_hours("Sat 22:00-02:00").open_in_band()["overnight"]
         True
+        >>> parse_hours("Daily 07:00-22:00").open_in_band()["overnight"]
+        False
+        >>> parse_hours("Mon-Fri 09:00-18:01").open_in_band()["weekday_evening"]
+        False
+        >>> parse_hours("Mon-Fri 09:00-18:01").open_in_band(1)["weekday_evening"]
+        True
         """
-        minutes = self.minutes
-        return {band: bool(minutes[m].any()) for band, m in _band_masks().items()}
+        least = BAND_MINIMUM_MINUTES if min_minutes is None else int(min_minutes)
+        if least < 1:
+            msg = f"min_minutes={min_minutes!r}: give a whole number of minutes, 1 or more."
+            raise ValueError(msg)
+        minutes = self.minutes.astype(np.int64)
+        return {band: bool((minutes[days] .sum(axis=1) >= least).any())
+                for band, days in _band_days().items()}
 
     def __str__(self) -> str:
         return self.text or format_hours(self.intervals)
+
+
+#: The least a service must be open in a band, on one day, to count as open in it.
+BAND_MINIMUM_MINUTES = 60
+
+#: The hours (start, end; past 24 into the next day) that judge the overnight band.
+OVERNIGHT_CORE = (24, 30)
+
+
+@cache
+def _band_days() -> dict[str, np.ndarray]:
+    """Each band's hours as (days, hours a day) indices into the week's 168 hours."""
+    out = {}
+    for band, (days, start, end) in HOUR_BANDS.items():
+        if band == "overnight":
+            start, end = OVERNIGHT_CORE
+        idx = (np.asarray(days)[:, None] * 24 + np.arange(start, end)[None, :]) % 168
+        idx.setflags(write=False)
+        out[band] = idx
+    return out
 
 
 @cache

@@ -49,7 +49,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["CLIENT_GROUP_AGES", "VOCABULARY", "Term", "UnknownTermError", "Vocabulary"]
+__all__ = ["CLIENT_GROUP_AGES", "INTERVENTION_KINDS", "PROVISION", "VOCABULARY", "Term", "UnknownTermError", "Vocabulary"]
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,8 @@ _BUILTIN: dict[str, list[tuple[str, str, str]]] = {
     ],
     "client_group": [
         ("children", "Children", "Children aged 0 to 12 (the age fields narrow it)."),
-        ("young_people", "Young people", "Young people aged about 11 to 24."),
+        ("young_people", "Young people", "Young people aged 11 to 17 (a service's "
+         "ages may take it further, such as to 24 for a transition service)."),
         ("adults", "Adults", "Adults aged 18 and over."),
         ("older_people", "Older people", "Adults aged 65 and over."),
         ("families", "Families", "Parents, carers and children together."),
@@ -584,9 +585,39 @@ class Vocabulary(Mapping[str, Mapping[str, Term]]):
 VOCABULARY = Vocabulary()
 """The built-in vocabulary, shared by every map that declares no extra terms."""
 
-#: The ages (lowest, highest; None for no upper limit) that a client group implies.
-#: A service counts for such a group only where its own ages overlap them; the other
-#: client groups (``women``, ``people_leaving_prison``, ...) imply no age.
+#: The ages (lowest, highest; None for no upper limit) that an age group implies.
+#: A service serves an age group when it lists the group and its own ages overlap the
+#: group's, or when it lists another age group and its ages take in all of this one's
+#: (an 18+ adult service serves older people; family hubs for ages 0-19 serve young
+#: people). The other client groups (``women``, ``people_leaving_prison``, ...) imply
+#: no age and are served only by services that list them.
 CLIENT_GROUP_AGES: dict[str, tuple[int, int | None]] = {
-    "children": (0, 12), "young_people": (11, 24), "adults": (18, None),
+    "children": (0, 12), "young_people": (11, 17), "adults": (18, None),
     "older_people": (65, None)}
+
+#: What each intervention is, by kind. An analysis asked about a need counts, by
+#: default, the services that offer one of the need's :data:`PROVISION` kinds.
+INTERVENTION_KINDS: dict[str, tuple[str, ...]] = {
+    "treatment": ("psychosocial", "group_work", "counselling",
+                  "opioid_substitution_daily_supervised", "opioid_substitution",
+                  "long_acting_injectable_buprenorphine", "detox_community",
+                  "detox_inpatient", "residential_rehab"),
+    "harm_reduction": ("needle_exchange", "naloxone", "blood_borne_virus"),
+    "engagement": ("assessment", "brief_intervention", "information_advice",
+                   "alcohol_liaison", "liaison_and_diversion", "outreach"),
+    "support": ("recovery_support", "mentoring", "advocacy", "housing_support",
+                "employment_support", "family_support", "parenting_programme",
+                "youth_work", "social_work"),
+    "crisis": ("crisis_response",),
+}
+
+#: The kinds of intervention that count, by default, as provision for a need: for
+#: drug and alcohol, structured treatment (the OHID definition of "in treatment":
+#: psychosocial, pharmacological, detoxification, rehabilitation), not harm
+#: reduction, advice or a crisis line alone. A need not listed here counts every
+#: service that lists it. A service that lists no intervention of a known kind
+#: counts too, and the analysis notes say so.
+PROVISION: dict[str, tuple[str, ...]] = {
+    "drug": ("treatment",),
+    "alcohol": ("treatment",),
+}

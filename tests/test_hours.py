@@ -119,13 +119,35 @@ def test_hour_bands_partition_the_week():
         ("Fri 22:00-02:00", {"overnight"}),
         ("24/7", {"weekday_daytime", "weekday_evening", "overnight", "weekend"}),
         ("closed", set()),
-        # Saturday 07:00-09:00 is overnight until 08:00, weekend after
-        ("Sat 07:00-09:00", {"overnight", "weekend"}),
+        # Saturday 07:00-09:00: an hour of weekend; 07:00-08:00 is outside the
+        # night's core (00:00-06:00), so not overnight
+        ("Sat 07:00-09:00", {"weekend"}),
+        # the edges: a long day is not overnight; a minute past six is not evening
+        ("Daily 07:00-22:00", {"weekday_daytime", "weekday_evening", "weekend"}),
+        ("Daily 07:30-22:00", {"weekday_daytime", "weekday_evening", "weekend"}),
+        ("Mon-Fri 09:00-18:01", {"weekday_daytime"}),
+        ("Mon-Fri 09:00-19:00", {"weekday_daytime", "weekday_evening"}),
+        # an overnight span: Sunday 23:00 to Monday 01:30 is 90 minutes of core
+        ("Sun 23:00-01:30", {"overnight"}),
+        ("Sun 22:00-00:00", set()),  # 2 h of Sunday evening: weekend ends at 22:00
+        ("Sat 20:00-23:00", {"weekend"}),  # 2 h of weekend, 1 h of the night's edge
+        # 59 minutes a day is not an hour, whichever days
+        ("Mon-Fri 17:01-18:00; Sat 21:01-22:00", set()),
+        ("Mon 09:00-09:30, 12:00-12:30", {"weekday_daytime"}),  # not consecutive
     ],
 )
 def test_open_in_band(text, bands):
     got = parse_hours(text).open_in_band()
     assert {b for b, is_open in got.items() if is_open} == bands
+
+
+def test_min_minutes_is_overridable():
+    h = parse_hours("Mon-Fri 09:00-18:01")
+    assert h.open_in_band(1)["weekday_evening"]
+    assert not parse_hours("Mon-Fri 09:00-20:00").open_in_band(180)["weekday_evening"]
+    assert parse_hours("Mon-Fri 09:00-21:00").open_in_band(180)["weekday_evening"]
+    with pytest.raises(ValueError, match="min_minutes=0"):
+        h.open_in_band(0)
 
 
 def test_unknown_band_lists_the_bands():
@@ -160,3 +182,20 @@ def test_any_rules_round_trip_and_count_minutes(spec):
         week[np.arange(s, s + length) % WEEK] = True
     assert round(parsed.hours_per_week * 60, 6) == week.sum()
     np.testing.assert_array_equal(parsed.minutes, week.reshape(168, 60).sum(axis=1))
+
+
+@given(rules, st.integers(1, 240))
+def test_open_in_band_agrees_with_counting_minutes_day_by_day(spec, least):
+    text = "; ".join(_rule(*r) for r in spec)
+    week = np.zeros(WEEK, dtype=bool)
+    for day, start, length in spec:
+        s = day * 1440 + start
+        week[np.arange(s, s + length) % WEEK] = True
+    windows = {"weekday_daytime": (range(5), 8, 18), "weekday_evening": (range(5), 18, 22),
+               "overnight": (range(7), 24, 30), "weekend": ((5, 6), 8, 22)}
+    expected = {}
+    for band, (days, start, end) in windows.items():
+        per_day = [sum(week[(d * 1440 + m) % WEEK] for m in range(start * 60, end * 60))
+                   for d in days]
+        expected[band] = max(per_day) >= least
+    assert parse_hours(text).open_in_band(least) == expected

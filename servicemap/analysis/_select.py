@@ -6,6 +6,7 @@ Shared by the analyses so that every question applies eligibility the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ import pandas as pd
 from servicemap.errors import did_you_mean, plural
 from servicemap.hours import parse_hours
 from servicemap.servicemap import ServiceMap
-from servicemap.vocab import CLIENT_GROUP_AGES
+from servicemap.vocab import CLIENT_GROUP_AGES, INTERVENTION_KINDS, PROVISION
 
 #: Statuses counted by default: services that are running now.
 ACTIVE = ("active",)
@@ -132,26 +133,175 @@ def listing(lists: pd.Series, terms: Iterable[str]) -> np.ndarray:
 
 
 def served_groups(services: pd.DataFrame, groups: Iterable[str]) -> np.ndarray:
-    """Boolean (services x groups): lists the group, with ages overlapping the group's."""
+    """Boolean (services x groups): whether each service serves each client group.
+
+    A service serves a group it lists when its ages overlap the group's. It serves an
+    age group (:data:`~servicemap.vocab.CLIENT_GROUP_AGES`) it does not list when it
+    lists another age group and its ages take in all of this one's: an 18+ adult
+    service serves older people, family hubs for 0-19 serve young people. Targeted
+    groups (``women``, ``people_leaving_prison``...) are served only where listed.
+    """
     groups = list(groups)
     member = listing(services["client_groups"], groups)
     rows, cols = np.nonzero(member)
     ok = group_age_ok(services, np.asarray(groups, dtype=object)[cols], rows)
     member[rows[~ok], cols[~ok]] = False
+    lists_age_group = listing(services["client_groups"], list(CLIENT_GROUP_AGES)).any(
+        axis=1)
+    lo, hi = service_ages(services)
+    for k, group in enumerate(groups):
+        if group in CLIENT_GROUP_AGES:
+            g_lo, g_hi = CLIENT_GROUP_AGES[group]
+            covers = (lo <= g_lo) & (hi >= (np.inf if g_hi is None else g_hi))
+            member[:, k] |= lists_age_group & covers
     return member
 
 
-def open_in_bands(services: pd.DataFrame, bands: Iterable[str],
-                  unknown_hours: str) -> np.ndarray:
-    """Boolean (services x bands): open at some time in the band.
+def in_person(smap: ServiceMap) -> np.ndarray:
+    """Mask of the services people can reach in person: a site in person or outreach.
 
-    A service without opening hours is open in every band with ``unknown_hours="open"``
-    and in none with ``"closed"``. Each distinct hours text is parsed once.
+    A service whose sites are all phone or online, or that has no site, is remote:
+    it is support, not reach, and never makes an area reachable, open in an hour band
+    or supplied with capacity.
+    """
+    sites = smap._sites
+    modes = sites["mode"].to_numpy(dtype=object)
+    present = sites.loc[np.isin(modes, ["in_person", "outreach"]), "services"]
+    ids = set(present.explode().dropna())
+    return smap._services.index.isin(list(ids))
+
+
+@dataclass(frozen=True)
+class Provision:
+    """The services that count as provision for a question, and how to say it."""
+
+    mask: np.ndarray
+    label: str
+    interventions: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+def intervention_terms(smap: ServiceMap, intervention: Any) -> tuple[str, ...] | None:
+    """Expand ``intervention=``: terms and kinds (``"treatment"``); None for ``"any"``."""
+    values = as_tuple(intervention)
+    if "any" in values:
+        if len(values) > 1:
+            msg = (f"intervention={intervention!r}: 'any' counts every service for the "
+                   "need; give it alone.")
+            raise ValueError(msg)
+        return None
+    terms: list[str] = []
+    vocab = smap.vocabulary
+    for v in values:
+        if v in INTERVENTION_KINDS:
+            terms.extend(INTERVENTION_KINDS[v])
+        elif vocab.match("intervention", v) == v:
+            terms.append(v)
+        else:
+            kinds = ", ".join(repr(k) for k in INTERVENTION_KINDS)
+            msg = (f"intervention={v!r}: {vocab.unknown_message('intervention', v)} "
+                   f"Or give a kind of intervention ({kinds}), or 'any' for every "
+                   "service for the need.")
+            raise ValueError(msg)
+    return tuple(dict.fromkeys(terms))
+
+
+def provision(smap: ServiceMap, need: str | None, *, intervention: Any = None,
+              to: Any = None) -> Provision:
+    """The services that count as provision: for ``need``, by ``intervention``, or ``to``.
+
+    ``to`` names the services outright (service ids). Otherwise the services that list
+    the need count, narrowed by ``intervention`` (terms, kinds such as
+    ``"treatment"``, or ``"any"``). Without ``intervention``, a need with a default
+    in :data:`~servicemap.vocab.PROVISION` counts the services offering one of its
+    kinds, and those listing no intervention of a known kind (said in the notes).
+    """
+    services = smap._services
+    notes: list[str] = []
+    kinds: tuple[str, ...] = ()
+    if intervention is None and to is None and need in PROVISION:
+        kinds = PROVISION[need]
+        terms: tuple[str, ...] | None = tuple(
+            t for k in kinds for t in INTERVENTION_KINDS[k])
+    elif intervention is None:
+        terms = None
+    else:
+        terms = intervention_terms(smap, intervention)
+    if to is not None:
+        ids = as_tuple(to)
+        missing = [s for s in ids if s not in services.index]
+        if missing:
+            msg = (f"to={missing[0]!r}: no such service."
+                   f"{did_you_mean(missing[0], services.index)} Give service ids "
+                   "(smap.services.index), or need= for the services meeting a need.")
+            raise ValueError(msg)
+        mask = services.index.isin(ids)
+        label = ", ".join(str(services.at[i, "name"]) for i in ids)
+    elif need is None:
+        msg = ("give to= (the service ids that count) or need= (the services meeting "
+               "the need count), such as need='drug'.")
+        raise ValueError(msg)
+    else:
+        mask = lists_any(services["needs"], [need])
+        label = f"{need} treatment" if kinds == ("treatment",) else f"{need} services"
+    if terms is not None:
+        offers = lists_any(services["interventions"], terms)
+        if kinds:
+            known = {t for ts in INTERVENTION_KINDS.values() for t in ts}
+            unsorted = mask & ~lists_any(services["interventions"], known)
+            if unsorted.any():
+                names = list(services.index[unsorted])
+                notes.append(
+                    f"{plural(len(names), 'service')} for {need} "
+                    f"list{'s' if len(names) == 1 else ''} no intervention of a known "
+                    f"kind ({', '.join(names[:5])}{' ...' if len(names) > 5 else ''}): "
+                    f"counted as {need} {' or '.join(kinds)}. List their interventions "
+                    "to tell treatment from the rest.")
+            offers |= unsorted
+        else:
+            shown = [smap.vocabulary.label("intervention", t).lower() for t in terms]
+            label += (f" offering {', '.join(shown[:-1])}{' or ' if shown[:-1] else ''}"
+                      f"{shown[-1]}") if shown else ""
+        mask = mask & offers
+    return Provision(np.asarray(mask, dtype=bool), label, terms or (), tuple(notes))
+
+
+#: How a service without opening hours counts in the hour bands: ``"daytime"`` open
+#: on weekdays in the daytime and in no out-of-hours band (where it is reported as
+#: unknown), ``"open"`` in every band, ``"closed"`` in none.
+UNKNOWN_HOURS = ("daytime", "open", "closed")
+
+
+def check_unknown_hours(unknown_hours: str) -> str:
+    """Check ``unknown_hours=``; raise naming the choices."""
+    if unknown_hours not in UNKNOWN_HOURS:
+        msg = (f"unknown_hours={unknown_hours!r}: choose 'daytime' (open weekday "
+               "daytime only, the default), 'open' or 'closed'.")
+        raise ValueError(msg)
+    return unknown_hours
+
+
+def hours_unknown(services: pd.DataFrame) -> np.ndarray:
+    """Mask of the services with no opening hours."""
+    return services["hours"].isna().to_numpy()
+
+
+def open_in_bands(services: pd.DataFrame, bands: Iterable[str],
+                  unknown_hours: str = "daytime",
+                  min_minutes: Any = None) -> np.ndarray:
+    """Boolean (services x bands): open for a meaningful part of each band.
+
+    The rule is :meth:`servicemap.hours.OpeningHours.open_in_band`'s (``min_minutes``
+    passed on). A service without opening hours counts as :data:`UNKNOWN_HOURS` says.
+    Each distinct hours text is parsed once.
     """
     bands = list(bands)
+    check_unknown_hours(unknown_hours)
     codes, texts = pd.factorize(services["hours"], use_na_sentinel=True)
-    flags = np.array([[parse_hours(t).open_in_band()[b] for b in bands] for t in texts]
-                     + [[unknown_hours == "open"] * len(bands)], dtype=bool)
+    unknown = [unknown_hours == "open"
+               or (unknown_hours == "daytime" and b == "weekday_daytime") for b in bands]
+    flags = np.array([[parse_hours(t).open_in_band(min_minutes=min_minutes)[b]
+                       for b in bands] for t in texts] + [unknown], dtype=bool)
     return flags.reshape(len(texts) + 1, len(bands))[codes]  # -1 = no hours: last row
 
 
