@@ -10,15 +10,23 @@ import shapely
 
 from servicemap.analysis._select import open_in_bands, served_groups
 from servicemap.errors import plural
-from servicemap.geography import TRAVEL_MODES, area_points, journey_reach, reach_matrix
+from servicemap.geography import (
+    TRAVEL_MODES,
+    area_points,
+    footprint_keys,
+    in_sorted,
+    journey_reach,
+    reach_matrix,
+)
 
 ALL = "all"
 
 _SENTENCES = {
-    "none": "no service in the map meets this need",
-    "unreachable": "no service for it reaches the area",
-    "ineligible": "services reach the area, but their footprints turn its residents away",
-    "client_group": "services reach the area, but none for {group}",
+    "none": "no in-person {provision} anywhere in the map",
+    "unreachable": "no in-person {provision} reaches the area",
+    "ineligible": ("{provision} reaches the area, but the footprints turn its residents "
+                   "away"),
+    "client_group": "{provision} reaches the area, but none for {group}",
     "out_of_hours": "{group} are served, but not in the {band} band",
     "under_capacity": ("its access is {access:.3g} {unit} per person in need, below the "
                        "threshold of {limit:.3g}"),
@@ -29,10 +37,9 @@ _SENTENCES = {
 }
 
 
-def _costs(smap: Any, area: int, cols: np.ndarray, reach: Any) -> np.ndarray:
-    """Cost from the area to each service: straight line, travel time or 0."""
+def _costs(smap: Any, area: int, cols: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Cost from the area to each service: straight line, travel time or 0 by unit."""
     services, sites = smap._services, smap._sites
-    units = reach.unit.to_numpy(dtype=object)[cols]
     out = np.full(len(cols), np.nan)
     out[units == "none"] = 0.0
     x, y, _ = area_points(smap._areas.iloc[[area]])
@@ -67,8 +74,8 @@ def reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, An
     reached = ((phys.matrix[[area]][:, cols].toarray().ravel() > 0)
                | (services["reach"].to_numpy()[cols] == "none"))
     eligible = elig.matrix[[area]][:, cols].toarray().ravel() > 0
-    cost = _costs(smap, area, cols, phys)
     units = phys.unit.to_numpy(dtype=object)[cols]
+    cost = _costs(smap, area, cols, units)
     radius = services["max_distance"].to_numpy(dtype=float, na_value=np.nan)[cols]
     limit_min = services["max_minutes"].to_numpy(dtype=float, na_value=np.nan)[cols]
     if reach_kw["max_distance"] is not None:
@@ -100,8 +107,23 @@ def reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, An
 _reach_reasons = reach_reasons
 
 
+def _takes(smap: Any, area: int, cols: np.ndarray) -> np.ndarray:
+    """Whether each service's footprint takes the area's residents (reach aside)."""
+    keys, restricted = footprint_keys(smap)
+    n = len(smap._services)
+    wanted = area * n + np.asarray(cols, dtype=np.int64)
+    return ~restricted[cols] | in_sorted(wanted, keys)
+
+
 def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
-    """List the services for a gap's need, closest first, with why each did not count."""
+    """List the services for a gap's need, the decisive first, with why each did not count.
+
+    The decisive service is the in-person one that comes closest: serving the row's
+    client group and taking the area's residents (for a footprint gap, reaching the
+    area but turning them away), with the fewest reasons not to count, nearest
+    first. What stops it is the gap. The other in-person services follow in that
+    order; remote services come last, as support, never as reach.
+    """
     smap = report.smap
     need = str(row["need"])
     ctx = report.attrs["context"][need]
@@ -111,38 +133,46 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
     group, band = row["client_group"], row["hour_band"]
     unit_name = ctx.unit or ""
     access = ctx.access[area] if ctx.access is not None else np.nan
-    headline = (f"{row['code']} ({row['name']}), {need}, "
-                f"{'every client group' if group == ALL else group}, "
-                f"{'all hours' if band == ALL else band}: {row['reason']}; "
-                + _SENTENCES[str(row["reason"])].format(
-                    group=group, band=band, access=access, unit=unit_name,
-                    entry=row.get("entry"), need=need, code=row["code"],
-                    extra="".join(
-                        f", {k}={v!r}" for k, v in (
-                            ("client_group", None if group == ALL else group),
-                            ("max_distance", reach_kw["max_distance"]),
-                            ("max_minutes", reach_kw["max_minutes"]),
-                            ("status", None if report.attrs["status"] == ("active",)
-                             else list(report.attrs["status"])))
-                        if v is not None),
-                    limit=ctx.limit if ctx.limit is not None else np.nan)
-                + f" ({row['severity']:,.1f} people with the need).")
+    what = (f"{row['code']} ({row['name']}), {need}, "
+            f"{'every client group' if group == ALL else group}, "
+            f"{'all hours' if band == ALL else band}: {row['reason']}; "
+            + _SENTENCES[str(row["reason"])].format(
+                group=group, band=band, access=access, unit=unit_name,
+                entry=row.get("entry"), need=need, code=row["code"],
+                provision=ctx.label,
+                extra="".join(
+                    f", {k}={v!r}" for k, v in (
+                        ("client_group", None if group == ALL else group),
+                        ("max_distance", reach_kw["max_distance"]),
+                        ("max_minutes", reach_kw["max_minutes"]),
+                        ("status", None if report.attrs["status"] == ("active",)
+                         else list(report.attrs["status"])))
+                    if v is not None),
+                limit=ctx.limit if ctx.limit is not None else np.nan)
+            + f" ({row['severity']:,.1f} people with the need).")
     columns = ["name", "cost", "unit", "counts", "why"]
     cols = ctx.cols
-    if not len(cols):
-        out = pd.DataFrame(columns=columns, index=pd.Index([], name="service"))
-        out.attrs["headline"] = headline
-        return out
     services = smap._services
+    remote = _remote_rows(services, ctx, area, smap, reach_kw, group, band)
+    if not len(cols):
+        out = pd.concat([pd.DataFrame(columns=columns,
+                                      index=pd.Index([], name="service")), remote])
+        out.attrs["headline"] = what + _remote_sentence(remote)
+        return out
     elig = reach_matrix(smap, **reach_kw)
     cost, units, reach_why = reach_reasons(smap, area, cols, reach_kw)
+    nearest = _costs(smap, area, cols, np.full(len(cols), "metres", dtype=object))
     g = ctx.groups.index(group) if group in ctx.groups else None
     b = ctx.bands.index(band) if band in ctx.bands else None
     demand = smap._areas[smap.need_columns[need]].to_numpy(dtype=float)
-    whys, counts, failed = [], [], []
+    takes = _takes(smap, area, cols)
+    reached = ((journey_reach(smap, **reach_kw).matrix[[area]][:, cols].toarray().ravel()
+                > 0) | (services["reach"].to_numpy()[cols] == "none"))
+    whys, counts, usable, failed = [], [], [], []
     for k, j in enumerate(cols):
         why = [reach_why[k]] if reach_why[k] else []
-        if g is not None and not ctx.member[k, g]:
+        serves = g is None or bool(ctx.member[k, g])
+        if not serves:
             lo, hi = services["min_age"].iloc[j], services["max_age"].iloc[j]
             ages = ("" if pd.isna(lo) and pd.isna(hi) else
                     f", ages {'' if pd.isna(lo) else int(lo)}-"
@@ -151,7 +181,9 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
                        f"{', '.join(services['client_groups'].iloc[j]) or 'no group'}"
                        f"{ages}")
         if b is not None and not ctx.open_[k, b]:
-            why.append(f"closed {band}: open {services['hours'].iloc[j]}")
+            hours = services["hours"].iloc[j]
+            why.append(f"closed {band}: open {hours}" if isinstance(hours, str) else
+                       f"opening hours not known, so not counted {band}")
         ok = not why
         if ok and str(row["reason"]) == "under_capacity":
             cap = services["capacity"].iloc[j]
@@ -166,16 +198,59 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
                            f"{served:,.0f} people with the need within its reach")
         whys.append("; ".join(why) if why else "counts")
         counts.append(ok)
-        failed.append(0 if ok else len(why))
+        failed.append(len(why))
+        # what stops the decisive service is the gap: for a footprint gap, one that
+        # reaches but turns the residents away; otherwise one open to them
+        usable.append(serves and (bool(reached[k] and not takes[k])
+                                  if str(row["reason"]) == "ineligible" else
+                                  bool(takes[k])))
     out = pd.DataFrame({"name": services["name"].to_numpy(dtype=object)[cols],
                         "cost": cost, "unit": units, "counts": counts, "why": whys},
                        index=pd.Index(services.index[cols], name="service"))
-    # closest first: fewest reasons not to count, then the shortest journey
-    out = (out.assign(_failed=failed)
-           .sort_values(["_failed", "cost"], na_position="last", kind="stable")
-           .drop(columns="_failed").head(n))
-    out.attrs["headline"] = headline
+    # the decisive first: counting, then open to these residents, then nearest
+    order = np.lexsort((np.nan_to_num(nearest, nan=np.inf), failed,
+                        ~np.asarray(usable), ~np.asarray(counts)))
+    out = out.iloc[order]
+    first = out.iloc[0]
+    lead = (f" Decisive: {first['name']} ({out.index[0]})"
+            + (f", {nearest[order[0]] / 1000:.1f} km to its nearest site"
+               if np.isfinite(nearest[order[0]]) else "")
+            + f": {first['why']}.")
+    out = pd.concat([out.head(n), remote])
+    out.attrs["headline"] = what + lead + _remote_sentence(remote)
     return out
+
+
+def _remote_rows(services: pd.DataFrame, ctx: Any, area: int, smap: Any,
+                 reach_kw: dict[str, Any], group: str, band: str) -> pd.DataFrame:
+    """Rows for the remote services that take the area's residents, for the row."""
+    cols = ctx.remote_cols
+    if len(cols):
+        elig = reach_matrix(smap, **reach_kw).matrix
+        ok = elig[[area]][:, cols].toarray().ravel() > 0
+        g = ctx.groups.index(group) if group in ctx.groups else None
+        if g is not None:
+            ok &= ctx.remote_member[:, g]
+        elif ctx.groups:
+            ok &= ctx.remote_member.any(axis=1)
+        if band in ctx.bands:
+            ok &= ctx.remote_open[:, ctx.bands.index(band)]
+        cols = cols[ok]
+    return pd.DataFrame({"name": services["name"].to_numpy(dtype=object)[cols],
+                         "cost": np.full(len(cols), np.nan),
+                         "unit": np.full(len(cols), "remote", dtype=object),
+                         "counts": np.zeros(len(cols), dtype=bool),
+                         "why": np.full(len(cols), "remote (phone or online): support, "
+                                        "not reach", dtype=object)},
+                        index=pd.Index(services.index[cols], name="service"))
+
+
+def _remote_sentence(remote: pd.DataFrame) -> str:
+    """Say what remote support the residents have, if any."""
+    if not len(remote):
+        return ""
+    return (f" Remote support there: {', '.join(remote['name'])} "
+            f"(phone or online; not counted as reach).")
 
 
 def explain_route(report: Any, code: str) -> pd.DataFrame:

@@ -5,6 +5,7 @@ Shared by the analyses so that every question applies eligibility the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -208,7 +209,7 @@ def intervention_terms(smap: ServiceMap, intervention: Any) -> tuple[str, ...] |
 
 def provision(smap: ServiceMap, need: str | None, *, intervention: Any = None,
               to: Any = None) -> Provision:
-    """The services that count as provision: for ``need``, by ``intervention``, or ``to``.
+    """Return the services that count as provision: for a need, by intervention, or to.
 
     ``to`` names the services outright (service ids). Otherwise the services that list
     the need count, narrowed by ``intervention`` (terms, kinds such as
@@ -318,3 +319,54 @@ def area_partnerships(smap: ServiceMap) -> pd.DataFrame:
     parts = pd.DataFrame({"partnership": parts.index, "footprint": parts.to_numpy()})
     joined = long.merge(parts, on="footprint")[["code", "partnership"]]
     return joined.drop_duplicates().set_index("code")
+
+
+_AGE_COLUMN = re.compile(r"^pop_(\d+)_(\d+|plus)$")
+
+#: The oldest age taken for an open age column such as ``pop_60_plus``.
+OLDEST_AGE = 90
+
+
+def age_columns(areas: pd.DataFrame) -> list[tuple[int, int, str]]:
+    """Return the population-by-age columns as (lowest, highest, column), youngest first.
+
+    Columns are named ``pop_<lowest>_<highest>`` or ``pop_<lowest>_plus`` (taken to
+    :data:`OLDEST_AGE`), in whole years, both ends included.
+    """
+    found = []
+    for column in areas.columns:
+        m = _AGE_COLUMN.match(str(column))
+        if m:
+            hi = OLDEST_AGE if m.group(2) == "plus" else int(m.group(2))
+            found.append((int(m.group(1)), hi, str(column)))
+    return sorted(found)
+
+
+def age_share(areas: pd.DataFrame, spans: Iterable[tuple[float, float | None]]
+              ) -> np.ndarray | None:
+    """Each area's share of its people in the union of age spans; None without ages.
+
+    Each age column's people are spread evenly over its years (whole years, both ends
+    included; an open column to :data:`OLDEST_AGE`). A span ``(lowest, None)`` has no
+    upper age.
+    """
+    bands = age_columns(areas)
+    if not bands:
+        return None
+    merged: list[list[float]] = []
+    for lo, hi in sorted((float(a), OLDEST_AGE if b is None else float(b))
+                         for a, b in spans):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    people = np.column_stack([areas[c].to_numpy(dtype=float, na_value=0.0)
+                              for _, _, c in bands])
+    weight = np.zeros(len(bands))
+    for k, (b_lo, b_hi, _) in enumerate(bands):
+        years = sum(max(0.0, min(hi, b_hi) - max(lo, b_lo) + 1) for lo, hi in merged)
+        weight[k] = years / (b_hi - b_lo + 1)
+    total = people.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, people @ weight / total, 0.0)
+    return np.asarray(share, dtype=float)

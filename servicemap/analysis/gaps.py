@@ -5,19 +5,19 @@ each place where provision falls short with the first reason that holds, in this
 order (:data:`REASONS`):
 
 ``none``
-    No service for the need anywhere in the map.
+    No in-person service for the need anywhere in the map.
 ``unreachable``
-    Services for the need exist, but none reaches the area (its reach: distance,
-    minutes), whoever they take.
+    In-person services for the need exist, but none reaches the area (its reach:
+    distance, minutes), whoever they take.
 ``ineligible``
-    A service for the need reaches the area, but its footprint turns the residents
+    An in-person service reaches the area, but its footprint turns the residents
     away: the cross-boundary case. Per client group when a service for the group
     reaches but excludes them.
 ``client_group``
     Services reach the area and take its residents, but none for this client group
     (or ages).
 ``out_of_hours``
-    The group is served in some hour bands and not in this one.
+    The group is served, but by no service open in this hour band.
 ``under_capacity``
     The area is served, but its 2SFCA access (capacity per person in need, shared
     among everyone within reach; see :func:`~servicemap.accessibility`) is below a
@@ -29,18 +29,41 @@ order (:data:`REASONS`):
     without a route, its name in the ``entry`` column. Assessed only when
     ``entry=`` is given.
 
-A reason that holds for every client group (or hour band) is one row with ``all``
-there, not one row per group. Areas with no need are never gaps. **Severity** is the
-need affected: the area's ``need_<need>`` (people with the need), so needs without a
-need column in the areas are not assessed (the report's notes say so).
+**What counts as provision.** The services that list the need, narrowed by
+``intervention=`` or named by ``to=`` as in :func:`~servicemap.trace_pathways`. By
+default drug and alcohol count treatment only (:data:`servicemap.vocab.PROVISION`):
+naloxone, needle exchange, advice or a crisis line are not treatment.
 
-By default a gap is measured against what the map shows can be provided: the client
-groups are the age groups (children, young people, adults, older people) that some
-service for the need serves somewhere, and the hour bands those in which some service
-for the need is open somewhere. Groups and bands no service covers anywhere are listed
-in the notes, not repeated for every area; name them (``client_group=``,
-``hour_band=``) to assess them, targeted groups such as ``people_leaving_prison``
-included.
+**Remote is not reach.** A service whose sites are all phone or online (or that has
+no site) never makes an area reachable, open in a band or supplied: the gap keeps
+its true reason, and the ``remote`` column counts the remote services for the need
+that take the area's residents (whatever they offer), so nothing is hidden.
+
+**Hours.** A service counts in a band when open for at least an hour of it on some
+day (overnight: between 00:00 and 06:00; see
+:meth:`~servicemap.hours.OpeningHours.open_in_band`, ``min_minutes=``). A service
+without opening hours counts in the weekday daytime only (``unknown_hours=``); in
+the out-of-hours bands it is reported, in ``hours_unknown``, not assumed open.
+
+**Scope.** By default the client groups are the age groups (children, young people,
+adults, older people; a service serves them by listing them or by its ages, see
+:func:`~servicemap.analysis._select.served_groups`) that some in-person service for
+the need serves somewhere, and each group is assessed in the hour bands in which some
+such service for it is open somewhere. A group and band that no in-person service
+provides anywhere is a **systemic** gap: one row in :attr:`GapReport.systemic` and a
+note, not a row for every area. Name groups or bands (``client_group=``,
+``hour_band=``) to assess them area by area, targeted groups such as
+``people_leaving_prison`` included. A reason that holds for every client group (or,
+out of hours, every group assessed in the band) is one row with ``all`` there.
+
+**Severity** is people with the need (the areas' ``need_<need>``), so needs without a
+need column in the areas are not assessed (the notes say so). A client group's row
+counts the group's share: the need times the share of the area's population in the
+group's ages, from the areas' ``pop_<lo>_<hi>`` columns (each spread evenly over its
+years). That assumes the need is spread like the population; where the areas give no
+ages, or for targeted groups, the row counts everyone with the need. **Counted**
+people are each counted once per area and need (the union of the groups in a gap
+there), on the most fundamental row; summaries and totals add ``counted``.
 """
 
 from __future__ import annotations
@@ -57,13 +80,18 @@ from servicemap.analysis._explain import ALL, explain_gap
 from servicemap.analysis._report import Report, grouping, publish, tabulate
 from servicemap.analysis._select import (
     ACTIVE,
+    age_share,
     as_terms,
     as_tuple,
+    check_unknown_hours,
     counted,
+    hours_unknown,
+    in_person,
     lists_any,
     need_column,
     need_values,
     open_in_bands,
+    provision,
     served_groups,
 )
 from servicemap.analysis.accessibility import accessibility
@@ -97,23 +125,32 @@ class GapReport(Report):
         One row per gap, ranked by severity: ``code``, ``name``, the parent areas,
         ``imd_decile`` and ``population`` where the areas have them, ``need``,
         ``client_group``, ``hour_band`` (``all`` where the reason holds for all),
-        ``reason``, ``severity`` (people with the need in the area), ``services``
-        (services for the need that reach the area and take its residents) and
-        ``headline`` (the row giving the area's most fundamental reason for that need;
-        summaries count people once, on these rows). Figures are not suppressed:
-        publish :meth:`summary`.
+        ``reason``, ``severity`` (people of the row's group with the need),
+        ``counted`` (people counted once per area and need, on its most
+        fundamental row; 0 on the others), ``services`` (in-person services for the
+        need that reach the area and take its residents), ``remote`` (remote
+        services for the need taking its residents: support, not reach) and
+        ``hours_unknown`` (on ``out_of_hours`` rows, services that would serve the
+        group there but give no opening hours). Figures are not suppressed: publish
+        :meth:`summary`.
     sensitivity : pandas.DataFrame or None
         With several thresholds: per threshold and need, the areas in gaps and the
         people in need there, by reason.
+    systemic : pandas.DataFrame
+        Groups and bands that no in-person service for a need provides anywhere:
+        ``need``, ``client_group``, ``hour_band``, ``people`` (the group's people
+        with the need in the whole map), ``remote`` and ``remote_services`` (remote
+        support for them). Not repeated per area, nor in the totals.
     attrs : dict
-        What was assessed: needs, groups, bands, thresholds, capacity units and the
-        access threshold per need, statuses.
+        What was assessed: needs, what counted as provision, groups, bands,
+        thresholds, capacity units and the access threshold per need, statuses.
     notes : list of str
         What was not assessed and why, and what was left out of capacity.
     """
 
     table: pd.DataFrame
     sensitivity: pd.DataFrame | None = None
+    systemic: pd.DataFrame = field(default_factory=pd.DataFrame)
     attrs: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     smap: Any = field(default=None, compare=False)
@@ -174,16 +211,16 @@ class GapReport(Report):
         >>> gaps.summary("lad", suppress=None).columns.tolist()
         ['lad_name', 'areas', 'need_in_gaps', 'share_of_need']
         """
-        rows = self.table[self.table["headline"]]
+        rows = self.table[self.table["counted"] > 0]
         total_need = float(self.attrs["totals"]["need_total"].sum())
         total = pd.DataFrame({"areas": [rows["code"].nunique()],
-                              "need_in_gaps": [rows["severity"].sum()]},
+                              "need_in_gaps": [rows["counted"].sum()]},
                              index=pd.Index(["total"]))
         rows, resolved, labels = grouping(
-            rows, by, smap=self.smap, hidden=("headline",),
+            rows, by, smap=self.smap, hidden=("counted",),
             choices="reason, need, partnership, a parent level or a column of the table")
         out = tabulate(rows, resolved, labels, {"areas": ("code", "nunique"),
-                                                "need_in_gaps": ("severity", "sum")},
+                                                "need_in_gaps": ("counted", "sum")},
                        total=total)
         if resolved == ["reason"]:
             out = out.reindex([*(r for r in REASONS if r in out.index), "total"])
@@ -274,7 +311,7 @@ class GapReport(Report):
         >>> ax.get_title()
         'People with a drug need in gaps, by reason'
         """
-        rows = self.table[self.table["headline"]]
+        rows = self.table[self.table["counted"] > 0]
         needs = self.attrs["need"]
         if need is not None:
             if need not in needs:
@@ -283,7 +320,7 @@ class GapReport(Report):
                 raise ValueError(msg)
             rows = rows[rows["need"] == need]
         areas = self.areas
-        severity = rows.groupby("code")["severity"].sum().reindex(areas.index)
+        severity = rows.groupby("code")["counted"].sum().reindex(areas.index)
         rank = rows["reason"].map(_RANK)
         first = rows.assign(rank=rank).sort_values("rank").drop_duplicates("code")
         reason = pd.Series(first["reason"].to_numpy(), index=first["code"].to_numpy())
@@ -312,19 +349,38 @@ class _Need:
     """The matrices of one need that classify and explain its gaps."""
 
     need: str
-    cols: np.ndarray          # service positions meeting the need
+    cols: np.ndarray          # positions of the in-person services providing for it
+    remote_cols: np.ndarray   # positions of the remote services providing for it
     groups: list[str]
-    bands: list[str]
-    member: np.ndarray        # services x groups: serves the group, ages allowed
-    open_: np.ndarray         # services x bands: open in the band
+    bands: list[str]          # every band assessed for some group
+    scope: np.ndarray         # groups x bands: assessed per area
+    member: np.ndarray        # services (cols) x groups: serves the group, ages allowed
+    open_: np.ndarray         # services (cols) x bands: open in the band
     access: np.ndarray | None
     limit: float | None
     unit: str | None
+    label: str
+    remote_member: np.ndarray  # remote services x groups
+    remote_open: np.ndarray    # remote services x bands
+
+
+#: The bit of a row that stands for everyone with the need (need-wide reasons,
+#: targeted groups): see :func:`_people`.
+_WHOLE = 1 << len(CLIENT_GROUP_AGES)
+_AGE_BIT = {g: 1 << k for k, g in enumerate(CLIENT_GROUP_AGES)}
+
+
+def _bits(groups: Iterable[str]) -> int:
+    """Return the age groups a row stands for, as bits; a targeted group is all."""
+    out = 0
+    for g in groups:
+        out |= _AGE_BIT.get(g, _WHOLE)
+    return out
 
 
 def _capacity(smap: ServiceMap, need: str, keep: np.ndarray, unit: str | None,
-              reach_kw: dict[str, Any], share: float,
-              minimum: float | None, notes: list[str]) -> tuple[Any, Any, Any]:
+              reach_kw: dict[str, Any], share: float, minimum: float | None,
+              chosen: dict[str, Any], notes: list[str]) -> tuple[Any, Any, Any]:
     """Each area's 2SFCA access for a need, the threshold, and the unit used."""
     services = smap._services
     units = services["capacity_unit"].to_numpy(dtype=object)[keep]
@@ -332,16 +388,18 @@ def _capacity(smap: ServiceMap, need: str, keep: np.ndarray, unit: str | None,
     present = [u for u in smap.vocabulary.terms("capacity_unit")
                if u in set(units[given])]
     if not present:
-        notes.append(f"{need}: under_capacity not assessed; no service for it gives "
-                     "a capacity.")
+        notes.append(f"{need}: under_capacity not assessed; no in-person service for it "
+                     "gives a capacity.")
         return None, None, None
     if unit is None:
         counts = {u: int((units[given] == u).sum()) for u in present}
         unit = max(present, key=lambda u: counts[u])  # ties: vocabulary order
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ServiceMapWarning)  # said in the notes instead
-        acc = accessibility(smap, need=need, capacity_unit=unit, **reach_kw)
-    left_out = acc.attrs["excluded"]
+        acc = accessibility(smap, need=need, capacity_unit=unit, **_given(chosen),
+                            **reach_kw)
+    left_out = {s: why for s, why in acc.attrs["excluded"].items()
+                if keep[services.index.get_loc(s)]}
     if left_out:
         shown = ", ".join(f"{s} ({why})" for s, why in list(left_out.items())[:4])
         more = f" and {len(left_out) - 4} more" if len(left_out) > 4 else ""
@@ -351,55 +409,86 @@ def _capacity(smap: ServiceMap, need: str, keep: np.ndarray, unit: str | None,
     return acc.table["access"].to_numpy(), float(limit), unit
 
 
-def _scope(keep: np.ndarray, member_all: np.ndarray,
-           open_all: np.ndarray, all_groups: list[str], all_bands: list[str],
-           given_groups: tuple[str, ...], given_bands: tuple[str, ...], need: str,
-           notes: list[str]) -> tuple[list[int], list[int]]:
-    """Group and band positions assessed for a need."""
+def _scope(member: np.ndarray, open_: np.ndarray, all_groups: list[str],
+           all_bands: list[str], given_groups: tuple[str, ...],
+           given_bands: tuple[str, ...], need: str, provided: bool,
+           notes: list[str]) -> tuple[list[int], np.ndarray, list[tuple[int, int]]]:
+    """Return the groups assessed, (groups x bands) assessed per area, the systemic.
+
+    ``member`` and ``open_`` are of the in-person services providing for the need.
+    A band is assessed for a group where some such service serving the group is open
+    in it somewhere; a (group, band) nobody provides anywhere is a systemic gap,
+    unless the group and band were named.
+    """
     if given_groups:
         g_pos = [all_groups.index(g) for g in given_groups]
     else:
-        served = member_all[keep].any(axis=0)
+        served = np.asarray(member.any(axis=0), dtype=bool)
         g_pos = [k for k, g in enumerate(all_groups)
                  if g in CLIENT_GROUP_AGES and served[k]]
         unserved = [g for k, g in enumerate(all_groups)
                     if g in CLIENT_GROUP_AGES and not served[k]]
-        if unserved and keep.any():
-            notes.append(f"{need}: no service for it anywhere serves "
+        if unserved and provided:
+            notes.append(f"{need}: no in-person service for it anywhere serves "
                          f"{', '.join(unserved)}; not assessed (name them with "
                          "client_group= to list every area).")
+    b_pos = ([all_bands.index(b) for b in given_bands] if given_bands
+             else list(range(len(all_bands))))
+    provided_gb = (member[:, g_pos].T.astype(np.int64)
+                   @ open_[:, b_pos].astype(np.int64)) > 0
     if given_bands:
-        b_pos = [all_bands.index(b) for b in given_bands]
+        scope = np.ones((len(g_pos), len(b_pos)), dtype=bool)
+        systemic: list[tuple[int, int]] = []
     else:
-        opened = open_all[keep].any(axis=0)
-        b_pos = [k for k in range(len(all_bands)) if opened[k]]
-        shut = [b for k, b in enumerate(all_bands) if not opened[k]]
-        if shut and keep.any():
-            notes.append(f"{need}: no service for it anywhere is open "
-                         f"{', '.join(shut)}; not assessed (name them with "
-                         "hour_band= to list every area).")
-    return g_pos, b_pos
+        scope = provided_gb
+        systemic = [] if given_groups or not provided else [
+            (i, j) for i, j in zip(*np.nonzero(~provided_gb), strict=True)]
+    return g_pos, scope, systemic
 
 
 def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: Any,
-              everywhere: np.ndarray, member: np.ndarray, open_: np.ndarray, groups: list[str],
-              bands: list[str], access: np.ndarray | None,
-              limit: float | None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Gap rows (area position, need, group, band, reason) and the covered areas."""
+              everywhere: np.ndarray, ctx: _Need, remote: tuple[Any, np.ndarray,
+                                                                np.ndarray],
+              unknown: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Gap rows (area position, group, band, reason, who) and the areas covered.
+
+    ``who`` holds the age groups a row stands for as bits (:func:`_bits`).
+    ``remote`` is (areas x remote services eligible, their groups, their bands).
+    """
     n_areas = len(demand)
     has_need = demand > 0
-    rows: dict[str, list[np.ndarray]] = {"area": [], "group": [], "band": [],
-                                         "reason": []}
+    groups, bands, member, open_ = ctx.groups, ctx.bands, ctx.member, ctx.open_
+    ng, nb = len(groups), len(bands)
+    rows: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "area", "group", "band", "reason", "who", "remote", "hours_unknown")}
+    r_elig, r_member, r_open = remote
 
-    def add(mask: np.ndarray, group: str, band: str, reason: str) -> None:
+    def remote_count(where: np.ndarray, gs: list[int], b: int | None) -> np.ndarray:
+        """Remote services taking each area, serving any of ``gs``, open in ``b``."""
+        ok = r_member[:, gs].any(axis=1) if gs else np.ones(r_member.shape[0], bool)
+        if b is not None:
+            ok = ok & r_open[:, b]
+        return np.asarray(r_elig[where][:, ok].sum(axis=1)).ravel().astype(np.int64)
+
+    def add(mask: np.ndarray, group: str, band: str, reason: str, gs: list[int],
+            b: int | None = None, unknown_hours: np.ndarray | None = None, *,
+            whole: bool = False) -> None:
+        """Add rows; ``gs`` the groups they stand for, ``whole`` for everyone."""
         where = np.flatnonzero(mask & has_need)
+        n = len(where)
+        who = _WHOLE if whole or not gs else _bits(groups[g] for g in gs)
         rows["area"].append(where)
-        rows["group"].append(np.full(len(where), group, dtype=object))
-        rows["band"].append(np.full(len(where), band, dtype=object))
-        rows["reason"].append(np.full(len(where), reason, dtype=object))
+        rows["group"].append(np.full(n, group, dtype=object))
+        rows["band"].append(np.full(n, band, dtype=object))
+        rows["reason"].append(np.full(n, reason, dtype=object))
+        rows["who"].append(np.full(n, who, dtype=np.int64))
+        rows["remote"].append(remote_count(where, gs, b))
+        rows["hours_unknown"].append(np.zeros(n, dtype=np.int64) if unknown_hours is None
+                                     else unknown_hours[where].astype(np.int64))
 
+    everyone = list(range(ng))
     if not len(cols):
-        add(np.ones(n_areas, dtype=bool), ALL, ALL, "none")
+        add(np.ones(n_areas, dtype=bool), ALL, ALL, "none", everyone, whole=True)
         covered = np.zeros(n_areas, dtype=bool)
     else:
         e = elig[:, cols]
@@ -407,29 +496,44 @@ def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: 
         e_any = np.diff(e.indptr) > 0
         # services reaching by "none" reach every area, footprints aside
         p_any = (np.diff(p.indptr) > 0) | everywhere.any()
-        add(~p_any, ALL, ALL, "unreachable")
-        add(p_any & ~e_any, ALL, ALL, "ineligible")
-        ng, nb = member.shape[1], open_.shape[1]
-        both = (member[:, :, None] & open_[:, None, :]).reshape(len(cols), ng * nb)
-        stacked = np.hstack([member, both]).astype(float)
-        e_counts = e @ stacked
-        p_counts = p @ member.astype(float) + member[everywhere].sum(axis=0)
+        add(~p_any, ALL, ALL, "unreachable", everyone, whole=True)
+        add(p_any & ~e_any, ALL, ALL, "ineligible", everyone, whole=True)
+        e_counts = e @ member.astype(np.int64) if ng else np.zeros((n_areas, 0))
+        p_counts = (p @ member.astype(np.int64) + member[everywhere].sum(axis=0)
+                    if ng else np.zeros((n_areas, 0)))
+        served = e_counts > 0
+        unserved = e_any[:, None] & ~served
+        why = np.where(p_counts > 0, 1, 2)  # 1 ineligible, 2 client_group
         covered = e_any.copy()
-        for g in range(ng):
-            eg = e_counts[:, g] > 0
-            add(e_any & ~eg & (p_counts[:, g] > 0), groups[g], ALL, "ineligible")
-            add(e_any & ~eg & (p_counts[:, g] == 0), groups[g], ALL, "client_group")
-            covered &= eg
-            for b in range(nb):
-                egb = e_counts[:, ng + g * nb + b] > 0
-                add(eg & ~egb, groups[g], bands[b], "out_of_hours")
-                covered &= egb
-        if access is not None:
-            thin = e_any & (access < limit)
-            add(thin, ALL, ALL, "under_capacity")
+        if ng:
+            same = unserved.all(axis=1) & (why == why[:, :1]).all(axis=1)
+            for code, reason in ((1, "ineligible"), (2, "client_group")):
+                add(same & (why[:, 0] == code), ALL, ALL, reason, everyone)
+            for g in range(ng):
+                for code, reason in ((1, "ineligible"), (2, "client_group")):
+                    add(unserved[:, g] & ~same & (why[:, g] == code), groups[g], ALL,
+                        reason, [g])
+            covered &= served.all(axis=1)
+        for b in range(nb):
+            assessed = [g for g in range(ng) if ctx.scope[g, b]]
+            if not assessed:
+                continue
+            both = member[:, assessed] & open_[:, [b]]
+            e_open = (e @ both.astype(np.int64)) > 0
+            e_unknown = e @ (member[:, assessed] & unknown[:, None]).astype(np.int64)
+            shut = served[:, assessed] & ~e_open
+            every = shut.all(axis=1)
+            add(every, ALL, bands[b], "out_of_hours", assessed, b,
+                e_unknown.max(axis=1) if len(assessed) else None)
+            for k, g in enumerate(assessed):
+                add(shut[:, k] & ~every, groups[g], bands[b], "out_of_hours", [g], b,
+                    e_unknown[:, k])
+            covered &= ~shut.any(axis=1)
+        if ctx.access is not None:
+            thin = e_any & (ctx.access < ctx.limit)
+            add(thin, ALL, ALL, "under_capacity", everyone, whole=True)
             covered &= ~thin
-    out = {k: np.concatenate(v) if v else np.array([], dtype=object)
-           for k, v in rows.items()}
+    out = {k: np.concatenate(v) for k, v in rows.items()}
     out["area"] = out["area"].astype(np.int64)
     reaching = np.diff(elig[:, cols].indptr) if len(cols) else np.zeros(n_areas, int)
     out["services"] = reaching[out["area"]].astype(np.int64)
@@ -440,7 +544,8 @@ def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: 
 def _pathway_rows(smap: ServiceMap, need: str, entries: tuple[str, ...],
                   rows: dict[str, np.ndarray], covered: np.ndarray, demand: np.ndarray,
                   reaching: np.ndarray, groups: list[str], status: tuple[str, ...],
-                  reach_kw: dict[str, Any]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                  chosen: dict[str, Any], unknown_hours: str, reach_kw: dict[str, Any],
+                  ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Add ``pathway`` rows where a named entry leads to no service for the need.
 
     Each client group assessed is traced on its own (a person of that group); a group
@@ -459,13 +564,17 @@ def _pathway_rows(smap: ServiceMap, need: str, entries: tuple[str, ...],
         for key, value in (("group", group), ("band", ALL), ("reason", "pathway"),
                            ("entry", entry), ("need", need)):
             rows[key] = np.concatenate([rows[key], np.full(n, value, dtype=object)])
+        for key, number in (("who", _WHOLE if group == ALL else _bits([group])),
+                            ("remote", 0), ("hours_unknown", 0)):
+            rows[key] = np.concatenate([rows[key], np.full(n, number, dtype=np.int64)])
 
     for entry in entries:
         lost = {}
         traced: list[str | None] = list(groups) or [None]
         for group in traced:
             routes = trace_pathways(smap, entry=entry, need=need, client_group=group,
-                                    status=status, **reach_kw)
+                                    status=status, unknown_hours=unknown_hours,
+                                    **_given(chosen), **reach_kw)
             lost[group] = (routes.table["status"] == "no_route").to_numpy()
         every = np.logical_and.reduce(list(lost.values()))
         add(np.flatnonzero(every & open_to), ALL, entry)
@@ -476,60 +585,143 @@ def _pathway_rows(smap: ServiceMap, need: str, entries: tuple[str, ...],
     return rows, covered
 
 
+def _people(areas: pd.DataFrame, demand: np.ndarray, area: np.ndarray,
+            who: np.ndarray) -> tuple[np.ndarray, bool]:
+    """People with the need that each (area, who) stands for; whether ages were used.
+
+    ``who`` is bits of age groups (:func:`_bits`): the people are the need times the
+    area's share of population in the union of the groups' ages, or the whole need
+    for :data:`_WHOLE` or where the areas give no population by age.
+    """
+    out = demand[area].astype(float)
+    used = False
+    for bits in np.unique(who):
+        if bits & _WHOLE:
+            continue
+        spans = [ages for g, ages in CLIENT_GROUP_AGES.items() if bits & _AGE_BIT[g]]
+        share = age_share(areas, spans)
+        if share is None:
+            continue
+        used = True
+        pick = who == bits
+        out[pick] = demand[area[pick]] * share[area[pick]]
+    return out, used
+
+
 def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
             given_groups: tuple[str, ...], given_bands: tuple[str, ...],
-            unknown_hours: str, capacity_unit: Any, capacity_share: float,
-            min_access: Any, reach_kw: dict[str, Any], notes: list[str],
-            entries: tuple[str, ...] = (), status: tuple[str, ...] = ACTIVE,
-            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, _Need]]:
+            unknown_hours: str, min_minutes: Any, capacity_unit: Any,
+            capacity_share: float, min_access: Any, reach_kw: dict[str, Any],
+            chosen: dict[str, Any], notes: list[str], entries: tuple[str, ...] = (),
+            status: tuple[str, ...] = ACTIVE,
+            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, _Need], pd.DataFrame]:
     """Classify every area for every need at one threshold."""
     services = smap._services
+    areas = smap._areas
     elig = reach_matrix(smap, **reach_kw).matrix
     phys = journey_reach(smap, **reach_kw).matrix
     no_journey = (services["reach"] == "none").to_numpy()
+    person = in_person(smap)
+    unknown = hours_unknown(services)
     all_groups = list(smap.vocabulary.terms("client_group"))
     all_bands = list(HOUR_BANDS)
     member_all = served_groups(services, all_groups)
-    open_all = open_in_bands(services, all_bands, unknown_hours)
-    parts, totals, context = [], [], {}
+    open_all = open_in_bands(services, all_bands, unknown_hours, min_minutes)
+    parts, totals, context, systemic = [], [], {}, []
     for need in needs:
         demand = need_values(smap, need)
-        keep = keep_base & lists_any(services["needs"], [need])
-        cols = np.flatnonzero(keep)
-        g_pos, b_pos = _scope(keep, member_all, open_all, all_groups, all_bands,
-                              given_groups, given_bands, need, notes)
+        chosen_need = provision(smap, need, **chosen)
+        for note in chosen_need.notes:
+            if note not in notes:
+                notes.append(note)
+        keep = keep_base & chosen_need.mask
+        cols = np.flatnonzero(keep & person)
+        # remote support: every remote service for the need, whatever it offers
+        listed = (provision(smap, None, to=chosen["to"]).mask if chosen["to"] is not None
+                  else lists_any(services["needs"], [need]))
+        r_cols = np.flatnonzero(keep_base & listed & ~person)
+        g_pos, scope, sys_gb = _scope(member_all[cols], open_all[cols], all_groups,
+                                      all_bands, given_groups, given_bands, need,
+                                      bool(len(cols)), notes)
+        b_pos = ([all_bands.index(b) for b in given_bands] if given_bands
+                 else list(range(len(all_bands))))
         unit = (capacity_unit.get(need) if isinstance(capacity_unit, Mapping)
                 else capacity_unit)
         minimum = min_access.get(need) if isinstance(min_access, Mapping) else min_access
-        access, limit, unit = (_capacity(smap, need, keep, unit, reach_kw,
-                                         capacity_share, minimum, notes)
+        access, limit, unit = (_capacity(smap, need, keep & person, unit, reach_kw,
+                                         capacity_share, minimum, chosen, notes)
                                if len(cols) else (None, None, None))
-        member = member_all[np.ix_(cols, np.asarray(g_pos, dtype=np.int64))]
-        open_ = open_all[np.ix_(cols, np.asarray(b_pos, dtype=np.int64))]
         groups = [all_groups[k] for k in g_pos]
         bands = [all_bands[k] for k in b_pos]
+        g_idx, b_idx = np.asarray(g_pos, dtype=np.int64), np.asarray(b_pos, dtype=np.int64)
+        ctx = _Need(need, cols, r_cols, groups, bands, scope,
+                    member_all[np.ix_(cols, g_idx)], open_all[np.ix_(cols, b_idx)],
+                    access, limit, unit, chosen_need.label,
+                    member_all[np.ix_(r_cols, g_idx)], open_all[np.ix_(r_cols, b_idx)])
+        remote = ((elig[:, r_cols] > 0).astype(np.int64).tocsr(), ctx.remote_member,
+                  ctx.remote_open)
         rows, covered = _classify(need, demand, cols, elig, phys, no_journey[cols],
-                                  member, open_, groups, bands, access, limit)
+                                  ctx, remote, unknown[cols])
         if entries:
             reaching = (np.diff(elig[:, cols].indptr).astype(np.int64) if len(cols)
                         else np.zeros(len(demand), dtype=np.int64))
             rows, covered = _pathway_rows(smap, need, entries, rows, covered, demand,
-                                          reaching, groups, status, reach_kw)
-        parts.append(pd.DataFrame(rows))
-        in_gaps = np.zeros(len(demand), dtype=bool)
-        in_gaps[rows["area"]] = True
+                                          reaching, groups, status, chosen,
+                                          unknown_hours, reach_kw)
+        frame = pd.DataFrame(rows)
+        frame["severity"], by_age = _people(areas, demand, frame["area"].to_numpy(),
+                                            frame["who"].to_numpy())
+        counted = _counted(frame, areas, demand)
+        frame["counted"] = counted
+        parts.append(frame)
+        for i, j in sys_gb:
+            share = age_share(areas, [CLIENT_GROUP_AGES[groups[i]]])
+            people = float(demand.sum() if share is None else (demand * share).sum())
+            r_ok = remote[1][:, i] & remote[2][:, j]
+            systemic.append({"need": need, "client_group": groups[i],
+                             "hour_band": bands[j], "people": people,
+                             "remote": int(r_ok.sum()),
+                             "remote_services": tuple(services.index[r_cols[r_ok]])})
+        if (frame["who"] != _WHOLE).any() and not by_age and len(cols):
+            notes.append(f"{need}: the areas give no population by age (pop_<lo>_<hi> "
+                         "columns), so a client group's gap counts everyone with the "
+                         "need there.")
         totals.append({"need": need, "need_total": float(demand.sum()),
-                       "need_in_gaps": float(demand[in_gaps].sum()),
+                       "need_in_gaps": float(counted.sum()),
                        "need_covered": float(demand[covered].sum())})
-        context[need] = _Need(need, cols, groups, bands, member, open_, access, limit,
-                              unit)
-    long = (pd.concat(parts, ignore_index=True) if parts else
-            pd.DataFrame({"area": [], "need": [], "group": [], "band": [],
-                          "reason": [], "services": []}))
+        context[need] = ctx
+    long = pd.concat(parts, ignore_index=True)
     frame = pd.DataFrame(totals, columns=["need", "need_total", "need_in_gaps",
                                           "need_covered"]).set_index("need")
     frame["share_in_gaps"] = frame["need_in_gaps"] / frame["need_total"]
-    return long, frame, context
+    systemic_frame = pd.DataFrame(systemic, columns=[
+        "need", "client_group", "hour_band", "people", "remote", "remote_services"])
+    return long, frame, context, systemic_frame
+
+
+def _given(options: dict[str, Any]) -> dict[str, Any]:
+    """Return the options given (not None), to pass on."""
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def _counted(frame: pd.DataFrame, areas: pd.DataFrame, demand: np.ndarray) -> np.ndarray:
+    """People counted once per area: on its most fundamental row, 0 on the others."""
+    out = np.zeros(len(frame))
+    if not len(frame):
+        return out
+    area = frame["area"].to_numpy()
+    rank = frame["reason"].map(_RANK).to_numpy()
+    group = pd.factorize(frame["group"], sort=True)[0]
+    band = pd.factorize(frame["band"], sort=True)[0]
+    order = np.lexsort((band, group, rank, area))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = area[order][1:] != area[order][:-1]
+    starts = np.flatnonzero(first)
+    who = np.bitwise_or.reduceat(frame["who"].to_numpy()[order], starts)
+    heads = order[starts]
+    people, _ = _people(areas, demand, area[heads], who)
+    out[heads] = people
+    return out
 
 
 def _thresholds(max_distance: Any, max_minutes: Any) -> tuple[str | None, list[Any]]:
@@ -556,8 +748,11 @@ def find_gaps(
     need: str | Iterable[str] | None = None,
     client_group: str | Iterable[str] | None = None,
     hour_band: str | Iterable[str] | None = None,
+    intervention: str | Iterable[str] | None = None,
+    to: str | Iterable[str] | None = None,
     status: Iterable[str] = ACTIVE,
-    unknown_hours: str = "open",
+    unknown_hours: str = "daytime",
+    min_minutes: int | None = None,
     capacity_share: float = 0.5,
     min_access: float | Mapping[str, float] | None = None,
     capacity_unit: str | Mapping[str, str] | None = None,
@@ -582,8 +777,21 @@ def find_gaps(
         need is open.
     status : iterable of str, default ("active",)
         The statuses of the services that count.
-    unknown_hours : {"open", "closed"}, default "open"
-        How a service with no opening hours counts in the hour bands.
+    intervention : str or list of str, optional
+        What counts as provision: intervention terms, kinds such as
+        ``"treatment"`` or ``"harm_reduction"``
+        (:data:`~servicemap.vocab.INTERVENTION_KINDS`), or ``"any"`` for every
+        service listing the need. By default each need's
+        :data:`~servicemap.vocab.PROVISION` (treatment for drug and alcohol).
+    to : str or list of str, optional
+        The service ids that count as provision, instead.
+    unknown_hours : {"daytime", "open", "closed"}, default "daytime"
+        How a service with no opening hours counts in the hour bands: by default
+        open on weekday daytimes only, and reported in ``hours_unknown`` out of
+        hours.
+    min_minutes : int, optional
+        The minutes on one day that make a service open in a band; by default an
+        hour (:data:`servicemap.hours.BAND_MINIMUM_MINUTES`).
     capacity_share : float, default 0.5
         An area is ``under_capacity`` when its 2SFCA access is below this share of
         the map-wide ratio of capacity to need.
@@ -625,9 +833,7 @@ def find_gaps(
     >>> bool(s.loc[(8_000, "drug")] >= s.loc[(12_000, "drug")])  # wider reach, fewer
     True
     """
-    if unknown_hours not in ("open", "closed"):
-        msg = f"unknown_hours={unknown_hours!r}: choose 'open' or 'closed'."
-        raise ValueError(msg)
+    check_unknown_hours(unknown_hours)
     if not (np.isfinite(capacity_share) and capacity_share >= 0):
         msg = (f"capacity_share={capacity_share!r}: give a share of the map-wide ratio "
                "of 0 or more, such as 0.5.")
@@ -649,6 +855,7 @@ def find_gaps(
     bands = as_terms(smap, "hour_band", hour_band, "hour_band")
     entries = as_terms(smap, "entry_point", entry, "entry")
     keep = counted(smap, status=status)
+    chosen = {"intervention": intervention, "to": to}
     name, values = _thresholds(max_distance, max_minutes)
     base = {"max_distance": max_distance, "max_minutes": max_minutes}
     sweeps = []
@@ -656,15 +863,14 @@ def find_gaps(
     for value in values:
         reach_kw = dict(base, **({name: value} if name else {}))
         run_notes: list[str] = [] if first is not None else notes
-        long, totals, context = _assess(smap, needs, keep, groups, bands,
-                                        unknown_hours, capacity_unit, capacity_share,
-                                        min_access, reach_kw, run_notes, entries,
-                                        as_tuple(status))
+        long, totals, context, systemic = _assess(
+            smap, needs, keep, groups, bands, unknown_hours, min_minutes, capacity_unit,
+            capacity_share, min_access, reach_kw, chosen, run_notes, entries,
+            as_tuple(status))
         if first is None:
-            first = (long, totals, context, reach_kw)
+            first = (long, totals, context, systemic, reach_kw)
         if name:
-            heads = _headline(long.assign(severity=_severity(smap, long)))
-            by_reason = (heads.groupby(["need", "reason"])["severity"].sum()
+            by_reason = (long.groupby(["need", "reason"])["counted"].sum()
                          .unstack("reason")
                          .reindex(index=totals.index, columns=list(REASONS))
                          .fillna(0.0))
@@ -674,13 +880,15 @@ def find_gaps(
             frame = frame.join(by_reason)
             sweeps.append(frame.reset_index().set_index([name, "need"]))
     assert first is not None
-    long, totals, context, reach_kw = first
+    long, totals, context, systemic, reach_kw = first
     table = _table(smap, long)
     sensitivity = pd.concat(sweeps) if sweeps else None
     attrs = {"need": tuple(needs), "status": as_tuple(status), "entry": entries,
              "client_group": {n: c.groups for n, c in context.items()},
              "hour_band": {n: c.bands for n, c in context.items()},
-             "unknown_hours": unknown_hours,
+             "unknown_hours": unknown_hours, "min_minutes": min_minutes,
+             "intervention": intervention, "to": to,
+             "provision": {n: c.label for n, c in context.items()},
              "capacity_unit": {n: c.unit for n, c in context.items()},
              "min_access": {n: c.limit for n, c in context.items()},
              "capacity_share": capacity_share if min_access is None else None,
@@ -688,39 +896,20 @@ def find_gaps(
              "max_minutes": reach_kw["max_minutes"],
              "totals": totals, "context": context}
     table.attrs.update({k: v for k, v in attrs.items() if k not in ("totals", "context")})
-    return GapReport(table=table, sensitivity=sensitivity, attrs=attrs,
-                     notes=list(notes), smap=smap)
-
-
-def _severity(smap: ServiceMap, long: pd.DataFrame) -> np.ndarray:
-    """Return the need of each row's area, for the row's need."""
-    areas = smap._areas
-    out = np.zeros(len(long))
-    for need, idx in long.groupby("need", sort=False).indices.items():
-        col = areas[smap.need_columns[need]].to_numpy(dtype=float)
-        out[idx] = col[long["area"].to_numpy()[idx]]
-    return out
-
-
-def _headline(long: pd.DataFrame) -> pd.DataFrame:
-    """Keep each (area, need)'s most fundamental row."""
-    rank = long["reason"].map(_RANK).to_numpy()
-    need = pd.factorize(long["need"])[0]
-    order = np.lexsort((rank, need, long["area"].to_numpy()))
-    first = np.ones(len(order), dtype=bool)
-    key = long["area"].to_numpy()[order] * (need.max(initial=0) + 1) + need[order]
-    first[1:] = key[1:] != key[:-1]
-    return long.iloc[order[first]]
+    if len(systemic):
+        for need, rows in systemic.groupby("need", sort=False):
+            said = "; ".join(f"{g}, {b}" for g, b in zip(rows["client_group"],
+                                                          rows["hour_band"], strict=True))
+            notes.append(f"{need}: no in-person service anywhere in the map for {said}: "
+                         "systemic gaps, listed once in .systemic, not per area.")
+    return GapReport(table=table, sensitivity=sensitivity, systemic=systemic,
+                     attrs=attrs, notes=list(notes), smap=smap)
 
 
 def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
     """Build the ranked gap table with the areas' names, parents, IMD and people."""
     areas = smap._areas
-    severity = _severity(smap, long)
-    long = long.assign(severity=severity, rank=long["reason"].map(_RANK))
-    head = np.zeros(len(long), dtype=bool)
-    head[long.index.get_indexer(_headline(long).index)] = True
-    long["headline"] = head
+    long = long.assign(rank=long["reason"].map(_RANK))
     code_rank = np.empty(len(areas), dtype=np.int64)
     code_rank[np.argsort(areas.index.to_numpy(dtype=str), kind="stable")] = np.arange(
         len(areas))
@@ -751,10 +940,12 @@ def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
     data["reason"] = pd.Categorical(long["reason"].to_numpy(dtype=object),
                                     categories=cats["reason"])
     data["severity"] = long["severity"].to_numpy()
+    data["counted"] = long["counted"].to_numpy()
     data["services"] = long["services"].to_numpy(dtype=np.int64)
+    data["remote"] = long["remote"].to_numpy(dtype=np.int64)
+    data["hours_unknown"] = long["hours_unknown"].to_numpy(dtype=np.int64)
     if "entry" in long.columns:
         data["entry"] = pd.Categorical(long["entry"].to_numpy(dtype=object))
-    data["headline"] = long["headline"].to_numpy()
     return pd.DataFrame(data, index=pd.RangeIndex(len(long), name="gap"))
 
 
