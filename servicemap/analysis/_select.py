@@ -5,6 +5,7 @@ Shared by the analyses so that every question applies eligibility the same way.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -139,17 +140,27 @@ def served_groups(services: pd.DataFrame, groups: Iterable[str]) -> np.ndarray:
     A service serves a group it lists when its ages overlap the group's. It serves an
     age group (:data:`~servicemap.vocab.CLIENT_GROUP_AGES`) it does not list when it
     lists another age group and its ages take in all of this one's: an 18+ adult
-    service serves older people, family hubs for 0-19 serve young people. Targeted
-    groups (``women``, ``people_leaving_prison``...) are served only where listed.
+    service serves older people, family hubs for 0-19 serve young people. A service
+    that gives no ages takes those of the age groups it lists (an adult service with
+    no ages is 18+). Targeted groups (``women``, ``people_leaving_prison``...) are
+    served only where listed.
     """
     groups = list(groups)
     member = listing(services["client_groups"], groups)
     rows, cols = np.nonzero(member)
     ok = group_age_ok(services, np.asarray(groups, dtype=object)[cols], rows)
     member[rows[~ok], cols[~ok]] = False
-    lists_age_group = listing(services["client_groups"], list(CLIENT_GROUP_AGES)).any(
-        axis=1)
-    lo, hi = service_ages(services)
+    ages = listing(services["client_groups"], list(CLIENT_GROUP_AGES))
+    lists_age_group = ages.any(axis=1)
+    # a service's ages; where it gives none, those of the age groups it lists
+    g_lo = np.array([a for a, _ in CLIENT_GROUP_AGES.values()], dtype=float)
+    g_hi = np.array([np.inf if b is None else b for _, b in CLIENT_GROUP_AGES.values()])
+    hull_lo = np.where(ages, g_lo, np.inf).min(axis=1, initial=np.inf)
+    hull_hi = np.where(ages, g_hi, -np.inf).max(axis=1, initial=-np.inf)
+    lo = np.where(services["min_age"].isna().to_numpy(), hull_lo,
+                  services["min_age"].to_numpy(dtype=float, na_value=0.0))
+    hi = np.where(services["max_age"].isna().to_numpy(), hull_hi,
+                  services["max_age"].to_numpy(dtype=float, na_value=np.inf))
     for k, group in enumerate(groups):
         if group in CLIENT_GROUP_AGES:
             g_lo, g_hi = CLIENT_GROUP_AGES[group]
@@ -346,12 +357,17 @@ def age_share(areas: pd.DataFrame, spans: Iterable[tuple[float, float | None]]
               ) -> np.ndarray | None:
     """Each area's share of its people in the union of age spans; None without ages.
 
+    The age columns must cover every age once, from 0 to an open ``pop_<lo>_plus``;
+    otherwise there are no ages to share by (None).
+
     Each age column's people are spread evenly over its years (whole years, both ends
     included; an open column to :data:`OLDEST_AGE`). A span ``(lowest, None)`` has no
     upper age.
     """
     bands = age_columns(areas)
-    if not bands:
+    every_age = (bool(bands) and bands[0][0] == 0 and bands[-1][1] == OLDEST_AGE
+                 and all(b[0] == a[1] + 1 for a, b in itertools.pairwise(bands)))
+    if not every_age:
         return None
     merged: list[list[float]] = []
     for lo, hi in sorted((float(a), OLDEST_AGE if b is None else float(b))

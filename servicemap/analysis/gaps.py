@@ -53,8 +53,9 @@ such service for it is open somewhere. A group and band that no in-person servic
 provides anywhere is a **systemic** gap: one row in :attr:`GapReport.systemic` and a
 note, not a row for every area. Name groups or bands (``client_group=``,
 ``hour_band=``) to assess them area by area, targeted groups such as
-``people_leaving_prison`` included. A reason that holds for every client group (or,
-out of hours, every group assessed in the band) is one row with ``all`` there.
+``people_leaving_prison`` included. A reason that holds for every one of several
+client groups (or, out of hours, every group assessed in the band) is one row with
+``all`` there.
 
 **Severity** is people with the need (the areas' ``need_<need>``), so needs without a
 need column in the areas are not assessed (the notes say so). A client group's row
@@ -442,8 +443,20 @@ def _scope(member: np.ndarray, open_: np.ndarray, all_groups: list[str],
     else:
         scope = provided_gb
         systemic = [] if given_groups or not provided else [
-            (i, j) for i, j in zip(*np.nonzero(~provided_gb), strict=True)]
+            (i, j) for i, j in zip(*np.nonzero(~provided_gb), strict=True)
+            if not any(~provided_gb[h, j] for h in _within(all_groups, g_pos, i))]
     return g_pos, scope, systemic
+
+
+def _within(all_groups: list[str], g_pos: list[int], i: int) -> list[int]:
+    """Return the assessed groups (indices into ``g_pos``) whose ages take in group i's."""
+    ages = {g: (a, np.inf if b is None else b) for g, (a, b) in CLIENT_GROUP_AGES.items()}
+    name = all_groups[g_pos[i]]
+    if name not in ages:
+        return []
+    return [h for h, pos in enumerate(g_pos) if h != i and all_groups[pos] in ages
+            and ages[all_groups[pos]][0] <= ages[name][0]
+            and ages[all_groups[pos]][1] >= ages[name][1]]
 
 
 def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: Any,
@@ -506,13 +519,11 @@ def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: 
         why = np.where(p_counts > 0, 1, 2)  # 1 ineligible, 2 client_group
         covered = e_any.copy()
         if ng:
-            same = unserved.all(axis=1) & (why == why[:, :1]).all(axis=1)
-            for code, reason in ((1, "ineligible"), (2, "client_group")):
-                add(same & (why[:, 0] == code), ALL, ALL, reason, everyone)
-            for g in range(ng):
-                for code, reason in ((1, "ineligible"), (2, "client_group")):
-                    add(unserved[:, g] & ~same & (why[:, g] == code), groups[g], ALL,
-                        reason, [g])
+            reason_of = np.where(unserved, why, 0)
+            for mask, g, reason in _group_rows(reason_of, list(range(ng)), groups,
+                                               {1: "ineligible", 2: "client_group"}):
+                add(mask, ALL if g is None else groups[g], ALL, reason,
+                    everyone if g is None else [g])
             covered &= served.all(axis=1)
         for b in range(nb):
             assessed = [g for g in range(ng) if ctx.scope[g, b]]
@@ -522,12 +533,12 @@ def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: 
             e_open = (e @ both.astype(np.int64)) > 0
             e_unknown = e @ (member[:, assessed] & unknown[:, None]).astype(np.int64)
             shut = served[:, assessed] & ~e_open
-            every = shut.all(axis=1)
-            add(every, ALL, bands[b], "out_of_hours", assessed, b,
-                e_unknown.max(axis=1) if len(assessed) else None)
-            for k, g in enumerate(assessed):
-                add(shut[:, k] & ~every, groups[g], bands[b], "out_of_hours", [g], b,
-                    e_unknown[:, k])
+            for mask, g, reason in _group_rows(shut.astype(np.int64), assessed, groups,
+                                               {1: "out_of_hours"}):
+                k = None if g is None else assessed.index(g)
+                add(mask, ALL if g is None else groups[g], bands[b], reason,
+                    assessed if g is None else [g], b,
+                    e_unknown.max(axis=1) if k is None else e_unknown[:, k])
             covered &= ~shut.any(axis=1)
         if ctx.access is not None:
             thin = e_any & (ctx.access < ctx.limit)
@@ -539,6 +550,34 @@ def _classify(need: str, demand: np.ndarray, cols: np.ndarray, elig: Any, phys: 
     out["services"] = reaching[out["area"]].astype(np.int64)
     out["need"] = np.full(len(out["area"]), need, dtype=object)
     return out, covered
+
+
+def _group_rows(reason_of: np.ndarray, assessed: list[int], groups: list[str],
+                reasons: dict[int, str]) -> list[tuple[np.ndarray, int | None, str]]:
+    """Rows per group from (areas x assessed groups) reason codes (0 for none).
+
+    A group whose ages lie inside another assessed group's with the same reason (older
+    people in adults) is left to that group's row. Where the reason holds for every
+    assessed group and more than one group remains, it is one row, ``None`` (all).
+    """
+    names = [groups[g] for g in assessed]
+    ages = {g: (a, np.inf if b is None else b) for g, (a, b) in CLIENT_GROUP_AGES.items()}
+    inside = {k: [h for h, other in enumerate(names) if other != name and name in ages
+                  and other in ages and ages[other][0] <= ages[name][0]
+                  and ages[other][1] >= ages[name][1]]
+              for k, name in enumerate(names)}
+    top = [k for k in range(len(names)) if not inside[k]]
+    out: list[tuple[np.ndarray, int | None, str]] = []
+    for code, reason in reasons.items():
+        has = reason_of == code
+        every = has.all(axis=1) if len(top) > 1 else np.zeros(len(has), dtype=bool)
+        out.append((every, None, reason))
+        for k, g in enumerate(assessed):
+            left = has[:, k] & ~every
+            for h in inside[k]:
+                left &= ~has[:, h]
+            out.append((left, g, reason))
+    return out
 
 
 def _pathway_rows(smap: ServiceMap, need: str, entries: tuple[str, ...],
@@ -885,7 +924,8 @@ def find_gaps(
     sensitivity = pd.concat(sweeps) if sweeps else None
     attrs = {"need": tuple(needs), "status": as_tuple(status), "entry": entries,
              "client_group": {n: c.groups for n, c in context.items()},
-             "hour_band": {n: c.bands for n, c in context.items()},
+             "hour_band": {n: [b for k, b in enumerate(c.bands) if c.scope[:, k].any()]
+                           for n, c in context.items()},
              "unknown_hours": unknown_hours, "min_minutes": min_minutes,
              "intervention": intervention, "to": to,
              "provision": {n: c.label for n, c in context.items()},

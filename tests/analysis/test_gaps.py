@@ -36,7 +36,7 @@ def test_none_no_service_for_the_need_anywhere():
     assert in_gaps(report) == 135.0
     why = report.explain(0)
     assert len(why) == 0
-    assert "no service in the map meets this need" in why.attrs["headline"]
+    assert "no in-person drug treatment anywhere in the map" in why.attrs["headline"]
 
 
 def test_unreachable_and_the_explanation_gives_the_shortfall():
@@ -137,7 +137,12 @@ def test_out_of_hours():
         (7, "all", "all"): "unreachable",
     }
     assert report.attrs["hour_band"]["drug"] == ["weekday_daytime", "weekend"]
-    assert any("weekday_evening, overnight; not assessed" in n for n in report.notes)
+    # evenings and nights are nobody's, anywhere: systemic, once, not per area (older
+    # people's are inside the adults' row)
+    assert report.systemic[["client_group", "hour_band"]].values.tolist() == [
+        ["adults", "weekday_evening"], ["adults", "overnight"]]
+    assert report.systemic["people"].tolist() == [135.0, 135.0]  # no ages: all need
+    assert any("systemic gaps" in n for n in report.notes)
     i = report.table.index[(report.table["code"] == code(1))][0]
     why = report.explain(i)
     assert why.loc["A", "why"] == "closed weekend: open Mon-Fri 09:00-17:00"
@@ -289,11 +294,12 @@ def test_bedfordshire_report_reads_well(bedfordshire):
     t = report.table
     assert t["severity"].is_monotonic_decreasing
     assert (t["severity"] > 0).all()
-    assert t.groupby(["code", "need"], observed=True)["headline"].sum().eq(1).all()
+    assert t.groupby(["code", "need"], observed=True)["counted"].apply(
+        lambda c: (c > 0).sum()).eq(1).all()
     assert list(t.columns) == [
         "code", "name", "lad_code", "lad_name", "msoa_code", "msoa_name",
         "imd_decile", "population", "need", "client_group", "hour_band", "reason",
-        "severity", "services", "headline"]
+        "severity", "counted", "services", "remote", "hours_unknown"]
     assert repr(report).startswith("<GapReport: ")
     summary = report.summary("imd_decile", suppress=None)
     assert summary.loc["total", "need_in_gaps"] == pytest.approx(
@@ -365,7 +371,8 @@ def test_a_report_of_the_family(bedfordshire):
     report = sm.find_gaps(bedfordshire, need="drug")
     assert isinstance(report, sm.analysis._report.Report)
     assert isinstance(report.notes, list)
-    assert report.explain(0, n=2).shape[0] <= 2
+    why = report.explain(0, n=2)
+    assert (why["unit"] != "remote").sum() <= 2
     # partnerships overlap: the published total counts each area once, not their sum
     exact = report.summary("partnership", suppress=None)
     published = report.summary("partnership")
@@ -378,7 +385,8 @@ def test_a_partnerships_share_is_of_its_own_residents_need(bedfordshire):
     # worked from the areas directly: bcb-dap covers Bedford and Central Bedfordshire
     gaps = sm.find_gaps(bedfordshire, need="drug", client_group="adults")
     areas = bedfordshire.areas
-    in_gaps = gaps.table.loc[gaps.table["headline"]].groupby("code")["severity"].sum()
+    in_gaps = gaps.table.groupby("code", observed=True)["counted"].sum()
+    in_gaps = in_gaps[in_gaps > 0]
     footprint = areas.index[areas["lad_code"].isin(["E06000055", "E06000056"])]
     own_need = areas.loc[footprint, "need_drug"].sum()
     expected = in_gaps.reindex(footprint).fillna(0).sum() / own_need
