@@ -64,7 +64,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from servicemap.crs import to_working_crs, user_stacklevel
-from servicemap.errors import UnreachedWarning, did_you_mean, plural
+from servicemap.errors import ServiceMapWarning, UnreachedWarning, did_you_mean, plural
 from servicemap.servicemap import ServiceMap
 
 __all__ = [
@@ -584,11 +584,25 @@ def reach_matrix(
     max_distance = _positive(max_distance, "max_distance")
     max_minutes = _positive(max_minutes, "max_minutes")
     return smap.cached(("reach_matrix", max_distance, max_minutes),
-                  lambda: _warn_unreached(_build_reach(smap, max_distance, max_minutes)))
+                  lambda: _warn_unreached(_build_reach(smap, max_distance, max_minutes),
+                                          smap, max_distance, max_minutes))
 
 
-def _warn_unreached(reach: ReachMatrix) -> ReachMatrix:
-    """Warn, once as the matrix is built, of the services that reach no area."""
+def _warn_unreached(reach: ReachMatrix, smap: ServiceMap,
+                    max_distance: float | None = None,
+                    max_minutes: float | None = None) -> ReachMatrix:
+    """Warn, once as the matrix is built, of services reaching no area, idle thresholds."""
+    kinds = set(smap._services["reach"])
+    for argument, value, kind, other in (("max_distance", max_distance, "distance",
+                                          "max_minutes"),
+                                         ("max_minutes", max_minutes, "minutes",
+                                          "max_distance")):
+        if value is not None and kind not in kinds:
+            warnings.warn(
+                f"{argument}={value:g} changes nothing: no service in the map reaches "
+                f"by {kind} (they reach by {', '.join(sorted(kinds)) or 'nothing'}). "
+                f"Use {other}= instead, or give services reach '{kind}'.",
+                ServiceMapWarning, stacklevel=user_stacklevel())
     unreached = reach.unreached_services
     if len(unreached):
         shown = ", ".join(map(str, unreached[:10]))

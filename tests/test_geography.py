@@ -9,6 +9,7 @@ k = 3 j + i + 1. Squares 1, 2, 4, 5, 7, 8 are in LAD E06000001; 3, 6, 9 in E0600
 """
 
 import math
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -437,3 +438,14 @@ def test_nearest_sites_agree_with_every_distance_measured():
     assert (near["site"].to_numpy() == located.index.to_numpy()[every.argmin(axis=1)]).all()
     acc = sm.accessibility(smap, need="drug", method="nearest")
     np.testing.assert_allclose(acc.table["distance"].to_numpy(), every.min(axis=1))
+
+
+def test_a_threshold_no_service_uses_says_so():
+    smap = grid_map([service("S", max_distance=1500)], [site("A", "S", k=1)])
+    with pytest.warns(sm.ServiceMapWarning,
+                      match=r"max_minutes=30 changes nothing: no service in the map "
+                            r"reaches by minutes \(they reach by distance\)"):
+        sm.reach_matrix(smap, max_minutes=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sm.reach_matrix(smap, max_distance=900)  # used: no warning

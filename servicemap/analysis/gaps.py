@@ -339,10 +339,12 @@ class GapReport(Report):
     def __repr__(self) -> str:
         t = self.attrs.get("totals")
         people = float(t["need_in_gaps"].sum()) if t is not None else 0.0
+        systemic = (f"; {plural(len(self.systemic), 'systemic gap')} (no in-person "
+                    "service anywhere)" if len(self.systemic) else "")
         return (f"<GapReport: {len(self.table):,} gaps in "
                 f"{self.table['code'].nunique():,} areas for "
                 f"{', '.join(self.attrs.get('need', ())) or 'no need'}; "
-                f"{people:,.0f} people in need in gap areas>")
+                f"{people:,.0f} people in need in gaps{systemic}>")
 
 
 @dataclass

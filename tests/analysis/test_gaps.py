@@ -405,3 +405,125 @@ def test_a_partnerships_share_is_of_its_own_residents_need(bedfordshire):
     by_reason = gaps.summary(suppress=None)
     assert by_reason["share_of_need"].iloc[:-1].sum() == pytest.approx(
         by_reason.loc["total", "share_of_need"])
+
+
+# -- the definitions a board can sign: hand-worked on the grid -------------------------
+def test_a_phone_line_beside_an_unreachable_area_is_support_not_reach():
+    # S reaches 1, 2, 4, 5 in person; a 24/7 phone line takes everyone everywhere
+    smap = grid_map([service("S", max_distance=1500, interventions="psychosocial"),
+                     service("L", reach="none", hours="24/7",
+                             interventions="crisis_response; information_advice")],
+                    [site("A", "S", k=1), site("P", "L", mode="phone")])
+    report = sm.find_gaps(smap, need="drug")
+    # the line does not make 3, 6, 7, 8, 9 reachable, nor open at night
+    assert gaps_of(report) == {(k, "all", "all"): "unreachable" for k in (3, 6, 7, 8, 9)}
+    # but the table says support is there: one remote service in every gap row
+    assert report.table["remote"].tolist() == [1] * 5
+    assert report.table["services"].tolist() == [0] * 5
+    why = report.explain(report.table.index[report.table["code"] == code(9)][0])
+    assert why.index.tolist() == ["S", "L"]  # the decisive in-person service first
+    assert why.loc["L", "why"] == "remote (phone or online): support, not reach"
+    assert "Decisive: S (S), 2.8 km to its nearest site: too far" in why.attrs["headline"]
+    assert "Remote support there: L" in why.attrs["headline"]
+
+
+def test_treatment_is_the_default_provision_for_drug():
+    # N: naloxone at square 1 reaching everything; T: treatment at square 9, 1500 m
+    smap = grid_map([service("N", reach="none", interventions="naloxone"),
+                     service("T", max_distance=1500, interventions="psychosocial")],
+                    [site("A", "N", k=1), site("B", "T", k=9)])
+    default = sm.find_gaps(smap, need="drug")
+    # T reaches 5, 6, 8, 9: the rest are unreachable, naloxone is not treatment
+    assert gaps_of(default) == {(k, "all", "all"): "unreachable" for k in (1, 2, 3, 4, 7)}
+    assert default.attrs["provision"] == {"drug": "drug treatment"}
+    assert gaps_of(sm.find_gaps(smap, need="drug", intervention="any")) == {}
+    assert gaps_of(sm.find_gaps(smap, need="drug", intervention="harm_reduction")) == {}
+    assert set(gaps_of(sm.find_gaps(smap, need="drug", to="T"))) == set(gaps_of(default))
+    with pytest.raises(ValueError, match="intervention='treatmnt'.*'treatment'"):
+        sm.find_gaps(smap, need="drug", intervention="treatmnt")
+    with pytest.raises(ValueError, match="to='X': no such service"):
+        sm.find_gaps(smap, need="drug", to="X")
+
+
+def test_age_groups_are_served_by_ages_both_ways():
+    # H: a family hub for ages 0-19 listing children; Y: young people 11-17 listing
+    # young_people; A: adults with no ages (so 18+)
+    from servicemap.analysis._select import served_groups
+
+    smap = grid_map([service("H", needs="drug", client_groups="children; families",
+                             min_age=0, max_age=19, reach="none"),
+                     service("Y", client_groups="young_people", min_age=11, max_age=17,
+                             reach="none"),
+                     service("A", reach="none")],
+                    [site("S1", "H", k=1), site("S2", "Y", k=1), site("S3", "A", k=1)])
+    groups = ["children", "young_people", "adults", "older_people"]
+    got = served_groups(smap.services, groups)
+    assert got.tolist() == [
+        [True, True, False, False],    # 0-19 takes in 11-17, not 18+ or 65+
+        [False, True, False, False],   # 11-17 does not take in 0-12
+        [False, False, True, True],    # 18+ takes in 65+, not 11-17
+    ]
+
+
+def test_severity_is_the_groups_people_and_each_person_counts_once():
+    # ages in two columns: 0-17 is a quarter of each square's people, 18+ the rest
+    areas = grid_areas()
+    areas["pop_0_17"] = areas["population"] / 4
+    areas["pop_18_plus"] = areas["population"] * 3 / 4
+    areas = areas.drop(columns="pop_0_15")
+    # A (adults) reaches 1, 2, 4, 5; Y (young people 11-17) reaches 5, 6, 8, 9
+    smap = grid_map([service("A", max_distance=1500),
+                     service("Y", client_groups="young_people", min_age=11, max_age=17,
+                             max_distance=1500)],
+                    [site("SA", "A", k=1), site("SY", "Y", k=9)], areas=areas)
+    report = sm.find_gaps(smap, need="drug")
+    t = report.table.set_index(["code", "client_group"])
+    # young people are ages 11-17: 7 of the 18 years of pop_0_17, a quarter of people
+    young = 7 / 18 / 4
+    adults = 3 / 4  # 18+ (older people inside it)
+    assert t.loc[(code(1), "young_people"), "severity"] == pytest.approx(NEED[1] * young)
+    assert t.loc[(code(9), "adults"), "severity"] == pytest.approx(NEED[9] * adults)
+    # each area's people counted once: square 1 lacks young people only
+    assert t.loc[(code(1), "young_people"), "counted"] == pytest.approx(NEED[1] * young)
+    total = sum(NEED[k] * young for k in (1, 2, 4)) + sum(
+        NEED[k] * adults for k in (6, 8, 9)) + NEED[3] + NEED[7]
+    assert report.totals().loc["drug", "need_in_gaps"] == pytest.approx(total)
+    assert report.summary(suppress=None).loc["total", "need_in_gaps"] == pytest.approx(total)
+
+
+def test_a_combination_nobody_provides_is_one_systemic_row_unless_named():
+    # adults are served weekdays only, young people weekdays and Saturdays
+    smap = grid_map([service("A", reach="none", hours="Mon-Fri 09:00-17:00"),
+                     service("Y", client_groups="young_people", min_age=11, max_age=17,
+                             reach="none", hours="Mon-Fri 09:00-17:00; Sat 10:00-12:00"),
+                     service("L", reach="none", hours="24/7", client_groups="adults")],
+                    [site("SA", "A", k=5), site("SY", "Y", k=5), site("P", "L", mode="phone")])
+    report = sm.find_gaps(smap, need="drug")
+    # adults at the weekend: nobody in person anywhere -> systemic, not 9 rows
+    assert gaps_of(report) == {}
+    sys = report.systemic.set_index(["client_group", "hour_band"])
+    assert sorted(sys.index) == sorted([
+        ("adults", "weekday_evening"), ("adults", "overnight"), ("adults", "weekend"),
+        ("young_people", "weekday_evening"), ("young_people", "overnight")])
+    assert sys.loc[("adults", "weekend"), "remote_services"] == ("L",)
+    assert sys.loc[("young_people", "overnight"), "remote"] == 0
+    # named, the band is assessed area by area
+    named = sm.find_gaps(smap, need="drug", hour_band="weekend")
+    assert gaps_of(named) == {(k, "adults", "weekend"): "out_of_hours" for k in range(1, 10)}
+    assert named.systemic.empty
+
+
+def test_unknown_hours_are_reported_not_assumed_open_out_of_hours():
+    # E opens evenings; U gives no hours: open weekday daytime, unknown in the evening
+    smap = grid_map([service("E", max_distance=1500, hours="Mon-Fri 09:00-20:00"),
+                     service("U", reach="none")],
+                    [site("SE", "E", k=1), site("SU", "U", k=5)])
+    report = sm.find_gaps(smap, need="drug")
+    got = gaps_of(report)
+    assert got == {(k, "adults", "weekday_evening"): "out_of_hours"
+                   for k in (3, 6, 7, 8, 9)}
+    assert report.table["hours_unknown"].tolist() == [1] * 5
+    why = report.explain(0)
+    assert why.loc["U", "why"] == "opening hours not known, so not counted weekday_evening"
+    # assumed open, nothing is a gap
+    assert gaps_of(sm.find_gaps(smap, need="drug", unknown_hours="open")) == {}
