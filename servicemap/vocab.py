@@ -49,7 +49,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["CLIENT_GROUP_AGES", "INTERVENTION_KINDS", "PROVISION", "VOCABULARY", "Term", "UnknownTermError", "Vocabulary"]
+__all__ = ["CLIENT_GROUP_AGES", "INTERVENTION_KINDS", "PROVISION", "VOCABULARY", "Term",
+           "UnknownTermError", "Vocabulary"]
 
 
 @dataclass(frozen=True)

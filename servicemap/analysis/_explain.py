@@ -208,7 +208,7 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
                         "cost": cost, "unit": units, "counts": counts, "why": whys},
                        index=pd.Index(services.index[cols], name="service"))
     # the decisive first: counting, then open to these residents, then nearest
-    order = np.lexsort((np.nan_to_num(nearest, nan=np.inf), failed,
+    order = np.lexsort((np.nan_to_num(nearest, nan=np.inf), np.asarray(failed),
                         ~np.asarray(usable), ~np.asarray(counts)))
     out = out.iloc[order]
     first = out.iloc[0]

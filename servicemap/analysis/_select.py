@@ -163,8 +163,8 @@ def served_groups(services: pd.DataFrame, groups: Iterable[str]) -> np.ndarray:
                   services["max_age"].to_numpy(dtype=float, na_value=np.inf))
     for k, group in enumerate(groups):
         if group in CLIENT_GROUP_AGES:
-            g_lo, g_hi = CLIENT_GROUP_AGES[group]
-            covers = (lo <= g_lo) & (hi >= (np.inf if g_hi is None else g_hi))
+            youngest, oldest = CLIENT_GROUP_AGES[group]
+            covers = (lo <= youngest) & (hi >= (np.inf if oldest is None else oldest))
             member[:, k] |= lists_age_group & covers
     return member
 

@@ -158,19 +158,21 @@ class GapReport(Report):
     row_noun: ClassVar[str] = "gap"
 
     def totals(self) -> pd.DataFrame:
-        """Per need: all people in need, those in gap areas, those covered.
+        """Per need: all people in need, those in gaps, those beside them, those covered.
 
-        Covered is worked out on its own (the area is reached for every group and
-        band assessed, with enough capacity), so the two add up to the total as a
-        check, not by construction.
+        ``need_in_gaps`` counts each person in a gap once; ``need_beside_gaps`` the
+        others with the need in the same areas (a gap for young people leaves the
+        adults there served); ``need_covered`` the need of the areas served for
+        every group and band assessed, with enough capacity, worked out on its own.
+        The three add up to the total as a check, not by construction.
 
         Examples
         --------
         >>> t = sm.find_gaps(sm.datasets.bedfordshire()).totals()
         >>> t.columns.tolist()
-        ['need_total', 'need_in_gaps', 'need_covered', 'share_in_gaps']
-        >>> bool(((t["need_in_gaps"] + t["need_covered"]) - t["need_total"]).abs().max()
-        ...      < 1e-6)
+        ['need_total', 'need_in_gaps', 'need_beside_gaps', 'need_covered', 'share_in_gaps']
+        >>> parts = t["need_in_gaps"] + t["need_beside_gaps"] + t["need_covered"]
+        >>> bool((parts - t["need_total"]).abs().max() < 1e-6)
         True
         """
         return self.attrs["totals"].copy()
@@ -727,13 +729,17 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
             notes.append(f"{need}: the areas give no population by age (pop_<lo>_<hi> "
                          "columns), so a client group's gap counts everyone with the "
                          "need there.")
+        gap_areas = np.zeros(len(demand), dtype=bool)
+        gap_areas[frame["area"].to_numpy()] = True
         totals.append({"need": need, "need_total": float(demand.sum()),
                        "need_in_gaps": float(counted.sum()),
+                       "need_beside_gaps": float(demand[gap_areas].sum() - counted.sum()),
                        "need_covered": float(demand[covered].sum())})
         context[need] = ctx
     long = pd.concat(parts, ignore_index=True)
     frame = pd.DataFrame(totals, columns=["need", "need_total", "need_in_gaps",
-                                          "need_covered"]).set_index("need")
+                                          "need_beside_gaps", "need_covered"]
+                         ).set_index("need")
     frame["share_in_gaps"] = frame["need_in_gaps"] / frame["need_total"]
     systemic_frame = pd.DataFrame(systemic, columns=[
         "need", "client_group", "hour_band", "people", "remote", "remote_services"])
