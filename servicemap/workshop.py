@@ -265,9 +265,11 @@ def _gap_tables(gaps: GapReport) -> tuple[pd.DataFrame, pd.DataFrame]:
                        dtype="Int64").reindex(wide.index)
     wide["all reasons"] = totals.astype("object").where(totals.notna(), SHOWN)
     columns = [c for c in ("code", "name", "lad_name", "need", "client_group",
-                           "hour_band", "reason", "severity") if c in gaps.table]
-    top = gaps.table.loc[gaps.table["headline"], columns].head(8)
-    return wide, suppress(top, ["severity"], marker=SHOWN)
+                           "hour_band", "reason", "counted") if c in gaps.table]
+    top = (gaps.table.loc[gaps.table["counted"] > 0, columns]
+           .sort_values("counted", ascending=False, kind="stable").head(8)
+           .rename(columns={"counted": "people"}))
+    return wide, suppress(top, ["people"], marker=SHOWN)
 
 
 def _sensitivity_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
@@ -351,7 +353,7 @@ def _write_analyses(cov: Coverage, access: pd.DataFrame, output: Path) -> list[s
 
 def _write_gaps_and_overlaps(gaps: GapReport, sensitivity: pd.DataFrame,
                              overlaps: OverlapReport, output: Path) -> list[str]:
-    table = suppress(gaps.table, ["population", "severity"], marker=WRITTEN)
+    table = suppress(gaps.table, ["population", "severity", "counted"], marker=WRITTEN)
     written = [write_csv(table, output / "gaps.csv").name]
     for name, frame in (("gaps_summary", gaps.summary(["need", "reason"])),
                         ("gaps_by_lad", gaps.summary("lad"))):
