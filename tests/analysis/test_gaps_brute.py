@@ -361,3 +361,14 @@ def test_find_gaps_agrees_with_the_brute_force_on_bedfordshire(bedfordshire):
     assert (brute.table["counted"] > 0).sum() > 100
     assert len(brute.systemic) > 0
     compare(find_gaps(bedfordshire), brute)
+
+
+def test_brute_force_counts_each_person_once_on_bedfordshire(bedfordshire):
+    # each (area, need): counted on exactly one row, at least its largest row and at
+    # most the area's need, so summing counted never adds a person twice
+    t = brute_force_gaps(bedfordshire).table
+    need = {(c, n): float(bedfordshire.areas.at[c, f"need_{n}"])
+            for c, n in zip(t["code"], t["need"], strict=True)}
+    for (c, n), rows_ in t.groupby(["code", "need"]):
+        assert (rows_["counted"] > 0).sum() == 1
+        assert rows_["severity"].max() - 1e-9 <= rows_["counted"].sum() <= need[(c, n)] + 1e-9
