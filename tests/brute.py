@@ -335,11 +335,23 @@ def brute_force_gaps(smap, *, need=None, client_group=None, hour_band=None,
                                         if any(serves(s, g) and opens[s][b] for s in ip)]
                      for g in groups}
         groups_in = {b: [g for g in groups if b in bands_for[g]] for b in BANDS}
+        def wider(g, among):
+            """Groups among ``among`` whose ages take in all of g's (adults for 65+)."""
+            if g not in AGE_GROUPS:
+                return []
+            return [h for h in among if h != g and h in AGE_GROUPS
+                    and group_years([h]) >= group_years([g])]
+
+        def top(among):
+            return [g for g in among if not wider(g, among)]
+
         if not named_groups and not named_bands:
             for g in groups:
                 for b in BANDS:
                     if b in bands_for[g]:
                         continue
+                    if any(b not in bands_for[h] for h in wider(g, groups)):
+                        continue  # the wider group's systemic row stands for it
                     people = sum(need_of[a] * age_share(area_rows[a], columns,
                                                         group_years([g]))
                                  for a in areas.index)
@@ -372,16 +384,18 @@ def brute_force_gaps(smap, *, need=None, client_group=None, hour_band=None,
                             late[b].append(g)
                 for reason in ("ineligible", "client_group"):
                     gs = [g for g in groups if per_group.get(g) == reason]
-                    if len(groups) > 1 and len(gs) == len(groups):
+                    if len(top(groups)) > 1 and len(gs) == len(groups):
                         found.append((reason, "all", "all", gs))
                     else:
-                        found += [(reason, g, "all", [g]) for g in gs]
+                        found += [(reason, g, "all", [g]) for g in gs
+                                  if not any(h in gs for h in wider(g, groups))]
                 for b in BANDS:
                     gs = late[b]
-                    if len(groups_in[b]) > 1 and len(gs) == len(groups_in[b]):
+                    if len(top(groups_in[b])) > 1 and len(gs) == len(groups_in[b]):
                         found.append(("out_of_hours", "all", b, gs))
                     else:
-                        found += [("out_of_hours", g, b, [g]) for g in gs]
+                        found += [("out_of_hours", g, b, [g]) for g in gs
+                                  if not any(h in gs for h in wider(g, groups_in[b]))]
                 if capacity is not None and capacity[0][a] < capacity[1]:
                     found.append(("under_capacity", "all", "all", None))
             if not found:

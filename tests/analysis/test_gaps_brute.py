@@ -216,29 +216,25 @@ def test_brute_force_toy_a_by_hand():
         expected |= {
             (k, "young_people", "all", young): (0.07 * d, 0.89 * d, 1, 1, 0),
             (k, "adults", "weekday_evening", "out_of_hours"): (0.82 * d, 0, 1, 1, 0),
-            (k, "older_people", "weekday_evening", "out_of_hours"): (0.35 * d, 0, 1, 1, 0),
-            # weekends are assessed for adults and older people only: one "all" row
-            (k, "all", "weekend", "out_of_hours"): (0.82 * d, 0, 1, 1, 0),
+            # weekends are assessed for adults and older people only: the adults' row
+            # stands for the older people inside it
+            (k, "adults", "weekend", "out_of_hours"): (0.82 * d, 0, 1, 1, 0),
         }
-    # square 3: YP alone; adults and older people 10.66 and 4.55, counted on "adults"
-    expected |= {(3, "adults", "all", "client_group"): (10.66, 10.66, 1, 1, 0),
-                 (3, "older_people", "all", "client_group"): (4.55, 0, 1, 1, 0)}
+    # square 3: YP alone; adults (older people inside them) 10.66, counted there
+    expected |= {(3, "adults", "all", "client_group"): (10.66, 10.66, 1, 1, 0)}
     # square 6: YP and EVE; EVE is not open in the weekday daytime
-    expected |= {(6, "adults", "weekday_daytime", "out_of_hours"): (13.12, 13.12, 2, 1, 0),
-                 (6, "older_people", "weekday_daytime", "out_of_hours"): (5.6, 0, 2, 1, 0)}
+    expected |= {(6, "adults", "weekday_daytime", "out_of_hours"): (13.12, 13.12, 2, 1, 0)}
     # square 7: DAY, hours unknown: weekday daytime only, unknown out of hours; no
     # capacity, so under capacity: the whole need 17 is counted, on the first row
     expected |= {(7, "young_people", "all", "client_group"): (1.19, 17, 1, 1, 0),
                  (7, "adults", "weekday_evening", "out_of_hours"): (13.94, 0, 1, 1, 1),
-                 (7, "older_people", "weekday_evening", "out_of_hours"): (5.95, 0, 1, 1, 1),
-                 (7, "all", "weekend", "out_of_hours"): (13.94, 0, 1, 1, 1),
+                 (7, "adults", "weekend", "out_of_hours"): (13.94, 0, 1, 1, 1),
                  (7, "all", "all", "under_capacity"): (17, 0, 1, 1, 0)}
     for k in (8, 9):  # EVE alone: evenings and Saturdays, no capacity
         d = 10 + k
         expected |= {
             (k, "young_people", "all", "client_group"): (0.07 * d, d, 1, 1, 0),
             (k, "adults", "weekday_daytime", "out_of_hours"): (0.82 * d, 0, 1, 1, 0),
-            (k, "older_people", "weekday_daytime", "out_of_hours"): (0.35 * d, 0, 1, 1, 0),
             (k, "all", "all", "under_capacity"): (d, 0, 1, 1, 0),
         }
     for key, (sev, cnt, *rest) in list(expected.items()):
@@ -250,23 +246,22 @@ def test_brute_force_toy_a_by_hand():
                 for r in brute.systemic.itertuples()}
     approx_equal(systemic, {("young_people", "overnight"): (9.45, 1),
                             ("young_people", "weekend"): (9.45, 1),
-                            ("adults", "overnight"): (110.7, 1),
-                            ("older_people", "overnight"): (47.25, 1)})
+                            ("adults", "overnight"): (110.7, 1)})
 
 
 def test_brute_force_toy_b_by_hand():
     brute = brute_force_gaps(toy_b())
     # drug: squares 1, 4, 5 have HUB2 alone (9-5): evenings and weekends out of hours
-    # for adults and older people, one "all" row each (0.82 of the need), counted on
-    # weekday_evening (alphabetically first); 2 has FAR too: no gap; 3 and 6 are
+    # for adults (the older people inside them), a row each (0.82 of the need), counted
+    # on weekday_evening (alphabetically first); 2 has FAR too: no gap; 3 and 6 are
     # reached by FAR, which turns them away; 7, 8, 9 are reached by nothing. LINE2
     # takes squares 3, 6, 9 only.
     expected = {}
     for k in (1, 4, 5):
         d = 10 + k
-        expected |= {(k, "all", "weekday_evening", "out_of_hours"): (0.82 * d, 0.82 * d,
-                                                                     1, 0, 0),
-                     (k, "all", "weekend", "out_of_hours"): (0.82 * d, 0, 1, 0, 0)}
+        expected |= {(k, "adults", "weekday_evening", "out_of_hours"): (0.82 * d, 0.82 * d,
+                                                                        1, 0, 0),
+                     (k, "adults", "weekend", "out_of_hours"): (0.82 * d, 0, 1, 0, 0)}
     expected |= {(k, "all", "all", "ineligible"): (10 + k, 10 + k, 0, 1, 0) for k in (3, 6)}
     expected |= {(k, "all", "all", "unreachable"): (10 + k, 10 + k, 0, int(k == 9), 0)
                  for k in (7, 8, 9)}
@@ -280,8 +275,7 @@ def test_brute_force_toy_b_by_hand():
     # FAR is open daily 07:00-22:00: not overnight; nobody is
     systemic = {(r.need, r.client_group, r.hour_band): (r.people, r.remote)
                 for r in brute.systemic.itertuples()}
-    approx_equal(systemic, {("drug", "adults", "overnight"): (110.7, 1),
-                            ("drug", "older_people", "overnight"): (47.25, 1)})
+    approx_equal(systemic, {("drug", "adults", "overnight"): (110.7, 1)})
 
 
 def test_brute_force_named_groups_and_bands_have_no_systemic_rows():
