@@ -255,6 +255,96 @@ class GapReport(Report):
         shares_of = own.reindex(index).to_numpy(dtype=float)
         return np.append(shares_of, whole[-1])
 
+    def headlines(self, *, suppress: int | None = DEFAULT_THRESHOLD) -> list[str]:
+        """Answer "where are the gaps?" in plain sentences, by name.
+
+        One sentence per need: the people in gaps and their share, the reasons, the
+        partnership worst off (by the share of its own residents' need, among the
+        partnerships commissioning the need's provision that do not cover the whole
+        map) and the local authority with most people in gaps; then one per need
+        with systemic gaps, and the remote support there. The figures are the
+        published ones of :meth:`summary` (rounded, small counts hidden), so the
+        sentences give nothing away that the tables do not.
+
+        Parameters
+        ----------
+        suppress : int or None, default 5
+            As in :meth:`summary`.
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
+        >>> gaps = sm.find_gaps(sm.datasets.bedfordshire(), need="drug")
+        >>> print(gaps.headlines()[0])  # doctest: +ELLIPSIS
+        Drug treatment: ... of ... people with a drug need (...%) are in a gap...
+        """
+        smap = self.smap
+        reasons = self.summary(["need", "reason"], suppress=suppress)
+        parts = self.summary(["need", "partnership"], suppress=suppress)
+        lads = (self.summary(["need", "lad"], suppress=suppress)
+                if "lad" in smap.parent_levels else None)
+        names = smap._partnerships["name"]
+        whole = {p for p, fp in smap._partnerships["footprint"].items()
+                 if _covers_all(smap, fp)}
+        services = smap._services
+        out = []
+        for need in self.attrs["need"]:
+            total = self.attrs["totals"].loc[need]
+            label = self.attrs["provision"][need].replace("_", " ")
+            ctx = self.attrs["context"][need]
+            commissioning = set(services["commissioners"].iloc[
+                np.concatenate([ctx.cols, ctx.remote_cols])].explode().dropna())
+            words = need.replace("_", " ")
+            shown = _published(float(total["need_in_gaps"]), suppress)
+            share = ("" if shown.startswith("fewer") else
+                     f" ({total['share_in_gaps']:.0%})")  # a share would give it away
+            sentence = (f"{label[0].upper()}{label[1:]}: {shown} of "
+                        f"{float(total['need_total']):,.0f} people with a{_an(need)} "
+                        f"{words} need{share} are in a gap")
+            if need in reasons.index.get_level_values(0):
+                cells = reasons.loc[need]["need_in_gaps"]
+                said = [f"{int(v):,} {_WHY[str(r)]}" for r, v in cells.items()
+                        if pd.notna(v) and v > 0]
+                hidden = cells.isna().any()
+                if said:
+                    sentence += ": " + ", ".join(said)
+                if hidden:
+                    sentence += (", and some hidden to protect small numbers" if said
+                                 else " (hidden to protect small numbers)")
+            sentence += "."
+            if need in parts.index.get_level_values(0):
+                rows = parts.loc[need]
+                rows = rows[rows.index.isin(list(commissioning - whole))
+                            & rows["share_of_need"].notna()]
+                if len(rows):
+                    worst = rows["share_of_need"].idxmax()
+                    sentence += (f" Worst off: {names.get(worst, worst)}, with "
+                                 f"{rows.at[worst, 'share_of_need']:.0%} of its "
+                                 f"residents' {words} need in gaps.")
+            if lads is not None and need in lads.index.get_level_values(0):
+                rows = lads.loc[need].dropna(subset=["need_in_gaps"])
+                if len(rows):
+                    most = rows["need_in_gaps"].astype(float).idxmax()
+                    place = rows["lad_name"].get(most) if "lad_name" in rows else None
+                    sentence += (f" Most are in {place or most} "
+                                 f"({int(rows.at[most, 'need_in_gaps']):,}).")
+            out.append(sentence)
+        for need, rows in self.systemic.groupby("need", sort=False):
+            label = self.attrs["provision"][need].replace("_", " ")
+            by_band = rows.groupby("hour_band", sort=False)["client_group"].agg(list)
+            when = "; ".join(f"{_BAND_WORDS.get(str(b), b)} for "
+                             f"{_and([g.replace('_', ' ') for g in gs])}"
+                             for b, gs in by_band.items())
+            remote = sorted({s for t in rows["remote_services"] for s in t})
+            support = (" Remote support: "
+                       f"{_and([str(services.at[s, 'name']) for s in remote])}."
+                       if remote else " No remote support either.")
+            out.append(f"No in-person {label} anywhere in the map {when}.{support}")
+        return out
+
     def explain(self, key: int, n: int = 5) -> pd.DataFrame:
         """Which services came closest to filling a gap, and why each did not count.
 
@@ -347,6 +437,47 @@ class GapReport(Report):
                 f"{self.table['code'].nunique():,} areas for "
                 f"{', '.join(self.attrs.get('need', ())) or 'no need'}; "
                 f"{people:,.0f} people in need in gaps{systemic}>")
+
+
+#: Each reason as a phrase after a count of people.
+_WHY = {"none": "where there is none in person at all",
+        "unreachable": "beyond reach of any in person",
+        "ineligible": "turned away by footprints",
+        "client_group": "where none serves their age group",
+        "out_of_hours": "with nothing open at some times of the week",
+        "under_capacity": "where capacity is thinly shared",
+        "pathway": "with no referral route from the entry point"}
+
+_BAND_WORDS = {"weekday_daytime": "on weekdays", "weekday_evening": "on weekday evenings",
+               "overnight": "overnight", "weekend": "at weekends"}
+
+
+def _an(word: str) -> str:
+    """Return "n" before a word that starts with a vowel ("an alcohol need")."""
+    return "n" if word[:1].lower() in "aeiou" else ""
+
+
+def _and(items: list[str]) -> str:
+    """Join words as "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _published(value: float, suppress: int | None) -> str:
+    """Return a count of people as published: rounded, or hidden when small."""
+    rounded = round(value)
+    if suppress is not None and 0 < rounded < suppress:
+        return f"fewer than {suppress}"
+    return f"{rounded:,}"
+
+
+def _covers_all(smap: ServiceMap, footprint: Any) -> bool:
+    """Whether a partnership's footprint takes in every area of the map."""
+    areas = smap._areas
+    keys = {str(k) for k in footprint}
+    inside = areas.index.isin(list(keys))
+    for level in smap.parent_levels:
+        inside |= areas[f"{level}_code"].isin(list(keys)).to_numpy()
+    return bool(inside.all())
 
 
 @dataclass

@@ -527,3 +527,27 @@ def test_unknown_hours_are_reported_not_assumed_open_out_of_hours():
     assert why.loc["U", "why"] == "opening hours not known, so not counted weekday_evening"
     # assumed open, nothing is a gap
     assert gaps_of(sm.find_gaps(smap, need="drug", unknown_hours="open")) == {}
+
+
+def test_headlines_say_it_by_name_with_published_figures():
+    # A reaches 1, 2, 4, 5; 3, 6, 7, 8, 9 are unreachable: 13 + 16 + 17 + 18 + 19 = 83
+    smap = grid_map([service("S", max_distance=1500, interventions="psychosocial")],
+                    [site("A", "S", k=1)])
+    report = sm.find_gaps(smap, need="drug")
+    first = report.headlines()[0]
+    assert first.startswith("Drug treatment: 83 of 135 people with a drug need (61%) "
+                            "are in a gap: 83 beyond reach of any in person.")
+    # overnight and evenings are nobody's: said once, with the remote support (none)
+    assert report.headlines()[1] == (
+        "No in-person drug treatment anywhere in the map on weekday evenings for "
+        "adults; overnight for adults; at weekends for adults. No remote support "
+        "either.")
+    # a small total is not given away
+    areas = grid_areas()
+    areas["need_drug"] = [1.0, 0, 3.0, 0, 0, 0, 0, 0, 0]
+    small = sm.find_gaps(grid_map([service("S", max_distance=1500)],
+                                  [site("A", "S", k=1)], areas=areas), need="drug")
+    # (no share either: 75% of 4 would give the 3 away)
+    assert small.headlines()[0] == (
+        "Drug treatment: fewer than 5 of 4 people with a drug need are in a gap "
+        "(hidden to protect small numbers).")
