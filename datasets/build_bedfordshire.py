@@ -15,7 +15,10 @@ The script writes, next to itself:
   site specification below; real premises are looked up in the NHS Choices 2014 file;
 - ``bedfordshire/wards.gpkg`` (layer ``wards``): the 77 December 2013 electoral wards of
   the three LADs in EPSG:27700, a second geography to move values to (out of date:
-  see ``datasets/README.md``).
+  see ``datasets/README.md``);
+- the ``capacity`` column of ``bedfordshire/services.csv``, for the illustrative
+  services calibrated to need (see ``calibrated_capacities`` and the calibration table
+  in ``datasets/README.md``). The rest of that file is hand-authored.
 
 The other CSVs of ``bedfordshire/`` are hand-authored and are not touched here.
 Nothing is repaired silently: any failed check stops the build with an error.
@@ -63,6 +66,103 @@ EARLY_HELP_RATE = 0.05    # ASSUMED share of children aged 0-15 who would benefi
 DRUG_MULT = (2.0, 1.5, 1.25)        # (top, drop, mean): m from 2.0 (d=1) to 0.5 (d=10)
 ALCOHOL_MULT = (1.5, 0.75, 1.125)   # m from 1.5 (d=1) to 0.75 (d=10), before / mean
 EARLY_HELP_MULT = (2.0, 1.5, 1.25)  # as for drugs
+
+# -- calibration of the illustrative capacities (documented in datasets/README.md) ------
+# Capacities are sized from the areas' need columns, so that capacity per person in need
+# is that of a plausible English treatment system. National ratios, England 2016/17 (the
+# year of the need rates above):
+OPIATE_IN_TREATMENT = 0.47    # opiate clients in treatment in the year (146,536, NDTMS)
+                              # per estimated opiate and/or crack user (about 314,000)
+ALCOHOL_IN_TREATMENT = 0.18   # alcohol clients in the year (alcohol only 80,454 plus
+                              # non-opiate and alcohol 28,242) per estimated dependent
+                              # drinker (about 595,000): about 1 in 5
+YOUNG_IN_TREATMENT = 0.0015   # under-18s in specialist services in the year (about
+                              # 16,500) per child aged 0-15 (about 10.7 million)
+# ASSUMED conversions and shares (teaching assumptions, not published figures):
+PLACES_PER_CLIENT = {"opiate": 0.8,   # most opiate clients stay from year to year
+                     "alcohol": 0.5,  # alcohol episodes last about six months
+                     "young": 0.5}    # young people's episodes about six months
+OST_SHARE = 0.9               # opiate places whose client is on opioid substitution
+SUPERVISED_SHARE = 0.3        # OST clients on daily supervised consumption at a time
+LAIB_SHARE = 0.05             # OST clients on long-acting injectable buprenorphine
+INJECTING_PER_OCU = 0.3       # needle and syringe clients a year per opiate/crack user
+NALOXONE_PER_OCU = 0.3        # people given take-home naloxone a year per user
+CJ_SHARE = 0.15               # community places whose client comes through the
+                              # criminal justice system (the CJ team's caseload)
+DETOX_SHARE, DETOX_WEEKS = 0.03, 2    # adults in treatment admitted a year; stay
+REHAB_SHARE, REHAB_WEEKS = 0.015, 12
+# Illustrative local variation: each partnership's numbers in treatment relative to
+# England's ratios (Luton's compact, one-hub system reaches more of its need).
+PENETRATION = {"bcb-dap": 0.85, "lut-dap": 1.15}
+BCB_HUB_SHARE = 0.75          # of bcb-dap's community places at the Bedford hub; the
+                              # rest at the part-time Central Bedfordshire satellites
+# Early help (need_early_help is itself an assumption): children and families given
+# early help a year per child in need, by council; Central Bedfordshire's is lower.
+FAMILY_HUB_RATE = {"E06000055": 0.9, "E06000056": 0.6, "E06000032": 0.9}
+FAMILY_SUPPORT_RATE = {"E06000055": 0.25, "E06000056": 0.12, "E06000032": 0.25}
+DAP_LADS = {"bcb-dap": ("E06000055", "E06000056"), "lut-dap": ("E06000032",)}
+ALL_LADS = tuple(LADS)
+
+
+def calibrated_capacities(areas: pd.DataFrame) -> dict[str, int]:
+    """Each calibrated service's capacity, from the need of the areas it serves."""
+    def total(column: str, lads: tuple[str, ...]) -> float:
+        return float(areas.loc[areas["lad_code"].isin(lads), column].sum())
+
+    def tidy(value: float, step: int) -> int:
+        return max(step, int(round(value / step)) * step) if step > 1 else round(value)
+
+    places: dict[str, float] = {}       # community treatment places per partnership
+    opiate: dict[str, float] = {}       # of which opiate places
+    clients: dict[str, float] = {}      # adults in treatment a year per partnership
+    young: dict[str, float] = {}
+    for dap, lads in DAP_LADS.items():
+        pen = PENETRATION[dap]
+        drug_clients = total("need_drug", lads) * OPIATE_IN_TREATMENT * pen
+        alcohol_clients = total("need_alcohol", lads) * ALCOHOL_IN_TREATMENT * pen
+        clients[dap] = drug_clients + alcohol_clients
+        opiate[dap] = drug_clients * PLACES_PER_CLIENT["opiate"]
+        places[dap] = opiate[dap] + alcohol_clients * PLACES_PER_CLIENT["alcohol"]
+        young[dap] = (total("pop_0_15", lads) * YOUNG_IN_TREATMENT * pen
+                      * PLACES_PER_CLIENT["young"])
+    county_clients = sum(clients.values())
+    out = {
+        "bcb-adult-hub": tidy(places["bcb-dap"] * BCB_HUB_SHARE, 10),
+        "bcb-satellites": tidy(places["bcb-dap"] * (1 - BCB_HUB_SHARE), 10),
+        "lut-adult-hub": tidy(places["lut-dap"], 10),
+        "bcb-yp": tidy(young["bcb-dap"], 5),
+        "lut-yp": tidy(young["lut-dap"], 5),
+        "bcb-pharm-sc": tidy(opiate["bcb-dap"] * OST_SHARE * SUPERVISED_SHARE, 10),
+        "lut-pharm-sc": tidy(opiate["lut-dap"] * OST_SHARE * SUPERVISED_SHARE, 10),
+        "bcb-laib": tidy(opiate["bcb-dap"] * OST_SHARE * LAIB_SHARE, 5),
+        "bcb-pharm-nsp": tidy(total("need_drug", DAP_LADS["bcb-dap"])
+                              * INJECTING_PER_OCU, 10),
+        "lut-pharm-nsp": tidy(total("need_drug", DAP_LADS["lut-dap"])
+                              * INJECTING_PER_OCU, 10),
+        "beds-naloxone": tidy(total("need_drug", ALL_LADS) * NALOXONE_PER_OCU, 50),
+        "beds-cjdat": tidy(sum(places.values()) * CJ_SHARE, 10),
+        "beds-detox": tidy(county_clients * DETOX_SHARE * DETOX_WEEKS / 52, 1),
+        "beds-rehab": tidy(county_clients * REHAB_SHARE * REHAB_WEEKS / 52, 1),
+    }
+    for council, prefix in (("E06000055", "bbc"), ("E06000056", "cbc"),
+                            ("E06000032", "lbc")):
+        need = total("need_early_help", (council,))
+        out[f"{prefix}-family-hubs"] = tidy(need * FAMILY_HUB_RATE[council], 50)
+        out[f"{prefix}-family-support"] = tidy(need * FAMILY_SUPPORT_RATE[council], 10)
+    return out
+
+
+def calibrate_services(areas: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Write the calibrated capacities into the hand-authored services table."""
+    services = pd.read_csv(path, dtype=str, keep_default_na=False)
+    capacities = calibrated_capacities(areas)
+    missing = set(capacities) - set(services["id"])
+    if missing:
+        sys.exit(f"error: calibrated services missing from {path.name}: {sorted(missing)}.")
+    row = services["id"].map(capacities)
+    services.loc[row.notna(), "capacity"] = row.dropna().astype(int).astype(str)
+    return services
+
 
 # -- the IMD file's columns ------------------------------------------------------------
 IMD_COLUMNS = {
@@ -119,8 +219,8 @@ SITES: list[tuple[str, str, str, str, tuple | None, str]] = [
      "outreach", (LL, -0.4680, 52.1380), "Outreach base: workers go to schools and homes."),
     ("site-yp-dunstable", "Young people's service base, Dunstable (illustrative)", "bcb-yp",
      "outreach", (LL, -0.5180, 51.8870), "Outreach base: workers go to schools and homes."),
-    ("site-yp-luton", "Young people's service, Luton (illustrative)", "lut-yp",
-     "in_person", (LL, -0.4190, 51.8810), ""),
+    ("site-yp-luton", "Young people's service base, Luton (illustrative)", "lut-yp",
+     "outreach", (LL, -0.4190, 51.8810), "Outreach base: workers go to schools and homes."),
     # community pharmacies (real premises, NHS Choices 2014; the schemes are illustrative)
     ("site-ph-bed-union", "Bedford Pharmacy, Union Street, Bedford",
      "bcb-pharm-sc; bcb-pharm-nsp", "in_person", (NHS, "PH_FLV26__000003_MK402SF"), ""),
@@ -128,8 +228,14 @@ SITES: list[tuple[str, str, str, str, tuple | None, str]] = [
      "bcb-pharm-sc; bcb-pharm-nsp", "in_person", (NHS, "PH_FJ835__000001_MK403RS"), ""),
     ("site-ph-bed-london", "Ellis Chemists, London Road, Bedford", "bcb-pharm-sc",
      "in_person", (NHS, "PH_FEG14__000001_MK420NT"), ""),
+    ("site-ph-bed-stpeters", "Goldharts Chemist, St Peters Street, Bedford",
+     "bcb-pharm-sc", "in_person", (NHS, "PH_FCG26__000002_MK402PN"), ""),
+    ("site-ph-bed-queens", "The Co-Operative Pharmacy, Queens Drive, Bedford",
+     "bcb-pharm-sc", "in_person", (NHS, "PH_FGL66__000001_MK419BS"), ""),
     ("site-ph-kempston", "Lloydspharmacy, Bedford Road, Kempston", "bcb-pharm-sc",
      "in_person", (NHS, "PH_FW482__000003_MK428BG"), ""),
+    ("site-ph-sharnbrook", "Sharnbrook Pharmacy, High Street, Sharnbrook",
+     "bcb-pharm-sc", "in_person", (NHS, "PH_FWV87__000003_MK441PB"), ""),
     ("site-ph-dunstable", "West Street Pharmacy, Dunstable",
      "bcb-pharm-sc; bcb-pharm-nsp", "in_person", (NHS, "PH_FDF16__000001_LU61SX"), ""),
     ("site-ph-houghton", "Houghton Regis Pharmacy, Houghton Regis", "bcb-pharm-sc",
@@ -142,6 +248,8 @@ SITES: list[tuple[str, str, str, str, tuple | None, str]] = [
      "in_person", (NHS, "PH_FVP06__000002_SG191HU"), ""),
     ("site-ph-flitwick", "The Highlands Pharmacy, Flitwick", "bcb-pharm-sc",
      "in_person", (NHS, "PH_FE843__000002_MK451DZ"), ""),
+    ("site-ph-ampthill", "W Cheeseman and Son, Church Street, Ampthill", "bcb-pharm-sc",
+     "in_person", (NHS, "PH_FEL81__000001_MK452PJ"), ""),
     ("site-ph-lut-calverton", "Calverton Pharmacy, Calverton Road, Luton",
      "lut-pharm-sc; lut-pharm-nsp", "in_person", (NHS, "PH_FD082__000001_LU32SZ"),
      "The only Bedfordshire pharmacy flagged for supervised consumption in the NHS "
@@ -154,16 +262,21 @@ SITES: list[tuple[str, str, str, str, tuple | None, str]] = [
      "in_person", (NHS, "PH_FJ538__000001_LU20BW"), ""),
     ("site-ph-lut-lewsey", "B M and S B Patel, Dominic Square, Luton", "lut-pharm-sc",
      "in_person", (NHS, "PH_FQG21__000001_LU40UN"), ""),
+    ("site-ph-lut-midland", "Chemist Express, Midland House, Luton", "lut-pharm-sc",
+     "in_person", (NHS, "FRM30"), ""),
+    ("site-ph-lut-windsor", "Kamsons Pharmacy, Windsor Street, Luton", "lut-pharm-sc",
+     "in_person", (NHS, "PH_FMG05__000002_LU13ET"), ""),
+    ("site-ph-lut-ashcroft", "Ashcroft Pharmacy, Ashcroft Road, Luton", "lut-pharm-sc",
+     "in_person", (NHS, "PH_FP458__000001_LU29AB"), ""),
+    ("site-ph-lut-sundon", "Rowlands Pharmacy, Sundon Park Road, Luton",
+     "lut-pharm-sc; lut-pharm-nsp", "in_person", (NHS, "PH_FJK07__000003_LU33AH"), ""),
     # hospitals (real premises, NHS Choices 2014)
     ("site-bedford-hospital", "Bedford Hospital South Wing (A&E), Kempston Road",
      "bht-act", "in_person", (NHS, "RC110"), ""),
     ("site-ld-hospital", "Luton and Dunstable Hospital (A&E)", "ldh-act", "in_person",
      (NHS, "RC971"), ""),
-    # specialist and criminal-justice services
-    ("site-detox", "Inpatient detoxification unit, Bedford (illustrative)", "beds-detox",
-     "in_person", (LL, -0.4590, 52.1440), ""),
-    ("site-rehab", "Residential rehabilitation house, rural Central Bedfordshire "
-     "(illustrative)", "beds-rehab", "in_person", (LL, -0.5800, 52.0150), ""),
+    # criminal-justice services (inpatient detox and residential rehab are bought out of
+    # the county and have no site here: see services.csv)
     ("site-cjdat-bedford", "Criminal justice drug and alcohol team, Bedford "
      "(illustrative)", "beds-cjdat", "in_person", (LL, -0.4700, 52.1340), ""),
     ("site-cjdat-luton", "Criminal justice drug and alcohol team, Luton (illustrative)",
@@ -463,6 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     wards.to_file(ward_gpkg, layer="wards", driver="GPKG")
     sites.to_csv(OUT / "sites.csv", index=False, quoting=csv.QUOTE_MINIMAL,
                  lineterminator="\n", encoding="utf-8")
+    services = calibrate_services(areas, OUT / "services.csv")
+    services.to_csv(OUT / "services.csv", index=False, quoting=csv.QUOTE_MINIMAL,
+                    lineterminator="\n", encoding="utf-8")
 
     print(f"areas.gpkg: {len(areas)} LSOAs in {areas.crs.to_string()}, "
           f"{gpkg.stat().st_size / 1e6:.2f} MB")
@@ -475,6 +591,10 @@ def main(argv: list[str] | None = None) -> int:
     totals.loc[("all", "Bedfordshire"), :] = totals.sum()
     print("mid-2015 population and illustrative need by LAD:")
     print(totals.round(0).astype("int64").to_string())
+    print("calibrated capacities (services.csv):")
+    shown = services.set_index("id").loc[list(calibrated_capacities(areas)),
+                                         ["capacity", "capacity_unit"]]
+    print(shown.to_string())
     return 0
 
 

@@ -6,11 +6,14 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_index_equal
 
 import servicemap as sm
+from servicemap.analysis import _select
+from servicemap.geography import journey_reach
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,3 +132,174 @@ def test_bedfordshire_wards(bedfordshire):
     # a new copy each time: changing one does not change the next
     wards["name"] = "x"
     assert (sm.datasets.bedfordshire_wards()["name"] != "x").all()
+
+
+# -- the calibration of the illustrative services (datasets/README.md) -----------------
+# Ratios as documented, written out here rather than imported from the build script.
+OPIATE, ALCOHOL, YOUNG = 0.47, 0.18, 0.0015          # in treatment a year per person
+PLACES = {"opiate": 0.8, "alcohol": 0.5, "young": 0.5}
+PENETRATION = {"bcb": 0.85, "lut": 1.15}
+BCB, LUT = ("E06000055", "E06000056"), ("E06000032",)
+REMOTE = {"beds-crisis-line", "bbc-early-help-front-door", "cbc-early-help-front-door",
+          "lbc-early-help-front-door", "beds-detox", "beds-rehab", "crs-pwb-beds",
+          "crs-wos-beds", "crs-acc-eoe-2026", "crs-acc-eoe-seetec", "crs-ete-eoe-seetec"}
+
+
+def _need(areas, column, lads):
+    return float(areas.loc[areas["lad_code"].isin(lads), column].sum())
+
+
+def _expected_capacities(areas):
+    out, opiate, places = {}, {}, {}
+    for key, lads in (("bcb", BCB), ("lut", LUT)):
+        pen = PENETRATION[key]
+        opiate[key] = _need(areas, "need_drug", lads) * OPIATE * pen * PLACES["opiate"]
+        places[key] = opiate[key] + (_need(areas, "need_alcohol", lads) * ALCOHOL * pen
+                                     * PLACES["alcohol"])
+        out[f"{key}-yp"] = (_need(areas, "pop_0_15", lads) * YOUNG * pen
+                            * PLACES["young"], 5)
+        out[f"{key}-pharm-sc"] = (opiate[key] * 0.9 * 0.3, 10)
+        out[f"{key}-pharm-nsp"] = (_need(areas, "need_drug", lads) * 0.3, 10)
+    out["bcb-adult-hub"] = (places["bcb"] * 0.75, 10)
+    out["bcb-satellites"] = (places["bcb"] * 0.25, 10)
+    out["lut-adult-hub"] = (places["lut"], 10)
+    out["bcb-laib"] = (opiate["bcb"] * 0.9 * 0.05, 5)
+    out["beds-cjdat"] = ((places["bcb"] + places["lut"]) * 0.15, 10)
+    for council, prefix, hubs, support in (("E06000055", "bbc", 0.9, 0.25),
+                                           ("E06000056", "cbc", 0.6, 0.12),
+                                           ("E06000032", "lbc", 0.9, 0.25)):
+        need = _need(areas, "need_early_help", (council,))
+        out[f"{prefix}-family-hubs"] = (need * hubs, 50)
+        out[f"{prefix}-family-support"] = (need * support, 10)
+    return out
+
+
+def test_capacities_follow_the_documented_calibration(bedfordshire):
+    areas, services = bedfordshire.areas, bedfordshire.services
+    for sid, (value, step) in _expected_capacities(areas).items():
+        # the shipped figure is the formula rounded to its step
+        assert abs(services.at[sid, "capacity"] - value) <= step / 2 + 1e-9, sid
+    # by hand, from the README: bcb-dap 1,857 x 0.47 x 0.85 x 0.8 = 594 opiate places
+    # + 4,321 x 0.18 x 0.85 x 0.5 = 331 alcohol places; three quarters at the hub
+    assert services.at["bcb-adult-hub", "capacity"] == 690
+    assert services.at["lut-adult-hub", "capacity"] == 840
+    # Tier 4: 2,646 adults in treatment a year x 3% x 2/52 and x 1.5% x 12/52
+    assert services.at["beds-detox", "capacity"] == 3
+    assert services.at["beds-rehab", "capacity"] == 9
+    # believable: per 1,000 people with a drug or alcohol need, 100 to 300 community
+    # places (England's ratios give about 180), fewer in bcb-dap than in Luton
+    community = services["capacity"]
+    per_1000 = {
+        "bcb": 1000 * (community["bcb-adult-hub"] + community["bcb-satellites"])
+        / (_need(areas, "need_drug", BCB) + _need(areas, "need_alcohol", BCB)),
+        "lut": 1000 * community["lut-adult-hub"]
+        / (_need(areas, "need_drug", LUT) + _need(areas, "need_alcohol", LUT))}
+    assert 100 < per_1000["bcb"] < per_1000["lut"] < 300
+    assert round(per_1000["bcb"]) == 149 and round(per_1000["lut"]) == 220
+    assert (services.loc[["bcb-adult-hub", "bcb-satellites", "lut-adult-hub", "bcb-yp",
+                          "lut-yp", "bcb-pharm-sc", "lut-pharm-sc", "bcb-laib",
+                          "beds-cjdat"], "capacity_unit"] == "places").all()
+
+
+def test_remote_services_are_phone_lines_or_have_no_site(bedfordshire):
+    services, sites = bedfordshire.services, bedfordshire.sites
+    remote = set(services.index[~_select.in_person(bedfordshire)])
+    assert remote == REMOTE
+    on_sites = sites["services"].explode()
+    for sid in remote:
+        modes = set(sites.loc[on_sites.index[on_sites == sid], "mode"])
+        assert modes <= {"phone", "online"}, sid
+    phone = sites[sites["mode"].isin(["phone", "online"])]
+    assert phone.geometry.isna().all() or phone.geometry.is_empty.all()
+    assert set(phone["services"].explode()) == {
+        "beds-crisis-line", "bbc-early-help-front-door", "cbc-early-help-front-door",
+        "lbc-early-help-front-door"}
+
+
+def test_overnight_in_person_only_where_documented(bedfordshire):
+    services = bedfordshire.services
+    bands = ["weekday_daytime", "weekday_evening", "overnight", "weekend"]
+    open_ = pd.DataFrame(_select.open_in_bands(services, bands), index=services.index,
+                         columns=bands)
+    person = _select.in_person(bedfordshire)
+    assert set(services.index[person & open_["overnight"]]) == {
+        "lbc-rough-sleeper-outreach"}   # from 05:00 on weekdays
+    assert set(services.index[open_["overnight"]]) == {"lbc-rough-sleeper-outreach",
+                                                       "beds-crisis-line"}
+    # custody liaison 07:00-22:00 is long days, not overnight
+    assert services.at["beds-liaison-diversion", "hours"] == "Daily 07:00-22:00"
+    # family hubs open at weekends in Luton only
+    hubs = [f"{c}-family-hubs" for c in ("bbc", "cbc", "lbc")]
+    assert open_.loc[hubs, "weekend"].tolist() == [False, False, True]
+    assert open_.loc[hubs, "weekday_evening"].tolist() == [True, False, True]
+
+
+def test_client_groups_and_interventions_as_services_state_them(bedfordshire):
+    services = bedfordshire.services
+    groups = list(sm.vocab.CLIENT_GROUP_AGES)
+    served = pd.DataFrame(_select.served_groups(services, groups), index=services.index,
+                          columns=groups)
+    assert served.loc["bbc-family-hubs", ["children", "young_people"]].all()
+    assert not served.loc["bbc-family-hubs", "adults"]
+    assert served.loc["bcb-adult-hub", ["adults", "older_people"]].all()
+    assert not served.loc["bcb-yp", "adults"] and served.loc["bcb-yp", "young_people"]
+    assert not served.loc[["beds-cjdat", "beds-liaison-diversion"]].any().any()
+    # by default, drug treatment is structured treatment: not harm reduction, advice,
+    # assessment and referral, a crisis line or the probation contracts
+    drug = set(services.index[_select.provision(bedfordshire, "drug").mask])
+    assert drug == {"bcb-adult-hub", "bcb-satellites", "lut-adult-hub", "bcb-yp",
+                    "lut-yp", "bcb-pharm-sc", "lut-pharm-sc", "bcb-laib", "beds-detox",
+                    "beds-rehab"}
+    assert not _select.provision(bedfordshire, "drug").notes
+    crs = services.index[services.index.str.startswith("crs-")]
+    assert services.loc[crs, "interventions"].map(len).gt(0).all()
+
+
+def _treatment_reach(smap, need):
+    """Areas x in-person treatment services: taken (reach) and within reach (journey)."""
+    services = smap.services
+    cols = np.flatnonzero(_select.provision(smap, need).mask
+                          & _select.in_person(smap)
+                          & (services["status"] == "active").to_numpy())
+    taken = sm.reach_matrix(smap).matrix.toarray()[:, cols] > 0
+    near = journey_reach(smap).matrix.toarray()[:, cols] > 0
+    near |= (services["reach"].to_numpy() == "none")[cols][None, :]
+    return services.index[cols], taken, near
+
+
+@pytest.mark.parametrize("need", ["drug", "alcohol"])
+def test_each_reason_is_true_somewhere(bedfordshire, need):
+    areas = bedfordshire.areas
+    lad = areas["lad_name"].to_numpy()
+    ids, taken, near = _treatment_reach(bedfordshire, need)
+    # no in-person treatment within reach: rural Bedford Borough and Central
+    # Bedfordshire (Stotfold, Arlesey, Shefford, Potton, Cranfield; Harrold, Riseley)
+    unreachable = ~near.any(axis=1)
+    assert 15 <= unreachable.sum() <= 50
+    assert set(lad[unreachable]) == {"Central Bedfordshire", "Bedford"}
+    assert (lad[unreachable] == "Central Bedfordshire").sum() > 20
+    # within reach of the Luton hub only, whose footprint is Luton: Barton-le-Clay
+    turned_away = near.any(axis=1) & ~taken.any(axis=1)
+    assert 1 <= turned_away.sum() <= 10
+    assert set(lad[turned_away]) == {"Central Bedfordshire"}
+    assert "lut-adult-hub" in set(ids[near[turned_away].any(axis=0)])
+    # young people: the service reaches 10 km from Bedford and Dunstable only
+    yp = np.isin(ids, ["bcb-yp", "lut-yp"])
+    no_yp = taken.any(axis=1) & ~taken[:, yp].any(axis=1)
+    assert 0 < no_yp.sum() < (lad == "Central Bedfordshire").sum()
+    # capacity per person in need (2SFCA over the services counted in places) is
+    # lower in Central Bedfordshire: some of its areas fall below half the map ratio
+    services = bedfordshire.services.loc[ids]
+    places = (services["capacity_unit"] == "places").to_numpy()
+    demand = areas[f"need_{need}"].to_numpy()
+    t = taken[:, places].astype(float)
+    ratio = services["capacity"].to_numpy(dtype=float)[places] / (demand @ t)
+    access = t @ ratio
+    limit = 0.5 * services["capacity"].to_numpy(dtype=float)[places].sum() / demand.sum()
+    thin = taken.any(axis=1) & (access < limit)
+    central = lad == "Central Bedfordshire"
+    assert 0 < thin[central].sum() < central.sum()
+    weighted = pd.Series(access * demand).groupby(lad).sum() / pd.Series(
+        demand).groupby(lad).sum()
+    assert weighted["Central Bedfordshire"] < 0.6 * weighted["Bedford"]
+    assert weighted["Central Bedfordshire"] < 0.6 * weighted["Luton"]
