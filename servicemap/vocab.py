@@ -601,8 +601,8 @@ CLIENT_GROUP_AGES: dict[str, tuple[int, int | None]] = {
 INTERVENTION_KINDS: dict[str, tuple[str, ...]] = {
     "treatment": ("psychosocial", "group_work", "counselling",
                   "opioid_substitution_daily_supervised", "opioid_substitution",
-                  "long_acting_injectable_buprenorphine", "detox_community",
-                  "detox_inpatient", "residential_rehab"),
+                  "long_acting_injectable_buprenorphine", "detox_community"),
+    "residential": ("detox_inpatient", "residential_rehab"),
     "harm_reduction": ("needle_exchange", "naloxone", "blood_borne_virus"),
     "engagement": ("assessment", "brief_intervention", "information_advice",
                    "alcohol_liaison", "liaison_and_diversion", "outreach"),
@@ -613,11 +613,13 @@ INTERVENTION_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 #: The kinds of intervention that count, by default, as provision for a need: for
-#: drug and alcohol, structured treatment (the OHID definition of "in treatment":
-#: psychosocial, pharmacological, detoxification, rehabilitation), not harm
-#: reduction, advice or a crisis line alone. A need not listed here counts every
-#: service that lists it. A service that lists no intervention of a known kind
-#: counts too, and the analysis notes say so.
+#: drug and alcohol, structured treatment in the community (psychosocial and
+#: pharmacological treatment, community detox), not harm reduction, advice or a
+#: crisis line alone, and not residential treatment (inpatient detox, rehab), which
+#: people are placed in by referral, often out of the area, rather than reach from
+#: home: count it with ``intervention=["treatment", "residential"]``. A need not listed
+#: here counts every service that lists it. A service that lists no intervention of a
+#: known kind counts too, and the analysis notes say so.
 PROVISION: dict[str, tuple[str, ...]] = {
     "drug": ("treatment",),
     "alcohol": ("treatment",),

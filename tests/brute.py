@@ -303,6 +303,9 @@ def brute_force_gaps(smap, *, need=None, client_group=None, hour_band=None,
     statuses = set(as_list(status))
     counted_ids = {s for s in services.index if services.at[s, "status"] in statuses}
     in_person = brute_in_person(smap)
+    by_phone = {s for services_, mode in zip(smap.sites["services"], smap.sites["mode"],
+                                             strict=True)
+                if mode in ("phone", "online") for s in services_}
     reach, journey = {a: set() for a in areas.index}, {a: set() for a in areas.index}
     kw = {"max_distance": max_distance, "max_minutes": max_minutes}
     for a, s in brute_force_pairs(smap, **kw).index:
@@ -329,7 +332,7 @@ def brute_force_gaps(smap, *, need=None, client_group=None, hour_band=None,
         listing = (set(as_list(to)) if to is not None else
                    {s for s in services.index if n in services.at[s, "needs"]})
         remote = [s for s in services.index if s in listing and s in counted_ids
-                  and s not in in_person]
+                  and s in by_phone and s not in in_person]
         groups = named_groups or [g for g in AGE_GROUPS if any(serves(s, g) for s in ip)]
         bands_for = {g: named_bands or [b for b in BANDS
                                         if any(serves(s, g) and opens[s][b] for s in ip)]

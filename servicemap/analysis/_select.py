@@ -169,18 +169,26 @@ def served_groups(services: pd.DataFrame, groups: Iterable[str]) -> np.ndarray:
     return member
 
 
+def _with_sites(smap: ServiceMap, modes: list[str]) -> np.ndarray:
+    """Mask of the services with a site of one of ``modes``."""
+    sites = smap._sites
+    present = sites.loc[np.isin(sites["mode"].to_numpy(dtype=object), modes), "services"]
+    return smap._services.index.isin(list(set(present.explode().dropna())))
+
+
 def in_person(smap: ServiceMap) -> np.ndarray:
     """Mask of the services people can reach in person: a site in person or outreach.
 
-    A service whose sites are all phone or online, or that has no site, is remote:
-    it is support, not reach, and never makes an area reachable, open in an hour band
-    or supplied with capacity.
+    The others never make an area reachable, open in an hour band or supplied with
+    capacity: a remote service (:func:`remote`) is support, not reach, and a service
+    with no site (such as a placement out of the area) has no place to reach.
     """
-    sites = smap._sites
-    modes = sites["mode"].to_numpy(dtype=object)
-    present = sites.loc[np.isin(modes, ["in_person", "outreach"]), "services"]
-    ids = set(present.explode().dropna())
-    return smap._services.index.isin(list(ids))
+    return _with_sites(smap, ["in_person", "outreach"])
+
+
+def remote(smap: ServiceMap) -> np.ndarray:
+    """Mask of the remote services: phone or online sites, and none in person."""
+    return _with_sites(smap, ["phone", "online"]) & ~in_person(smap)
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ from servicemap.analysis._select import (
     need_values,
     open_in_bands,
     provision,
+    remote,
     served_groups,
 )
 from servicemap.analysis.accessibility import accessibility
@@ -796,6 +797,7 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
     phys = journey_reach(smap, **reach_kw).matrix
     no_journey = (services["reach"] == "none").to_numpy()
     person = in_person(smap)
+    far = remote(smap)
     unknown = hours_unknown(services)
     all_groups = list(smap.vocabulary.terms("client_group"))
     all_bands = list(HOUR_BANDS)
@@ -813,7 +815,13 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
         # remote support: every remote service for the need, whatever it offers
         listed = (provision(smap, None, to=chosen["to"]).mask if chosen["to"] is not None
                   else lists_any(services["needs"], [need]))
-        r_cols = np.flatnonzero(keep_base & listed & ~person)
+        r_cols = np.flatnonzero(keep_base & listed & far)
+        siteless = services.index[keep & ~person & ~far]
+        if len(siteless):
+            notes.append(f"{need}: {plural(len(siteless), 'service')} with no site "
+                         f"({', '.join(siteless[:5])}{' ...' if len(siteless) > 5 else ''})"
+                         " counted as neither reach nor remote support: give "
+                         f"{'it' if len(siteless) == 1 else 'them'} a site to count.")
         g_pos, scope, sys_gb = _scope(member_all[cols], open_all[cols], all_groups,
                                       all_bands, given_groups, given_bands, need,
                                       bool(len(cols)), notes)
@@ -832,10 +840,10 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
                     member_all[np.ix_(cols, g_idx)], open_all[np.ix_(cols, b_idx)],
                     access, limit, unit, chosen_need.label,
                     member_all[np.ix_(r_cols, g_idx)], open_all[np.ix_(r_cols, b_idx)])
-        remote = ((elig[:, r_cols] > 0).astype(np.int64).tocsr(), ctx.remote_member,
-                  ctx.remote_open)
+        support = ((elig[:, r_cols] > 0).astype(np.int64).tocsr(), ctx.remote_member,
+                   ctx.remote_open)
         rows, covered = _classify(need, demand, cols, elig, phys, no_journey[cols],
-                                  ctx, remote, unknown[cols])
+                                  ctx, support, unknown[cols])
         if entries:
             reaching = (np.diff(elig[:, cols].indptr).astype(np.int64) if len(cols)
                         else np.zeros(len(demand), dtype=np.int64))
@@ -851,7 +859,7 @@ def _assess(smap: ServiceMap, needs: list[str], keep_base: np.ndarray,
         for i, j in sys_gb:
             share = age_share(areas, [CLIENT_GROUP_AGES[groups[i]]])
             people = float(demand.sum() if share is None else (demand * share).sum())
-            r_ok = remote[1][:, i] & remote[2][:, j]
+            r_ok = support[1][:, i] & support[2][:, j]
             systemic.append({"need": need, "client_group": groups[i],
                              "hour_band": bands[j], "people": people,
                              "remote": int(r_ok.sum()),
