@@ -113,9 +113,9 @@ def test_unknown_hours_count_weekday_daytime_only_by_default():
     # only: the evening, overnight and weekend do not assume it open, and say so.
     smap = grid_map([service("E", reach="none")], [site("P", "E", k=5, mode="outreach")])
     cov = coverage(smap, by=("hour_band",))
-    assert counts(cov, hour_band="weekday_daytime") == {k: 1 for k in range(1, 10)}
+    assert counts(cov, hour_band="weekday_daytime") == dict.fromkeys(range(1, 10), 1)
     for band in ("weekday_evening", "overnight", "weekend"):
-        assert counts(cov, hour_band=band) == {k: 0 for k in range(1, 10)}, band
+        assert counts(cov, hour_band=band) == dict.fromkeys(range(1, 10), 0), band
     assert cov.attrs["unknown_hours"] == "daytime"
     assert cov.attrs["hours_unknown"] == ["E"]
     assert ("1 counted service has no opening hours: counted as open on weekdays in the "
@@ -387,7 +387,7 @@ def test_a_remote_line_never_covers_an_area_and_is_reported(line):
     near = {k: int(k in (1, 2, 4, 5)) for k in range(1, 10)}
     assert counts(cov, hour_band="weekday_daytime") == near           # A alone
     for band in ("weekday_evening", "overnight", "weekend"):
-        assert counts(cov, hour_band=band) == {k: 0 for k in range(1, 10)}, band
+        assert counts(cov, hour_band=band) == dict.fromkeys(range(1, 10), 0), band
     t = cov.table
     # R is open in every band and takes every square: counted apart, every row 1
     assert set(t["remote_services"]) == {1}
@@ -446,9 +446,9 @@ def test_drug_provision_is_treatment_by_default(harm):
     # harm reduction by kind, or naloxone by term: N alone, everywhere
     for asked in ("harm_reduction", "naloxone"):
         narrow = coverage(harm, by=("need",), need="drug", intervention=asked)
-        assert counts(narrow) == {k: 1 for k in range(1, 10)}, asked
+        assert counts(narrow) == dict.fromkeys(range(1, 10), 1), asked
     # to= names the services outright
-    assert counts(coverage(harm, by=(), need="drug", to="N")) == {k: 1 for k in range(1, 10)}
+    assert counts(coverage(harm, by=(), need="drug", to="N")) == dict.fromkeys(range(1, 10), 1)
 
 
 def test_without_need_every_service_counts_and_intervention_narrows(harm):
