@@ -300,7 +300,7 @@ def pathways(source: Any, *, ax: Axes | None = None, labels: str = "id") -> Axes
     >>> routes = sm.trace_pathways(smap, entry="a_and_e", need="drug")
     >>> ax = sm.plotting.pathways(routes)
     >>> ax.get_title()
-    'Referral pathways from A&E to drug services'
+    'Referral pathways from A&E to drug treatment'
     >>> len(ax.patches)  # one arrow per pathway drawn
     5
     """

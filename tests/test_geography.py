@@ -436,7 +436,7 @@ def test_nearest_sites_agree_with_every_distance_measured():
     every = shapely.distance(points[:, None], np.asarray(located.geometry.values)[None, :])
     np.testing.assert_allclose(near["distance"].to_numpy(), every.min(axis=1))
     assert (near["site"].to_numpy() == located.index.to_numpy()[every.argmin(axis=1)]).all()
-    acc = sm.accessibility(smap, need="drug", method="nearest")
+    acc = sm.accessibility(smap, need="drug", intervention="any", method="nearest")
     np.testing.assert_allclose(acc.table["distance"].to_numpy(), every.min(axis=1))
 
 

@@ -1,8 +1,18 @@
 """Accessibility: supply shared among the demand that can reach it (floating catchments).
 
-Supply is the ``capacity`` of the services meeting a need; demand is the areas'
-``need_<need>`` column (people with the need). On the reach matrix ``W`` (areas x
-services, weighted by distance decay for the enhanced methods):
+Supply is the ``capacity`` of the in-person services that are provision for a need;
+demand is the areas' ``need_<need>`` column (people with the need). Which services
+count is the rule every analysis shares
+(:func:`~servicemap.analysis._select.provision`): those listing the need and, for
+drug and alcohol, offering treatment (:data:`~servicemap.vocab.PROVISION`);
+``intervention=`` names other interventions or kinds (``"harm_reduction"``, or
+``"any"`` for every service listing the need) and ``to=`` names the services
+outright. **Remote is not reach**: a service whose sites are all phone or online (or
+that has no site) gives no supply and makes no area reached; it is listed in
+``attrs["excluded"]`` and counted, per area, in ``remote_services``.
+
+On the reach matrix ``W`` (areas x services, weighted by distance decay for the
+enhanced methods):
 
 * **2SFCA** (Luo and Wang 2003): each service's ratio ``R_j = S_j / sum_i D_i W_ij``
   (its capacity over the demand within its catchment), then each area's access
@@ -16,10 +26,9 @@ services, weighted by distance decay for the enhanced methods):
   ``sigma`` half of each service's threshold, truncated at the threshold (Dai's
   Gaussian 2SFCA). Pass ``weights=lambda c: np.maximum(c, 500) ** -1.5`` for a power
   decay (the floor keeps a site on the area's point finite).
-* **nearest**: the nearest service reaching the area that needs a journey (reach by
-  distance or minutes) and its cost; how many outreach, phone or online services
-  reach the area (``remote_services``, no journey); and the straight-line distance to
-  the nearest site of any service meeting the need, catchments aside.
+* **nearest**: the nearest in-person service reaching the area that needs a journey
+  (reach by distance or minutes) and its cost, and the straight-line distance to the
+  nearest site of any in-person service for the need, catchments aside.
 
 Every method answers with an :class:`AccessReport` whose ``table`` has the same
 columns (:data:`COLUMNS`), indexed like ``smap.areas``:
@@ -28,26 +37,28 @@ columns (:data:`COLUMNS`), indexed like ``smap.areas``:
 column                 filled by
 =====================  ==========================================================
 ``demand``             every method: people with the need in the area
-``services``           every method: services for the need reaching the area
-                       (with a weight above 0)
+``services``           every method: in-person services for the need reaching the
+                       area (with a weight above 0)
 ``access``             2SFCA, E2SFCA, gravity: supply per person of demand
 ``access_per_1000``    the same per 1,000 people in need
 ``supply_in_reach``    the capacity reaching the area, unshared
 ``service``            nearest: the nearest service reaching the area that needs a
                        journey (missing where none does)
 ``cost``, ``unit``     nearest: its cost and the cost's unit
-``remote_services``    nearest: outreach, phone and online services reaching it
-``distance``           nearest: metres to the nearest site of any service for the
-                       need, catchments aside
+``remote_services``    every method: remote services for the need (phone or online
+                       only) whose footprint takes the area: support, not reach
+``distance``           nearest: metres to the nearest site of any in-person
+                       service for the need, catchments aside
 =====================  ==========================================================
 
 A column a method does not fill is missing (NaN). The ``access`` of an area that
 reaches no service is **0** (PySAL access gives NaN there); ``services`` says how many
-reach it, so such areas are easy to find. A service whose catchment holds no demand
-has no ratio and serves no one; it is listed in ``attrs["no_demand"]``. Services
-without a capacity are left out of the supply, with a warning giving the count, and
-listed in ``attrs["excluded"]``; the report's ``notes`` say both. Costs are the reach
-matrix's: metres, minutes, or 0 for outreach, phone and online services.
+reach it, so such areas are easy to find, and ``remote_services`` whether remote
+support takes it all the same. A service whose catchment holds no demand has no ratio
+and serves no one; it is listed in ``attrs["no_demand"]``. Services without a capacity
+are left out of the supply, with a warning giving the count, and listed in
+``attrs["excluded"]`` with the remote ones; the report's ``notes`` say both. Costs
+are the reach matrix's: metres, minutes, or 0 for outreach, phone and online services.
 """
 
 from __future__ import annotations
@@ -65,10 +76,12 @@ from servicemap.analysis._report import Report, grouping, publish, tabulate
 from servicemap.analysis._select import (
     ACTIVE,
     as_terms,
+    as_tuple,
     counted,
-    lists_any,
+    in_person,
     need_column,
     need_values,
+    provision,
     served_groups,
 )
 from servicemap.crs import user_stacklevel
@@ -89,6 +102,8 @@ COLUMNS = ("access", "access_per_1000", "demand", "supply_in_reach", "services",
            "service", "cost", "unit", "remote_services", "distance")
 _FCA = ("access", "access_per_1000", "supply_in_reach")
 _NEAREST = ("service", "cost", "unit", "remote_services", "distance")
+#: Why a remote service gives no supply, in words.
+REMOTE_REASON = "remote (phone or online only): support, not reach"
 #: Luo and Qi's weights for the three thirds of a catchment.
 _THIRDS = (1.0, 0.68, 0.22)
 Weights = Mapping[float, float] | Callable[[np.ndarray], np.ndarray] | None
@@ -118,10 +133,14 @@ class AccessReport(Report):
         method; those a method does not fill are missing (see
         :mod:`servicemap.analysis.accessibility`).
     attrs : dict
-        ``need``, ``method``, ``client_group``, ``max_distance`` and ``max_minutes``,
+        ``need``, ``provision`` (which services count, in words), ``intervention``
+        (the terms counted, None for the need's services whatever they offer),
+        ``to``, ``method``, ``client_group``, ``max_distance`` and ``max_minutes``,
         ``weights`` (as given) and ``decay`` (in words), ``supply`` and ``demand``
-        (in words), ``unit`` (of capacity), ``map_ratio`` (all the supply over all
-        the demand), ``excluded`` ({service: why it gives no supply}) and
+        (in words), ``unit`` (of capacity), ``counted`` (the in-person services
+        giving supply, or counted by ``nearest``), ``map_ratio`` (all the supply over
+        all the demand), ``excluded`` ({service: why it gives no supply}: remote,
+        no capacity, another unit), ``remote`` (the remote services for the need) and
         ``no_demand`` (services whose catchment holds no demand).
     notes : list of str
         What was left out and why, and which columns the method leaves empty.
@@ -152,7 +171,9 @@ class AccessReport(Report):
         -------
         pandas.DataFrame
             One row per group and a last row ``total``: ``areas``, ``demand`` (people
-            with the need), ``demand_unreached`` (those in areas no service reaches),
+            with the need), ``demand_unreached`` (those in areas no in-person service
+            reaches), ``demand_remote_only`` (those of them a remote service takes:
+            support, not reach),
             ``access`` and ``access_per_1000`` (the group's share of supply over its
             demand: the mean of its areas' access weighted by their demand) and
             ``distance`` (to the nearest site, weighted the same way; ``nearest``
@@ -165,8 +186,8 @@ class AccessReport(Report):
         ...                        capacity_unit="clients_per_year")
         >>> out = acc.summary("lad")
         >>> out.columns.tolist()
-        ['lad_name', 'areas', 'demand', 'demand_unreached', 'access', \
-'access_per_1000', 'distance']
+        ['lad_name', 'areas', 'demand', 'demand_unreached', 'demand_remote_only', \
+'access', 'access_per_1000', 'distance']
         >>> int(out.loc["total", "areas"])
         381
         """
@@ -178,12 +199,16 @@ class AccessReport(Report):
                  and c != areas.geometry.name]
         rows = self.table.join(pd.DataFrame(areas[extra])).reset_index()
         demand = rows["demand"].to_numpy(dtype=float)
+        unreached = rows["services"].to_numpy() == 0
+        remote = rows["remote_services"].to_numpy(dtype=float, na_value=0.0) > 0
         rows = rows.assign(
-            demand_unreached=np.where(rows["services"].to_numpy() == 0, demand, 0.0),
+            demand_unreached=np.where(unreached, demand, 0.0),
+            demand_remote_only=np.where(unreached & remote, demand, 0.0),
             access=demand * rows["access"].to_numpy(dtype=float),
             distance=demand * rows["distance"].to_numpy(dtype=float))
         sums = {"areas": ("code", "nunique"), "demand": ("demand", "sum"),
                 "demand_unreached": ("demand_unreached", "sum"),
+                "demand_remote_only": ("demand_remote_only", "sum"),
                 "access": ("access", "sum"), "distance": ("distance", "sum")}
         # the total counts each area once, before an area joins several partnerships
         total = rows.assign(_all="total").groupby("_all").agg(**sums)  # type: ignore[arg-type]
@@ -202,7 +227,8 @@ class AccessReport(Report):
             out[c] = out[c] / out["demand"].where(out["demand"] > 0) if known else np.nan
         out.insert(out.columns.get_loc("access") + 1, "access_per_1000",
                    out["access"] * 1000)
-        return publish(out, ["demand", "demand_unreached"], keys or ["group"],
+        return publish(out, ["demand", "demand_unreached", "demand_remote_only"],
+                       keys or ["group"],
                        suppress=suppress, total=bool(keys))
 
     def explain(self, key: str) -> pd.DataFrame:
@@ -266,20 +292,27 @@ class AccessReport(Report):
     def _headline(self, code: str, n: int) -> str:
         row = self.table.loc[code]
         name = self.smap._areas.at[code, "name"]
-        need = self.attrs["need"]
+        what = self.attrs["provision"]
         label = f"{code} ({name})" if name != code else code
         people = f"{row['demand']:,.1f} people with the need"
+        n_remote = int(row["remote_services"])
+        remote = (f"; {plural(n_remote, 'remote service')} (phone or online only) "
+                  f"{'takes' if n_remote == 1 else 'take'} it: support, not reach"
+                  if n_remote else "")
         if not n:
-            return f"{label}: no service for {need} reaches it; {people}."
-        counted = plural(n, "service")
+            return (f"{label}: no in-person service for {what} reaches it{remote}; "
+                    f"{people}.")
+        counted = plural(n, "in-person service")
         if self.attrs["method"] == "nearest":
             nearest: str = ("no service that needs a journey reaches it" if pd.isna(
                 row["service"]) else f"the nearest reaching it is {row['service']} at "
                 f"{row['cost']:,.0f} {row['unit']}")
-            return f"{label}: {counted} for {need} reach it; {nearest}; {people}."
+            return (f"{label}: {counted} for {what} "
+                    f"{'reaches' if n == 1 else 'reach'} it; {nearest}{remote}; "
+                    f"{people}.")
         return (f"{label}: {row['access']:.3g} {self.attrs['unit']} per person in need "
-                f"({row['access_per_1000']:,.1f} per 1,000) from {counted} for {need}; "
-                f"{people}.")
+                f"({row['access_per_1000']:,.1f} per 1,000) from {counted} for {what}"
+                f"{remote}; {people}.")
 
     def plot(self, ax: Axes | None = None, *, column: str | None = None,
              **kwargs: Any) -> Axes:
@@ -317,14 +350,14 @@ class AccessReport(Report):
         labels = {"access_per_1000": f"{self.attrs.get('unit')} per 1,000 people in need",
                   "access": f"{self.attrs.get('unit')} per person in need",
                   "distance": "metres to the nearest site"}
-        kwargs.setdefault("title", f"Access to {self.attrs['need']} services "
+        kwargs.setdefault("title", f"Access to {self.attrs['provision']} "
                                    f"({method.upper() if method != 'nearest' else method})")
         kwargs.setdefault("label", labels.get(column, column.replace("_", " ")))
         return area_map(self.areas, self.table[column], ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         reached = int((self.table["services"] > 0).sum())
-        return (f"<AccessReport: {self.attrs['need']} by {self.attrs['method']}; "
+        return (f"<AccessReport: {self.attrs['provision']} by {self.attrs['method']}; "
                 f"{reached:,} of {len(self.table):,} areas reached; "
                 f"{self.attrs.get('supply', '')}>")
 
@@ -384,6 +417,8 @@ def accessibility(
     need: str,
     method: str = "2sfca",
     weights: Weights = None,
+    intervention: str | Iterable[str] | None = None,
+    to: str | Iterable[str] | None = None,
     client_group: str | Iterable[str] | None = None,
     capacity_unit: str | None = None,
     status: Iterable[str] = ACTIVE,
@@ -397,8 +432,11 @@ def accessibility(
     smap : ServiceMap
         The map.
     need : str
-        The need: services meeting it give supply (their ``capacity``), and the
-        areas' ``need_<need>`` column gives demand.
+        The need: the in-person services that are provision for it give supply
+        (their ``capacity``), and the areas' ``need_<need>`` column gives demand. For
+        drug and alcohol, provision is treatment by default
+        (:data:`~servicemap.vocab.PROVISION`); for other needs, every service
+        listing the need.
     method : {"2sfca", "e2sfca", "gravity", "nearest"}, default "2sfca"
         See :mod:`servicemap.analysis.accessibility`.
     weights : dict or callable, optional
@@ -407,6 +445,13 @@ def accessibility(
         a numpy array of costs and returning weights. Costs are in the reach
         matrix's units (metres or minutes). By default relative to each service's
         own threshold (see the module notes).
+    intervention : str or list of str, optional
+        The interventions that count instead of the need's default: terms
+        (``"naloxone"``), kinds (``"treatment"``, ``"harm_reduction"``, see
+        :data:`~servicemap.vocab.INTERVENTION_KINDS`) or ``"any"`` (every service
+        listing the need).
+    to : str or list of str, optional
+        The service ids that count, whatever they offer.
     client_group : str or list of str, optional
         Count only services for these client groups (ages applied).
     capacity_unit : str, optional
@@ -425,24 +470,26 @@ def accessibility(
         ``access_per_1000`` (supply per person of demand, and per 1,000) and
         ``supply_in_reach`` (capacity reaching the area, unshared); ``nearest``
         fills ``service``, ``cost`` and ``unit`` of the nearest service reaching the
-        area that needs a journey, ``remote_services`` (outreach, phone and online
-        services reaching it) and ``distance`` in metres to the nearest site of any
-        service for the need; every method fills ``demand`` and ``services`` (how
-        many reach the area with a weight above 0). ``.attrs`` state the need,
-        method, thresholds, weights and decay, supply, demand, map-wide ratio and
-        the services left out; ``.notes`` say it in words; ``.summary()``,
-        ``.explain(code)`` and ``.plot()``.
+        area that needs a journey and ``distance`` in metres to the nearest site of
+        any in-person service for the need; every method fills ``demand``,
+        ``services`` (in-person services reaching the area with a weight above 0)
+        and ``remote_services`` (remote ones taking it). ``.attrs`` state the need,
+        ``provision`` (in words), method, thresholds, weights and decay, supply,
+        demand, map-wide ratio and the services left out (``excluded``); ``.notes``
+        say it in words; ``.summary()``, ``.explain(code)`` and ``.plot()``.
 
     Raises
     ------
     ValueError
-        For an unknown need, method or capacity unit, a need with no column in the
-        areas, or capacities in several units without ``capacity_unit``.
+        For an unknown need, method, intervention, service or capacity unit, a need
+        with no column in the areas, or capacities in several units without
+        ``capacity_unit``.
 
     Warns
     -----
     ServiceMapWarning
-        When services for the need have no capacity and are left out of supply.
+        When in-person services for the need have no capacity and are left out of
+        supply.
 
     Examples
     --------
@@ -451,12 +498,25 @@ def accessibility(
     >>> acc.table.index.equals(smap.areas.index)
     True
     >>> acc.attrs["supply"]
-    'capacity in clients_per_year of 7 active services meeting early_help'
+    'capacity in clients_per_year of 7 active in-person services for early_help services'
     >>> # every place is shared out: demand x access adds up to the supply
-    >>> round(float((acc.table["demand"] * acc.table["access"]).sum()))
-    10150
+    >>> supply = smap.services.loc[acc.attrs["counted"], "capacity"].sum()
+    >>> bool(abs((acc.table["demand"] * acc.table["access"]).sum() - supply) < 1e-6)
+    True
+    >>> # the early help front doors take referrals by phone: support, not reach
+    >>> acc.attrs["excluded"]["lbc-early-help-front-door"]
+    'remote (phone or online only): support, not reach'
     >>> near = sm.accessibility(smap, need="early_help", method="nearest")
     >>> near.table.columns.equals(acc.table.columns)
+    True
+
+    Drug provision is treatment by default; harm reduction is asked for by name:
+
+    >>> sm.accessibility(smap, need="drug", capacity_unit="places").attrs["provision"]
+    'drug treatment'
+    >>> naloxone = sm.accessibility(smap, need="drug", intervention="naloxone",
+    ...                             method="nearest")
+    >>> "beds-naloxone" in naloxone.attrs["counted"]
     True
     """
     if method not in METHODS:
@@ -466,20 +526,26 @@ def accessibility(
     groups = as_terms(smap, "client_group", client_group, "client_group")
     column = need_column(smap, need)
     services = smap._services
-    keep = counted(smap, status=status) & lists_any(services["needs"], [need])
+    chosen = provision(smap, need, intervention=intervention, to=to)
+    keep = counted(smap, status=status) & chosen.mask
     if groups:
         keep &= served_groups(services, groups).any(axis=1)
+    remote = keep & ~in_person(smap)
+    keep &= ~remote
     reach = reach_matrix(smap, max_distance=max_distance, max_minutes=max_minutes)
     demand = need_values(smap, need)
-    attrs: dict[str, Any] = {"need": need, "method": method,
+    attrs: dict[str, Any] = {"need": need, "provision": chosen.label, "method": method,
+                             "intervention": chosen.interventions or None,
+                             "to": None if to is None else as_tuple(to),
                              "demand": f"areas column {column!r} "
                                        f"(total {demand.sum():,.1f})",
                              "client_group": groups or None,
                              "max_distance": max_distance, "max_minutes": max_minutes,
                              "weights": weights}
-    notes: list[str] = []
+    notes: list[str] = list(chosen.notes)
     if method == "nearest":
         table, shares = _nearest(smap, reach, keep, demand, attrs)
+        attrs["excluded"] = {}
         notes.append("method='nearest' leaves access, access_per_1000 and "
                      "supply_in_reach empty; the FCA methods fill them.")
     else:
@@ -488,12 +554,28 @@ def accessibility(
         notes += _fca_notes(attrs)
         notes.append(f"method={method!r} leaves {', '.join(_NEAREST)} empty; "
                      "method='nearest' fills them.")
-    unreached = int(((table["services"] == 0) & (table["demand"] > 0)).sum())
-    if unreached:
+    # remote services: never supply or reach, counted where their footprint takes
+    remote_ids = list(services.index[remote])
+    attrs["excluded"] = {**dict.fromkeys(remote_ids, REMOTE_REASON), **attrs["excluded"]}
+    attrs["remote"] = remote_ids
+    taking = reach.matrix[:, np.flatnonzero(remote)].tocsr()
+    table["remote_services"] = pd.array(np.diff(taking.indptr), dtype="Int64")
+    if remote_ids:
+        shown = ", ".join(remote_ids[:5]) + (" ..." if len(remote_ids) > 5 else "")
+        notes.insert(len(chosen.notes), (
+            f"{plural(len(remote_ids), 'remote service')} for {chosen.label} (phone or "
+            f"online only) {'is' if len(remote_ids) == 1 else 'are'} support, not "
+            f"reach: counted in remote_services, never as reach or supply ({shown})."))
+    unreached = (table["services"] == 0) & (table["demand"] > 0)
+    if unreached.any():
         zero = "" if method == "nearest" else "; their access is 0"
-        notes.insert(0, f"{plural(unreached, 'area')} with people in need "
-                        f"{'is' if unreached == 1 else 'are'} reached by no service "
-                        f"for {need}{zero}.")
+        n = int(unreached.sum())
+        only = int((unreached & (table["remote_services"] > 0)).sum())
+        apart = (f" ({only:,} of them with remote support only: remote_services)"
+                 if only else "")
+        notes.insert(0, f"{plural(n, 'area')} with people in need "
+                        f"{'is' if n == 1 else 'are'} reached by no in-person service "
+                        f"for {chosen.label}{apart}{zero}.")
     table.attrs.update({k: v for k, v in attrs.items() if k != "weights"})
     return AccessReport(table=table, attrs=attrs, notes=notes, smap=smap,
                         _shares=shares)
@@ -528,10 +610,11 @@ def _floating(smap: ServiceMap, reach: ReachMatrix, keep: np.ndarray,
     no_demand = services.index[cols[served <= 0]]
     table = _table(smap, demand, reached, access=access, access_per_1000=access * 1000,
                    supply_in_reach=in_reach)
+    label = attrs["provision"]
+    active = "active in-person service" if tuple(status) == ACTIVE else "in-person service"
     attrs.update({
-        "supply": f"capacity in {unit} of {plural(len(cols), 'active service')} meeting "
-                  f"{need}" if tuple(status) == ACTIVE else
-                  f"capacity in {unit} of {plural(len(cols), 'service')} meeting {need}",
+        "supply": f"capacity in {unit} of {plural(len(cols), active)} for {label}",
+        "counted": list(services.index[cols]),
         "decay": decay, "excluded": excluded, "no_demand": list(no_demand),
         "map_ratio": float(s.sum() / demand.sum()) if demand.sum() > 0 else np.nan,
         "unit": unit,
@@ -568,8 +651,8 @@ def _fca_notes(attrs: dict[str, Any]) -> list[str]:
     if excluded:
         shown = ", ".join(f"{s} ({why})" for s, why in list(excluded.items())[:5])
         more = f" and {len(excluded) - 5} more" if len(excluded) > 5 else ""
-        notes.append(f"{plural(len(excluded), 'service')} meeting {attrs['need']} "
-                     f"left out of supply: {shown}{more}.")
+        notes.append(f"{plural(len(excluded), 'in-person service')} for "
+                     f"{attrs['provision']} left out of supply: {shown}{more}.")
     if attrs["no_demand"]:
         notes.append(f"No demand within the catchment of {', '.join(attrs['no_demand'])}"
                      ": their capacity serves no one.")
@@ -627,7 +710,6 @@ def _nearest(smap: ServiceMap, reach: ReachMatrix, keep: np.ndarray,
                "the nearest. Give them all max_distance, or all max_minutes with a "
                "travel-time table.")
         raise ValueError(msg)
-    remote = reach.matrix[:, np.flatnonzero(keep & ~journey)].tocsr()
     cols = np.flatnonzero(keep & journey)
     sub = reach.cost[:, cols].tocsr()
     n = len(areas)
@@ -648,16 +730,15 @@ def _nearest(smap: ServiceMap, reach: ReachMatrix, keep: np.ndarray,
     unit = pd.array([None] * n, dtype="str")
     service[found] = ids[best[found]]
     unit[found] = units[best[found]]
-    # straight line to the nearest located site of any service for the need
+    # straight line to the nearest located site of any in-person service counted
     distance = nearest_sites(smap, services=ids[keep])["distance"].to_numpy()
     counted = np.flatnonzero(keep)
     pairs = reach.matrix[:, counted].tocsr()
     table = _table(smap, demand, np.diff(pairs.indptr), service=service, cost=best_cost,
-                   unit=unit, remote_services=pd.array(np.diff(remote.indptr),
-                                                       dtype="Int64"),
-                   distance=distance)
-    attrs.update({"supply": f"{plural(int(keep.sum()), 'service')} meeting "
-                            f"{attrs['need']}", "decay": "none"})
+                   unit=unit, distance=distance)
+    attrs.update({"supply": f"{plural(int(keep.sum()), 'in-person service')} for "
+                            f"{attrs['provision']}",
+                  "counted": list(services.index[keep]), "decay": "none"})
     missing = np.full(len(counted), np.nan)
     shares = _Shares(counted, pairs, reach.cost[:, counted].tocsr(),
                      reach.unit.to_numpy(dtype=object)[counted], missing, missing,

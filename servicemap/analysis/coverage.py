@@ -2,15 +2,31 @@
 
 For every area, and each combination of need, client group and hour band, coverage
 counts the services that reach the area (footprint and reach, from the reach matrix)
-and sums their capacity, per capacity unit. A service counts for:
+and sums their capacity, per capacity unit. The rules, the same as every analysis's
+(:mod:`servicemap.analysis._select`):
 
-* a **need** it lists in ``needs``;
-* a **client group** it lists in ``client_groups`` whose implied ages
-  (:data:`~servicemap.vocab.CLIENT_GROUP_AGES`: children 0-12, young people 11-24,
-  adults 18+, older people 65+) overlap the service's ``min_age``-``max_age``;
-* an **hour band** in which it is open at some time (from its opening hours);
-  a service with no hours given is counted as open in every band, or in none with
-  ``unknown_hours="closed"`` (the report's ``notes`` say which, and how many).
+* **provision**: with ``need=``, a service counts for a need when it is provision for
+  it (:func:`~servicemap.analysis._select.provision`): it lists the need and, for drug
+  and alcohol, offers treatment (:data:`~servicemap.vocab.PROVISION`; a service
+  listing no intervention of a known kind counts too, and the notes say so).
+  ``intervention=`` names the interventions or kinds that count instead
+  (``"harm_reduction"``, ``"naloxone"``, or ``"any"`` for every service listing the
+  need) and ``to=`` names the services outright. Without ``need=``, every service
+  counts for each need it lists, narrowed by ``intervention=`` and ``to=`` if given;
+* **client group**: a group it lists in ``client_groups`` whose implied ages
+  (:data:`~servicemap.vocab.CLIENT_GROUP_AGES`) overlap the service's
+  ``min_age``-``max_age``;
+* **hour band**: a band it is open in for a meaningful part
+  (:meth:`servicemap.hours.OpeningHours.open_in_band`: an hour on some day). A
+  service with no hours given counts as open on weekdays in the daytime only, and
+  its hours are reported as unknown, not assumed open, for the out-of-hours bands
+  (``unknown_hours="daytime"``; ``"open"`` or ``"closed"`` to count it in every band
+  or in none). The notes name such services;
+* **remote is not reach**: a service whose sites are all phone or online (or that has
+  no site) is remote: support, not reach. It never counts in ``services`` or in the
+  capacity; ``remote_services`` counts the remote services taking the area (their
+  footprint) in each combination, so a 24/7 helpline never makes an area covered or
+  open in a band, and nothing is hidden either.
 
 Capacity is the service's whole capacity in each area it reaches (the supply within
 reach, not shared between areas; :func:`~servicemap.accessibility` shares it). Units
@@ -40,9 +56,15 @@ from servicemap.analysis._select import (
     age_range,
     as_terms,
     as_tuple,
+    check_unknown_hours,
     counted,
     group_age_ok,
+    hours_unknown,
+    in_person,
+    intervention_terms,
+    lists_any,
     open_in_bands,
+    provision,
     service_ages,
 )
 from servicemap.disclosure import DEFAULT_THRESHOLD
@@ -51,6 +73,7 @@ from servicemap.geography import reach_matrix
 from servicemap.hours import hour_band_mask
 from servicemap.plotting import area_map
 from servicemap.servicemap import ServiceMap
+from servicemap.vocab import INTERVENTION_KINDS
 
 if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
     from matplotlib.axes import Axes
@@ -58,6 +81,8 @@ if TYPE_CHECKING:  # for annotations only: matplotlib loads when drawing
 __all__ = ["Coverage", "coverage"]
 
 DIMENSIONS = ("need", "client_group", "hour_band")
+#: Why a remote service counts apart, in words.
+REMOTE_REASON = "remote (phone or online only): support, not reach"
 
 
 @dataclass(frozen=True, repr=False)
@@ -68,16 +93,22 @@ class Coverage(Report):
     ----------
     table : pandas.DataFrame
         Tidy: one row per area and combination, indexed by area code, with a column
-        per dimension in ``by``, ``services`` (count) and ``capacity_<unit>`` columns.
-        Every area appears for every combination, zeros included.
+        per dimension in ``by``, ``services`` (in-person services reaching the area),
+        ``remote_services`` (remote ones taking it, counted apart) and
+        ``capacity_<unit>`` columns (in person). Every area appears for every
+        combination, zeros included.
     by : tuple of str
         The dimensions, in order.
     attrs : dict
-        What was counted: statuses, age, thresholds, services counted, services
-        with no hours and how they were taken.
+        What was counted: needs, ``intervention``, ``to`` and ``provision`` (in
+        words), statuses, age, thresholds, ``services_counted``, ``remote`` (the
+        remote services counted apart), ``unknown_hours`` (the rule) and
+        ``hours_unknown`` (the services it was applied to), ``capacity_units`` and
+        ``no_capacity``.
     notes : list of str
-        What was assumed (services with no opening hours) or left out (services with
-        no capacity), in words.
+        What was counted apart (remote services), assumed (services with no opening
+        hours, services listing no intervention of a known kind) or left out
+        (services with no capacity), in words.
     """
 
     table: pd.DataFrame
@@ -86,6 +117,7 @@ class Coverage(Report):
     notes: list[str] = field(default_factory=list)
     smap: Any = field(default=None, compare=False)
     _counted: Any = field(default=None, compare=False)  # (service, dimensions) rows
+    _selected: Any = field(default=None, compare=False)  # per service: counted as provision
     row_noun: ClassVar[str] = "area"
 
     def wide(self, value: str = "services") -> pd.DataFrame:
@@ -94,7 +126,7 @@ class Coverage(Report):
         Parameters
         ----------
         value : str, default "services"
-            ``services`` or a ``capacity_<unit>`` column.
+            ``services``, ``remote_services`` or a ``capacity_<unit>`` column.
 
         Returns
         -------
@@ -144,7 +176,9 @@ class Coverage(Report):
         Returns
         -------
         pandas.DataFrame
-            ``areas``, ``areas_reached``; where the areas give a population,
+            ``areas``, ``areas_reached`` (in person), ``areas_remote_only`` (reached
+            by no in-person service, but taken by a remote one); where the areas give
+            a population,
             ``population`` (of the group's areas), ``population_reached`` and
             ``share_of_population``. ``attrs["subtotals"]`` as
             :func:`~servicemap.disclosure.suppress`.
@@ -161,17 +195,21 @@ class Coverage(Report):
         dims = [k for k in keys if k in self.by]
         t = self.table
         rows = pd.DataFrame({"code": t.index.to_numpy(dtype=object),
-                             "reached": t["services"].to_numpy() > 0})
+                             "reached": t["services"].to_numpy() > 0,
+                             "remote": t["remote_services"].to_numpy() > 0})
         for d in dims:
             rows[d] = t[d].to_numpy()
-        rows = rows.groupby(["code", *dims], sort=False)["reached"].any().reset_index()
+        rows = rows.groupby(["code", *dims], sort=False)[["reached", "remote"]].any(
+        ).reset_index()
+        rows["remote_only"] = rows["remote"] & ~rows["reached"]
         for d in dims:
             rows[d] = pd.Categorical(rows[d], categories=t[d].cat.categories)
         areas = self.smap._areas
         attributes = pd.DataFrame(areas.drop(columns=areas.geometry.name))
         rows = rows.join(attributes, on="code")
         rows, resolved, labels = grouping(
-            rows, keys, smap=self.smap, hidden=("reached", "geometry"),
+            rows, keys, smap=self.smap,
+            hidden=("reached", "remote", "remote_only", "geometry"),
             choices=f"{', '.join(self.by) or 'no dimension'}, a parent level, "
                     "partnership or a column of the areas")
         if not resolved:
@@ -181,7 +219,8 @@ class Coverage(Report):
             pop = rows["population"].to_numpy(dtype=float, na_value=0.0)
             rows = rows.assign(population=pop,
                                population_reached=np.where(rows["reached"], pop, 0.0))
-        sums = {"areas": ("code", "nunique"), "areas_reached": ("reached", "sum")}
+        sums = {"areas": ("code", "nunique"), "areas_reached": ("reached", "sum"),
+                "areas_remote_only": ("remote_only", "sum")}
         if people:
             sums.update(population=("population", "sum"),
                         population_reached=("population_reached", "sum"))
@@ -207,11 +246,13 @@ class Coverage(Report):
         pandas.DataFrame
             One row per service of the map, those counted first, then the nearest:
             ``name``, ``cost`` and ``unit`` from the area (straight line, travel
-            time, or 0 for outreach, phone and online reach), ``counts`` (for some
-            combination), ``counts_for`` (the combinations it counts for, named as
-            the columns of :meth:`wide`) and ``why`` it does not count (status,
-            ages, too far and by how much, footprint, needs, groups or hours
-            counted). ``attrs["headline"]`` says it in a sentence.
+            time, or 0 for outreach, phone and online reach), ``counts`` (in
+            person, for some combination), ``counts_for`` (the combinations it
+            counts for, named as the columns of :meth:`wide`), ``remote_for`` (the
+            same for a remote service, counted in ``remote_services``) and ``why``
+            it does not count (remote, status, ages, too far and by how much,
+            footprint, needs, provision, groups or hours counted).
+            ``attrs["headline"]`` says it in a sentence.
 
         Raises
         ------
@@ -222,10 +263,12 @@ class Coverage(Report):
         --------
         >>> cov = sm.coverage(sm.datasets.bedfordshire(), by=("need",))
         >>> why = cov.explain("E01015693")
-        >>> int(why["counts_for"].map(lambda c: "drug" in c).sum())  # as the table says
-        12
-        >>> int(cov.wide().loc["E01015693", "drug"])
-        12
+        >>> drug = int(why["counts_for"].map(lambda c: "drug" in c).sum())
+        >>> drug == int(cov.wide().loc["E01015693", "drug"])  # as the table says
+        True
+        >>> why.loc["beds-crisis-line", "why"]  # a phone line is support, not reach
+        'remote (phone or online only): support, not reach; in remote_services for 3 \
+combinations'
         """
         code = self._check_key(key)
         smap = self.smap
@@ -240,26 +283,40 @@ class Coverage(Report):
         rows = self._counted
         labels = (rows[list(self.by)].astype(str).agg("|".join, axis=1) if self.by
                   else pd.Series("all", index=rows.index))
-        counts_for = labels.groupby(rows["service"].to_numpy()).agg(tuple)
-        counts_for = pd.Series([counts_for.get(j, ()) if reached[j] else ()
-                                for j in cols], dtype=object)
+        far = rows["remote"].to_numpy()
+        service_of = rows["service"].to_numpy()
+
+        def combos(which: np.ndarray) -> pd.Series:
+            found = labels[which].groupby(service_of[which]).agg(tuple)
+            return pd.Series([found.get(j, ()) if reached[j] else () for j in cols],
+                             dtype=object)
+
+        counts_for, remote_for = combos(~far), combos(far)
+        remote = ~in_person(smap)
         whys = [_why_not(self.attrs, services, int(j), reached[j], reach_why[j],
-                         bool(counts_for[j])) for j in cols]
+                         bool(counts_for[j]), bool(self._selected[j]), bool(remote[j]),
+                         len(remote_for[j])) for j in cols]
         out = pd.DataFrame({"name": services["name"].to_numpy(dtype=object),
                             "cost": cost, "unit": units,
                             "counts": counts_for.map(bool).to_numpy(),
-                            "counts_for": counts_for.to_numpy(), "why": whys},
+                            "counts_for": counts_for.to_numpy(),
+                            "remote_for": remote_for.to_numpy(), "why": whys},
                            index=pd.Index(services.index, name="service"))
         out = out.sort_values(["counts", "cost"], ascending=[False, True],
                               na_position="last", kind="stable")
         name = smap._areas.at[code, "name"]
         n_combos = max(len(self._labels()), 1)
         some = int(self.wide().loc[code].gt(0).sum())
+        n_remote = int(out["remote_for"].map(bool).sum())
+        apart = (f"; {plural(n_remote, 'remote service')} (phone or online only) "
+                 f"{'takes' if n_remote == 1 else 'take'} it too, counted apart"
+                 if n_remote else "")
         out.attrs["headline"] = (
-            f"{code} ({name}): {plural(int(out['counts'].sum()), 'service')} counted, "
-            f"reaching it for {some} of {plural(n_combos, 'combination')} of "
-            f"{', '.join(self.by) or 'all services'}; "
-            f"{int((~out['counts']).sum()):,} others do not count here.")
+            f"{code} ({name}): {plural(int(out['counts'].sum()), 'service')} counted in "
+            f"person, reaching it for {some} of {plural(n_combos, 'combination')} of "
+            f"{', '.join(self.by) or 'all services'}{apart}; "
+            f"{int((~out['counts'] & ~out['remote_for'].map(bool)).sum()):,} others do "
+            "not count here.")
         return out
 
     def plot(self, ax: Axes | None = None, *, need: str | None = None,
@@ -335,10 +392,14 @@ class Coverage(Report):
 
 
 def _why_not(attrs: dict[str, Any], services: pd.DataFrame, j: int, reached: bool,
-             reach_why: str, counts: bool) -> str:
+             reach_why: str, counts: bool, selected: bool, remote: bool,
+             remote_for: int) -> str:
     """Say why service ``j`` does not count for an area ("counts" when it does)."""
     if counts:
         return "counts"
+    if remote_for:
+        return (f"{REMOTE_REASON}; in remote_services for "
+                f"{plural(remote_for, 'combination')}")
     why = []
     status = services["status"].iloc[j]
     if status not in attrs["status"]:
@@ -351,8 +412,15 @@ def _why_not(attrs: dict[str, Any], services: pd.DataFrame, j: int, reached: boo
         why.append(reach_why or "does not reach the area")
     if not why:
         needs = set(services["needs"].iloc[j])
-        if attrs["need"] and not needs & set(attrs["need"]):
-            why.append(f"meets none of the needs counted ({', '.join(attrs['need'])})")
+        offers = services["interventions"].iloc[j]
+        if not selected:
+            if attrs["to"] is not None:
+                why.append("not one of the services named in to=")
+            elif attrs["need"] and not needs & set(attrs["need"]):
+                why.append(f"meets none of the needs counted ({', '.join(attrs['need'])})")
+            else:
+                why.append(f"not counted as {attrs['provision']} (offers "
+                           f"{', '.join(offers) or 'no intervention listed'})")
         elif attrs["client_group"] or "client_group" in attrs["by"]:
             why.append("serves none of the client groups counted at its ages (for "
                        f"{', '.join(services['client_groups'].iloc[j]) or 'no group'})")
@@ -360,30 +428,75 @@ def _why_not(attrs: dict[str, Any], services: pd.DataFrame, j: int, reached: boo
             hours = services["hours"].iloc[j]
             why.append(f"open in none of the hour bands ({hours})" if isinstance(
                 hours, str) else "no opening hours given, and unknown hours count as "
-                                 "closed")
+                                 f"{attrs['unknown_hours']}")
+    if remote and why[-1:] != [REMOTE_REASON]:
+        why.append(REMOTE_REASON)
     return "; ".join(why)
 
 
-def _combinations(smap: ServiceMap, keep: np.ndarray, by: tuple[str, ...],
-                  needs: tuple[str, ...], groups: tuple[str, ...],
-                  unknown_hours: str) -> tuple[pd.DataFrame, dict[str, list[str]], int]:
-    """Long (service position, need, client_group, hour_band) rows a service counts for."""
+@dataclass(frozen=True)
+class _Selection:
+    """The services that count as provision, per need asked, and how to say it."""
+
+    mask: np.ndarray                       # per service: provision for some need asked
+    per_need: dict[str, np.ndarray]        # per need asked: provision ({} without need=)
+    label: str
+    notes: tuple[str, ...]
+
+
+def _selection(smap: ServiceMap, needs: tuple[str, ...], intervention: Any,
+               to: Any) -> _Selection:
+    """Which services count: provision of each need, else every service, narrowed."""
     services = smap._services
-    pos = np.flatnonzero(keep)
-    rows = pd.DataFrame({"service": pos})
+    if needs:
+        found = {n: provision(smap, n, intervention=intervention, to=to) for n in needs}
+        per_need = {n: p.mask for n, p in found.items()}
+        mask = np.logical_or.reduce(list(per_need.values()))
+        label = " or ".join(dict.fromkeys(p.label for p in found.values()))
+        notes = tuple(dict.fromkeys(n for p in found.values() for n in p.notes))
+        return _Selection(mask, per_need, label, notes)
+    if to is not None:
+        p = provision(smap, None, intervention=intervention, to=to)
+        return _Selection(p.mask, {}, p.label, p.notes)
+    terms = None if intervention is None else intervention_terms(smap, intervention)
+    if terms is None:
+        return _Selection(np.ones(len(services), dtype=bool), {}, "every service", ())
+    given = as_tuple(intervention)
+    shown = ([k.replace("_", " ") for k in given] if set(given) <= set(INTERVENTION_KINDS)
+             else [smap.vocabulary.label("intervention", t).lower() for t in terms])
+    label = (f"services offering {', '.join(shown[:-1])}{' or ' if shown[:-1] else ''}"
+             f"{shown[-1]}") if shown else "services offering nothing"
+    return _Selection(lists_any(services["interventions"], terms), {}, label, ())
+
+
+def _combinations(smap: ServiceMap, keep: np.ndarray, selection: _Selection,
+                  by: tuple[str, ...], needs: tuple[str, ...], groups: tuple[str, ...],
+                  unknown_hours: str) -> tuple[pd.DataFrame, dict[str, list[str]],
+                                               np.ndarray]:
+    """Long (service position, need, client_group, hour_band) rows a service counts for.
+
+    Also returns the positions of the services counted before the hour bands.
+    """
+    services = smap._services
     levels: dict[str, list[str]] = {}
     # levels come from every service, so the table's shape never depends on filters
-    if "need" in by or needs:
-        exploded = services["needs"].iloc[pos].reset_index(drop=True).explode()
-        rows = pd.DataFrame({"service": pos[exploded.index.to_numpy()],
-                             "need": exploded.to_numpy(dtype=object)})
-        if needs:
-            rows = rows[rows["need"].isin(needs)]
-        present = set(services["needs"].explode().dropna()) | set(smap.need_columns)
-        levels["need"] = [t for t in smap.vocabulary.terms("need")
-                          if (t in present and not needs) or t in needs]
+    if needs:
+        parts = [np.flatnonzero(keep & selection.per_need[n]) for n in needs]
+        rows = pd.DataFrame({
+            "service": np.concatenate(parts).astype(np.int64),
+            "need": np.repeat(np.array(needs, dtype=object), [len(p) for p in parts])})
+        levels["need"] = [t for t in smap.vocabulary.terms("need") if t in needs]
         if "need" not in by:
             rows = rows.drop(columns="need").drop_duplicates()
+    else:
+        pos = np.flatnonzero(keep & selection.mask)
+        rows = pd.DataFrame({"service": pos})
+        if "need" in by:
+            exploded = services["needs"].iloc[pos].reset_index(drop=True).explode().dropna()
+            rows = pd.DataFrame({"service": pos[exploded.index.to_numpy()],
+                                 "need": exploded.to_numpy(dtype=object)})
+            present = set(services["needs"].explode().dropna()) | set(smap.need_columns)
+            levels["need"] = [t for t in smap.vocabulary.terms("need") if t in present]
     if "client_group" in by or groups:
         cg = services["client_groups"].iloc[rows["service"]].reset_index(drop=True).explode()
         base = rows.reset_index(drop=True)
@@ -397,14 +510,14 @@ def _combinations(smap: ServiceMap, keep: np.ndarray, by: tuple[str, ...],
                                   if (t in present and not groups) or t in groups]
         if "client_group" not in by:
             rows = rows.drop(columns="client_group").drop_duplicates()
-    unknown = int(services["hours"].iloc[pos].isna().sum())
+    counted_pos = np.unique(rows["service"].to_numpy(dtype=np.int64))
     if "hour_band" in by:
         bands = list(hour_band_mask())
         table = open_in_bands(services, bands, unknown_hours)[rows["service"].to_numpy()]
         r, b = np.nonzero(table)
         rows = rows.iloc[r].assign(hour_band=np.array(bands, dtype=object)[b])
         levels["hour_band"] = bands
-    return rows.reset_index(drop=True), levels, unknown
+    return rows.reset_index(drop=True), levels, counted_pos
 
 
 def coverage(
@@ -412,10 +525,12 @@ def coverage(
     *,
     by: Sequence[str] = DIMENSIONS,
     need: str | Iterable[str] | None = None,
+    intervention: str | Iterable[str] | None = None,
+    to: str | Iterable[str] | None = None,
     client_group: str | Iterable[str] | None = None,
     age: float | tuple[float, float] | None = None,
     status: Iterable[str] = ACTIVE,
-    unknown_hours: str = "open",
+    unknown_hours: str = "daytime",
     max_distance: float | None = None,
     max_minutes: float | None = None,
 ) -> Coverage:
@@ -428,33 +543,67 @@ def coverage(
     by : sequence of str, default ("need", "client_group", "hour_band")
         The dimensions to break counts down by, any of these three in any order; a
         dimension left out is not split (a service counts once).
-    need, client_group : str or list of str, optional
-        Count only services for these needs or client groups.
+    need : str or list of str, optional
+        Count only provision for these needs: by default, for drug and alcohol, the
+        services offering treatment (:data:`~servicemap.vocab.PROVISION`); for
+        other needs, every service listing the need. Without it, every service
+        counts for each need it lists.
+    intervention : str or list of str, optional
+        The interventions that count, as terms (``"naloxone"``), kinds
+        (``"treatment"``, ``"harm_reduction"``, see
+        :data:`~servicemap.vocab.INTERVENTION_KINDS`) or ``"any"`` (every service
+        for the need). With ``need``, it replaces the need's default; without, it
+        narrows every need's services.
+    to : str or list of str, optional
+        The service ids that count, whatever they offer.
+    client_group : str or list of str, optional
+        Count only services for these client groups.
     age : float or (float, float), optional
         Count only services open to every age in this range (``age=16`` or
         ``age=(16, 17)``), from their ``min_age`` and ``max_age``.
     status : iterable of str, default ("active",)
         The service statuses counted.
-    unknown_hours : {"open", "closed"}, default "open"
-        How a service with no opening hours counts in the hour bands.
+    unknown_hours : {"daytime", "open", "closed"}, default "daytime"
+        How a service with no opening hours counts in the hour bands: open on
+        weekdays in the daytime only (and reported as unknown out of hours), in
+        every band, or in none.
     max_distance, max_minutes : float, optional
         Replace every service's threshold (see :func:`~servicemap.reach_matrix`).
 
     Returns
     -------
     Coverage
-        ``.table`` (tidy, indexed by area code), ``.notes``, ``.wide()``,
+        ``.table`` (tidy, indexed by area code: ``services`` and ``capacity_<unit>``
+        in person, ``remote_services`` apart), ``.notes``, ``.wide()``,
         ``.summary()``, ``.explain(code)`` and ``.plot()``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown dimension, need, intervention, service, client group, status
+        or ``unknown_hours``, or an impossible age range.
 
     Examples
     --------
     >>> smap = sm.datasets.bedfordshire()
     >>> cov = sm.coverage(smap)
-    >>> cov.table.columns.tolist()[:4]
-    ['need', 'client_group', 'hour_band', 'services']
+    >>> cov.table.columns.tolist()[:5]
+    ['need', 'client_group', 'hour_band', 'services', 'remote_services']
     >>> t = sm.coverage(smap, by=("need",), need="drug").table
     >>> t.index.equals(smap.areas.index), int(t["services"].min()) >= 0
     (True, True)
+
+    Harm reduction, such as naloxone and needle exchange, is not drug treatment;
+    ask for it by name:
+
+    >>> treatment = sm.coverage(smap, by=(), need="drug")
+    >>> treatment.attrs["provision"]
+    'drug treatment'
+    >>> treatment.explain("E01015693").loc["beds-naloxone", "why"]
+    'not counted as drug treatment (offers naloxone, information_advice)'
+    >>> reduction = sm.coverage(smap, by=(), need="drug", intervention="harm_reduction")
+    >>> reduction.explain("E01015693").loc["beds-naloxone", "why"]
+    'counts'
     """
     by = as_tuple(by)
     bad = [d for d in by if d not in DIMENSIONS]
@@ -463,16 +612,18 @@ def coverage(
         msg = (f"by={by!r}: choose distinct dimensions from {', '.join(DIMENSIONS)}."
                f"{hint}")
         raise ValueError(msg)
-    if unknown_hours not in ("open", "closed"):
-        msg = f"unknown_hours={unknown_hours!r}: choose 'open' or 'closed'."
-        raise ValueError(msg)
+    check_unknown_hours(unknown_hours)
     needs = as_terms(smap, "need", need, "need")
     groups = as_terms(smap, "client_group", client_group, "client_group")
     ages = age_range(age)
     keep = counted(smap, status=status, age=ages)
+    selection = _selection(smap, needs, intervention, to)
     reach = reach_matrix(smap, max_distance=max_distance, max_minutes=max_minutes)
     services = smap._services
-    rows, levels, unknown = _combinations(smap, keep, by, needs, groups, unknown_hours)
+    rows, levels, counted_pos = _combinations(smap, keep, selection, by, needs, groups,
+                                              unknown_hours)
+    remote = ~in_person(smap)
+    rows["remote"] = remote[rows["service"].to_numpy()]
 
     # combination index of each row, over the full product of the levels
     sizes = [len(levels[d]) for d in by]
@@ -481,14 +632,17 @@ def coverage(
     for d, size in zip(by, sizes, strict=True):
         code = pd.Categorical(rows[d], categories=levels[d]).codes.astype(np.int64)
         combo = combo * size + code
-    units = [u for u in smap.vocabulary.terms("capacity_unit")
-             if u in set(services["capacity_unit"].iloc[np.flatnonzero(keep)].dropna())]
     capacity = services["capacity"].to_numpy(dtype=float, na_value=np.nan)
     unit_of = services["capacity_unit"].to_numpy(dtype=object)
+    units = [u for u in smap.vocabulary.terms("capacity_unit")
+             if u in set(unit_of[keep & ~remote])]
     svc = rows["service"].to_numpy()
-    blocks = [np.ones(len(rows))]
+    far = rows["remote"].to_numpy()
+    # in person, remote, then capacity in person per unit: one sparse product for all
+    blocks = [(~far).astype(float), far.astype(float)]
     for u in units:
-        blocks.append(np.where(unit_of[svc] == u, np.nan_to_num(capacity[svc]), 0.0))
+        blocks.append(np.where((unit_of[svc] == u) & ~far, np.nan_to_num(capacity[svc]),
+                               0.0))
     n_services = len(services)
     stacked = sparse.csr_array(
         (np.concatenate(blocks),
@@ -504,33 +658,60 @@ def coverage(
         data[d] = pd.Categorical.from_codes(np.tile(grid[k], n_areas),
                                             categories=levels[d])
     data["services"] = counts[:, :n_combos].ravel().round().astype(np.int64)
-    for k, u in enumerate(units, start=1):
+    data["remote_services"] = counts[:, n_combos:2 * n_combos].ravel().round().astype(
+        np.int64)
+    for k, u in enumerate(units, start=2):
         data[f"capacity_{u}"] = counts[:, k * n_combos:(k + 1) * n_combos].ravel()
     index = pd.CategoricalIndex(pd.Categorical.from_codes(
         np.repeat(np.arange(n_areas), n_combos), categories=reach.areas), name="code")
     table = pd.DataFrame(data, index=index)
-    areas = smap._areas
-    no_capacity = list(services.index[keep & np.isnan(capacity)])
-    said = (f"{plural(unknown, 'counted service has', 'counted services have')} no "
-            f"opening hours; {'it is' if unknown == 1 else 'they are'} counted as "
-            f"{unknown_hours} in every hour band")
-    notes = []
-    if unknown and "hour_band" in by:
-        notes.append(said[0].upper() + said[1:] + ".")
-    if no_capacity:
-        shown = ", ".join(no_capacity[:5]) + (" ..." if len(no_capacity) > 5 else "")
-        notes.append(f"{plural(len(no_capacity), 'counted service has', 'counted services have')} "
-                     f"no capacity: counted in services, adding nothing to capacity "
-                     f"({shown}).")
+    ids = services.index
+    counted_mask = np.zeros(n_services, dtype=bool)
+    counted_mask[counted_pos] = True
+    no_capacity = list(ids[counted_mask & ~remote & np.isnan(capacity)])
+    remote_ids = list(ids[counted_mask & remote])
+    hourless = (list(ids[counted_mask & hours_unknown(services)]) if "hour_band" in by
+                else [])
+    notes = list(selection.notes)
+    notes += _notes(no_capacity, remote_ids, hourless, unknown_hours)
     attrs = {
-        "by": by, "status": as_tuple(status), "need": needs or None, "client_group": groups or None,
-        "age": ages, "max_distance": max_distance, "max_minutes": max_minutes,
-        "services_counted": int(keep.sum()),
-        "unknown_hours": said if unknown and "hour_band" in by else None,
-        "capacity_units": units,
-        "no_capacity": no_capacity,
-        "population": areas.get("population", None),
+        "by": by, "status": as_tuple(status), "need": needs or None,
+        "intervention": None if intervention is None else as_tuple(intervention),
+        "to": None if to is None else as_tuple(to), "provision": selection.label,
+        "client_group": groups or None, "age": ages, "max_distance": max_distance,
+        "max_minutes": max_minutes, "services_counted": len(counted_pos),
+        "unknown_hours": unknown_hours, "hours_unknown": hourless,
+        "remote": remote_ids, "capacity_units": units, "no_capacity": no_capacity,
+        "population": smap._areas.get("population", None),
     }
     table.attrs.update({k: v for k, v in attrs.items() if k != "population"})
     return Coverage(table=table, by=by, attrs=attrs, notes=notes, smap=smap,
-                    _counted=rows)
+                    _counted=rows, _selected=keep & selection.mask)
+
+
+def _notes(no_capacity: list[str], remote: list[str], hourless: list[str],
+           unknown_hours: str) -> list[str]:
+    """Say, in words, what was counted apart, assumed or left out."""
+
+    def shown(ids: list[str]) -> str:
+        return ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+
+    notes = []
+    if remote:
+        notes.append(f"{plural(len(remote), 'counted service is', 'counted services are')} "
+                     f"remote (phone or online only): support, not reach. "
+                     f"{'It is' if len(remote) == 1 else 'They are'} counted in "
+                     f"remote_services, not in services or capacity ({shown(remote)}).")
+    if hourless:
+        said = {"daytime": "open on weekdays in the daytime only; out of hours "
+                           "(weekday_evening, overnight, weekend) their hours are unknown, "
+                           "not assumed open",
+                "open": "open in every hour band",
+                "closed": "open in no hour band"}[unknown_hours]
+        notes.append(f"{plural(len(hourless), 'counted service has', 'counted services have')} "
+                     f"no opening hours: counted as {said} ({shown(hourless)}).")
+    if no_capacity:
+        notes.append(f"{plural(len(no_capacity), 'counted service has', 'counted services have')} "
+                     f"no capacity: counted in services, adding nothing to capacity "
+                     f"({shown(no_capacity)}).")
+    return notes

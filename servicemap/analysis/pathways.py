@@ -2,11 +2,17 @@
 
 :func:`trace_pathways` answers, for every area: can someone living here who meets an
 entry point (a police vulnerable-persons referral, release from prison, an A&E
-attendance) be referred on, hand-off by hand-off, to a service that meets the need?
-Every service on the chain must take them: be running (``status``), serve their
-client groups with their ages, reach the area (by its distance or travel time and
-footprint, or everywhere in the footprint for outreach, phone and online services)
-and, when an hour band is named, be open then.
+attendance) be referred on, hand-off by hand-off, to provision for the need?
+Provision is the rule every analysis shares
+(:func:`~servicemap.analysis._select.provision`): for drug and alcohol, the services
+offering treatment (:data:`~servicemap.vocab.PROVISION`), so an assessment or a
+naloxone kit is a step on the way, not the end of it; for other needs, every service
+listing the need; ``intervention=`` and ``to=`` say otherwise. Every service on the
+chain must take them: be running (``status``), serve their client groups with their
+ages, reach the area (by its distance or travel time and footprint, or everywhere in
+the footprint for outreach, phone and online services) and, when an hour band is
+named, be open for a meaningful part of it (an hour on some day; a service with no
+hours given is open on weekdays in the daytime only, ``unknown_hours="daytime"``).
 
 The **best chain** has the fewest hand-offs, then the least total wait: a
 breadth-first search over the referral graph, run for all areas at once on sparse
@@ -63,12 +69,12 @@ from servicemap.analysis._select import (
     ACTIVE,
     as_terms,
     as_tuple,
+    check_unknown_hours,
     counted,
-    lists_any,
     open_in_bands,
+    provision,
     served_groups,
 )
-from servicemap.errors import did_you_mean
 from servicemap.geography import reach_matrix
 from servicemap.handoffs import EXPLICIT_CONSENT, TURNOVER, WITHOUT_CONSENT, referral_steps
 from servicemap.plotting import route_map
@@ -111,8 +117,12 @@ class PathwayReport(Report):
         kind, consent basis, agreement, wait, volume, the referrals a year into the
         service and its capacity a year, and each barrier as a column.
     attrs : dict
-        What was traced: entry, targets, need, client groups, hour band, statuses,
-        turnover, thresholds, and the entries that refer without consent.
+        What was traced: ``entry``, ``to`` (the services counting as treatment,
+        before eligibility), ``intervention`` (the terms counted; empty for every
+        service for the need), ``to_label`` (the treatment in words, such as "drug
+        treatment"), ``need``, client groups, hour band, statuses,
+        ``unknown_hours``, turnover, thresholds, and the entries that refer without
+        consent.
     notes : list of str
         What was assumed or left out.
     smap : ServiceMap
@@ -270,7 +280,7 @@ class PathwayReport(Report):
         >>> routes = sm.trace_pathways(sm.datasets.bedfordshire(),
         ...                            entry="prison_release", need="drug")
         >>> routes.plot().get_title()
-        'Routes from Prison release to drug services'
+        'Routes from Prison release to drug treatment'
         """
         return route_map(self, ax=ax, **kwargs)
 
@@ -292,7 +302,7 @@ def trace_pathways(
     client_group: str | Iterable[str] | None = None,
     hour_band: str | None = None,
     status: Iterable[str] = ACTIVE,
-    unknown_hours: str = "open",
+    unknown_hours: str = "daytime",
     turnover: Mapping[str, float] | None = None,
     max_distance: float | None = None,
     max_minutes: float | None = None,
@@ -307,16 +317,19 @@ def trace_pathways(
         The entry point(s) people meet, such as ``"police_vulnerable_persons"``,
         ``"prison_release"`` or ``"a_and_e"``; with several, a chain may start at any.
     to : str or list of str, optional
-        The service ids that count as treatment.
+        The service ids that count as treatment, whatever they offer.
     need : str, optional
-        Without ``to``, every service meeting the need counts as treatment. It also
-        names the people counted: the areas' ``need_<need>`` column where there is
-        one, else ``population``. Any service listing the need counts, assessment
-        and harm reduction included: name ``intervention`` or ``to`` for treatment
-        in a narrower sense.
+        Without ``to``, the provision for the need counts as treatment: for drug and
+        alcohol, the services offering treatment
+        (:data:`~servicemap.vocab.INTERVENTION_KINDS`), not assessment, harm
+        reduction or a crisis line alone; for other needs, every service listing
+        it. It also names the people counted: the areas' ``need_<need>`` column
+        where there is one, else ``population``.
     intervention : str or list of str, optional
-        Only services offering one of these interventions count as treatment, such
-        as ``["opioid_substitution", "detox_inpatient", "residential_rehab"]``.
+        The interventions that count instead of the need's default: terms, such as
+        ``["opioid_substitution", "detox_inpatient", "residential_rehab"]``, kinds
+        such as ``"harm_reduction"``, or ``"any"`` (every service listing the
+        need).
     client_group : str or list of str, optional
         The groups the person belongs to, such as ``["adults",
         "people_leaving_prison"]``: a service counts when it serves any of them, with
@@ -326,8 +339,9 @@ def trace_pathways(
         Every service on the chain must be open in this band, such as ``"weekend"``.
     status : iterable of str, default ("active",)
         The statuses of the services that count.
-    unknown_hours : {"open", "closed"}, default "open"
-        With ``hour_band``, how a service with no opening hours counts.
+    unknown_hours : {"daytime", "open", "closed"}, default "daytime"
+        With ``hour_band``, how a service with no opening hours counts: open on
+        weekdays in the daytime only, in every band, or in none.
     turnover : mapping, optional
         People a year per unit of capacity, such as ``{"places": 2, "beds": 12}``,
         added to :data:`TURNOVER`, for the ``bottleneck`` barrier. Services whose
@@ -345,8 +359,8 @@ def trace_pathways(
     Raises
     ------
     ValueError
-        For an unknown entry point, service, need, group, band or status, or when
-        neither ``to`` nor ``need`` is given.
+        For an unknown entry point, service, need, intervention, group, band,
+        status or ``unknown_hours``, or when neither ``to`` nor ``need`` is given.
 
     Notes
     -----
@@ -365,11 +379,22 @@ def trace_pathways(
     ('clear', 1, ('beds-cjdat',))
     >>> routes.chains[["chain", "hand_offs", "areas"]].to_dict("records")
     [{'chain': ('beds-cjdat',), 'hand_offs': 1, 'areas': 381}]
+    >>> routes.attrs["to_label"]  # for drug, provision is treatment by default
+    'drug treatment'
+    >>> "beds-naloxone" in routes.attrs["to"]  # harm reduction is a step, not the end
+    False
+
+    Name the interventions that end a route, as terms or kinds:
+
+    >>> rehab = sm.trace_pathways(smap, entry="prison_release", need="drug",
+    ...                           intervention=["detox_inpatient", "residential_rehab"])
+    >>> rehab.attrs["to"]
+    ('beds-detox', 'beds-rehab')
     """
-    options = _check(smap, entry=entry, need=need, intervention=intervention,
-                     client_group=client_group, hour_band=hour_band,
-                     unknown_hours=unknown_hours, turnover=turnover)
-    target_all = _targets(smap, to, need, options.interventions)
+    options = _check(smap, entry=entry, need=need, client_group=client_group,
+                     hour_band=hour_band, unknown_hours=unknown_hours, turnover=turnover)
+    chosen = provision(smap, need, intervention=intervention, to=to)
+    target_all = chosen.mask
     keep = _eligible(smap, status, options.groups, options.band, unknown_hours)
     target = target_all & keep
     # the query: who takes each area's residents, the referral graph, the search
@@ -382,8 +407,8 @@ def trace_pathways(
     non_consensual = _non_consensual(smap) & set(options.entries)
     table, chains, steps = _tables(smap, found, handoffs, non_consensual, need)
     attrs = {"entry": options.entries, "to": tuple(smap._services.index[target_all]),
-             "intervention": options.interventions,
-             "to_label": _to_label(smap, to, need, options.interventions),
+             "intervention": chosen.interventions,
+             "to_label": chosen.label,
              "need": need, "client_group": options.groups, "hour_band": options.band,
              "status": as_tuple(status), "unknown_hours": unknown_hours,
              "turnover": options.rates,
@@ -392,8 +417,8 @@ def trace_pathways(
              "people": _people(smap, need)}
     table.attrs.update({k: v for k, v in attrs.items() if k != "turnover"})
     return PathwayReport(table=table, chains=chains, steps=steps, attrs=attrs,
-                         notes=_notes(smap, options, target, steps), smap=smap,
-                         handoffs=handoffs, _allowed=allowed, _graph=graph,
+                         notes=[*chosen.notes, *_notes(smap, options, target, steps)],
+                         smap=smap, handoffs=handoffs, _allowed=allowed, _graph=graph,
                          _target=target)
 
 
@@ -403,15 +428,13 @@ class _Options:
     """The options of a trace, checked against the map's vocabulary."""
 
     entries: tuple[str, ...]
-    interventions: tuple[str, ...]
     groups: tuple[str, ...]
     band: str | None
     rates: dict[str, float]
 
 
-def _check(smap: ServiceMap, *, entry: Any, need: Any, intervention: Any,
-           client_group: Any, hour_band: Any, unknown_hours: str,
-           turnover: Any) -> _Options:
+def _check(smap: ServiceMap, *, entry: Any, need: Any, client_group: Any,
+           hour_band: Any, unknown_hours: str, turnover: Any) -> _Options:
     """Check every option; name the fix in the message."""
     entries = as_terms(smap, "entry_point", entry, "entry")
     if not entries:
@@ -423,15 +446,12 @@ def _check(smap: ServiceMap, *, entry: Any, need: Any, intervention: Any,
         raise ValueError(msg)
     if need is not None:
         as_terms(smap, "need", need, "need")
-    interventions = as_terms(smap, "intervention", intervention, "intervention")
     groups = as_terms(smap, "client_group", client_group, "client_group")
     band = as_terms(smap, "hour_band", hour_band, "hour_band")
     if len(band) > 1:
         msg = f"hour_band={hour_band!r}: give one hour band."
         raise ValueError(msg)
-    if unknown_hours not in ("open", "closed"):
-        msg = f"unknown_hours={unknown_hours!r}: choose 'open' or 'closed'."
-        raise ValueError(msg)
+    check_unknown_hours(unknown_hours)
     rates = dict(TURNOVER)
     if turnover is not None and not isinstance(turnover, Mapping):
         msg = (f"turnover={turnover!r}: give people a year per unit of capacity, by "
@@ -443,34 +463,10 @@ def _check(smap: ServiceMap, *, entry: Any, need: Any, intervention: Any,
             msg = f"turnover[{unit!r}]={value!r}: give a positive number a year."
             raise ValueError(msg)
         rates[unit] = float(value)
-    return _Options(entries, interventions, groups, band[0] if band else None, rates)
+    return _Options(entries, groups, band[0] if band else None, rates)
 
 
 # -- the query -------------------------------------------------------------------------
-def _targets(smap: ServiceMap, to: Any, need: str | None,
-             interventions: tuple[str, ...]) -> np.ndarray:
-    """Return, per service, whether it counts as treatment (before eligibility)."""
-    services = smap._services
-    if to is not None:
-        ids = as_tuple(to)
-        missing = [s for s in ids if s not in services.index]
-        if missing:
-            msg = (f"to={missing[0]!r}: no such service."
-                   f"{did_you_mean(missing[0], services.index)} Give service ids "
-                   "(smap.services.index), or need= for every service meeting a need.")
-            raise ValueError(msg)
-        target = services.index.isin(ids)
-    elif need is None:
-        msg = ("give to= (the service ids that count as treatment) or need= (every "
-               "service meeting the need counts), such as need='drug'.")
-        raise ValueError(msg)
-    else:
-        target = lists_any(services["needs"], [need])
-    if interventions:
-        target = target & lists_any(services["interventions"], interventions)
-    return target
-
-
 def _eligible(smap: ServiceMap, status: Iterable[str], groups: tuple[str, ...],
               band: str | None, unknown_hours: str) -> np.ndarray:
     """Return, per service, whether it counts: status, client groups, hours."""
@@ -526,17 +522,6 @@ def _people(smap: ServiceMap, need: str | None) -> str | None:
     return "population" if "population" in smap._areas.columns else None
 
 
-def _to_label(smap: ServiceMap, to: Any, need: str | None,
-              interventions: tuple[str, ...]) -> str:
-    """Name the treatment in words: "drug services offering detox or rehab"."""
-    label = f"{need} services" if to is None else ", ".join(as_tuple(to))
-    if interventions:
-        offered = [smap.vocabulary.label("intervention", i).lower() for i in interventions]
-        label += f" offering {', '.join(offered[:-1])}{' or ' if offered[:-1] else ''}"
-        label += offered[-1]
-    return label
-
-
 def _notes(smap: ServiceMap, options: _Options, target: np.ndarray,
            steps: pd.DataFrame) -> list[str]:
     """Return what was assumed or left out, in words."""
@@ -547,7 +532,8 @@ def _notes(smap: ServiceMap, options: _Options, target: np.ndarray,
                      "'people_leaving_prison'], to follow only services that take them.")
     if not target.any():
         notes.append("No service that counts is treatment here (check to=, need=, "
-                     "client_group=, hour_band= and status=): no area has a route.")
+                     "intervention=, client_group=, hour_band= and status=): no area "
+                     "has a route.")
     silent = [e for e in options.entries
               if not (smap._pathways["from_entry"] == e).any()]
     if silent:

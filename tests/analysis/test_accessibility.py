@@ -3,7 +3,8 @@
 Hand case on the 3 x 3 grid of tests/toy.py: demand need_drug = 10 + k in square k.
 A: 100 places at square 1's centre, 1500 m -> squares 1, 2, 4, 5 (0, 1000, 1000, 1414 m)
 B: 60 places at square 9's centre, 1500 m -> squares 9, 6, 8, 5 (0, 1000, 1000, 1414 m)
-Squares 3 and 7 (2000 m from both) reach nothing.
+Squares 3 and 7 (2000 m from both) reach nothing. Neither lists an intervention, so
+both count as drug treatment (with a note).
 """
 
 import access
@@ -281,7 +282,8 @@ def test_every_method_has_the_same_columns(smap):
         reports["2sfca"].table["services"])
     # squares 3 and 7 reach nothing
     assert reports["2sfca"].notes[0] == ("2 areas with people in need are reached by no "
-                                         "service for drug; their access is 0.")
+                                         "in-person service for drug treatment; their "
+                                         "access is 0.")
 
 
 def test_explain_adds_up_to_the_access(smap):
@@ -297,12 +299,14 @@ def test_explain_adds_up_to_the_access(smap):
     assert why["access"].sum() == pytest.approx(acc.table.loc[code(5), "access"])
     # square 5's 15 people take 15/52 of A's places and 15/68 of B's
     assert why["supply_share"].tolist() == pytest.approx([15 / 52, 15 / 68])
-    assert "2.81 places per person in need (2,805.4 per 1,000) from 2 services" in \
-        why.attrs["headline"]  # (100 / 52 + 60 / 68) = 2.8054
+    assert why.attrs["headline"] == (  # (100 / 52 + 60 / 68) = 2.8054
+        f"{code(5)} (Square 5): 2.81 places per person in need (2,805.4 per 1,000) from "
+        "2 in-person services for drug treatment; 15.0 people with the need.")
     nobody = acc.explain(code(3))
     assert len(nobody) == 0
-    assert nobody.attrs["headline"] == (f"{code(3)} (Square 3): no service for drug "
-                                        "reaches it; 13.0 people with the need.")
+    assert nobody.attrs["headline"] == (f"{code(3)} (Square 3): no in-person service for "
+                                        "drug treatment reaches it; 13.0 people with the "
+                                        "need.")
     with pytest.raises(KeyError, match="'E99' is not an area of this report"):
         acc.explain("E99")
 
@@ -348,7 +352,7 @@ def test_plot_maps_access(smap):
     acc = accessibility(smap, need="drug")
     ax = acc.plot()
     try:
-        assert ax.get_title() == "Access to drug services (2SFCA)"
+        assert ax.get_title() == "Access to drug treatment (2SFCA)"
         assert ax.figure.axes[-1].get_ylabel() == "places per 1,000 people in need"
         [polys] = ax.collections
         # square 5 reaches both services: the most access, the top of the colours
@@ -357,3 +361,73 @@ def test_plot_maps_access(smap):
         plt.close("all")
     with pytest.raises(ValueError, match="column='unit'"):
         acc.plot(column="unit")
+
+
+# -- remote support, provision for the question ----------------------------------------
+def test_a_remote_line_gives_no_supply_and_is_reported():
+    # A: 100 places, 1500 m from square 1 (squares 1, 2, 4, 5: demand 11 + 12 + 14 +
+    # 15 = 52). R: a 24/7 phone line with 1000 places taking every square: remote.
+    smap = grid_map(
+        [service("A", capacity=100, capacity_unit="places", max_distance=1500),
+         service("R", capacity=1000, capacity_unit="places", reach="none",
+                 hours="24/7")],
+        [site("A1", "A", k=1), site("R1", "R", mode="phone")])
+    acc = accessibility(smap, need="drug")
+    near = (1, 2, 4, 5)
+    assert by_square(acc.table["access"]) == pytest.approx(
+        {k: 100 / 52 if k in near else 0.0 for k in range(1, 10)})
+    assert by_square(acc.table["services"]) == {k: int(k in near) for k in range(1, 10)}
+    assert by_square(acc.table["remote_services"]) == dict.fromkeys(range(1, 10), 1)
+    assert acc.attrs["excluded"] == {"R": "remote (phone or online only): support, not "
+                                          "reach"}
+    assert acc.attrs["map_ratio"] == pytest.approx(100 / 135)   # R's 1000 not counted
+    # squares 3, 6, 7, 8, 9 are unreached in person, with remote support only
+    assert acc.notes[0] == ("5 areas with people in need are reached by no in-person "
+                            "service for drug treatment (5 of them with remote support "
+                            "only: remote_services); their access is 0.")
+    assert acc.explain(code(9)).attrs["headline"] == (
+        f"{code(9)} (Square 9): no in-person service for drug treatment reaches it; 1 "
+        "remote service (phone or online only) takes it: support, not reach; 19.0 people "
+        "with the need.")
+    total = acc.summary("lad", suppress=None).loc["total"]
+    assert (total["demand_unreached"], total["demand_remote_only"]) == (135 - 52, 83)
+    # nearest: R is never the nearest, and never makes a square reached
+    nearest = accessibility(smap, need="drug", method="nearest")
+    assert by_square(nearest.table["services"]) == by_square(acc.table["services"])
+    assert nearest.table["service"].isna().sum() == 5
+    assert by_square(nearest.table["remote_services"]) == dict.fromkeys(range(1, 10), 1)
+    assert nearest.attrs["excluded"] == acc.attrs["excluded"]
+
+
+@pytest.fixture
+def harm():
+    """A: treatment (psychosocial), 100 places at square 1; N: a pharmacy's naloxone
+    (harm reduction), 60 places at square 9; both 1500 m, as in the hand case."""
+    return grid_map(
+        [service("A", interventions="psychosocial", capacity=100, capacity_unit="places",
+                 max_distance=1500),
+         service("N", interventions="naloxone", capacity=60, capacity_unit="places",
+                 max_distance=1500)],
+        [site("A1", "A", k=1), site("N1", "N", k=9)])
+
+
+def test_drug_supply_is_treatment_unless_asked(harm):
+    r_a, r_b = 100 / 52, 60 / 68   # A's demand: 1, 2, 4, 5; N's: 5, 6, 8, 9
+    default = accessibility(harm, need="drug")
+    assert default.attrs["provision"] == "drug treatment"
+    assert default.attrs["counted"] == ["A"] and default.attrs["excluded"] == {}
+    assert by_square(default.table["access"]) == pytest.approx(
+        {k: r_a if k in (1, 2, 4, 5) else 0.0 for k in range(1, 10)})
+    anything = accessibility(harm, need="drug", intervention="any")
+    assert by_square(anything.table["access"]) == pytest.approx(
+        {1: r_a, 2: r_a, 4: r_a, 5: r_a + r_b, 6: r_b, 8: r_b, 9: r_b, 3: 0.0, 7: 0.0})
+    for asked in ("harm_reduction", "naloxone", ["naloxone"]):
+        reduction = accessibility(harm, need="drug", intervention=asked)
+        assert by_square(reduction.table["access"]) == pytest.approx(
+            {k: r_b if k in (5, 6, 8, 9) else 0.0 for k in range(1, 10)}), asked
+    named = accessibility(harm, need="drug", to="N")
+    assert named.attrs["counted"] == ["N"]
+    with pytest.raises(ValueError, match="intervention='cure'"):
+        accessibility(harm, need="drug", intervention="cure")
+    with pytest.raises(ValueError, match="'any' counts every service"):
+        accessibility(harm, need="drug", intervention=["any", "naloxone"])

@@ -6,8 +6,13 @@ E06000002). The services:
 A  drug, adults 18+, Mon-Fri 09:00-17:00 (weekday daytime only), 100 places,
    1500 m from square 1's centre -> squares 1, 2, 4, 5 (0, 1000, 1000, 1414 m)
 B  drug and alcohol, young people aged 11-17, Mon-Fri 17:00-21:00 (weekday daytime
-   17-18 and weekday evening), 50 clients a year, reach none in E06000002 -> 3, 6, 9
-C  drug, adults, Sat 10:00-14:00 (weekend), paused, reach none everywhere
+   17-18 and weekday evening), 50 clients a year, outreach (reach none) in E06000002
+   -> 3, 6, 9
+C  drug, adults, Sat 10:00-14:00 (weekend), paused, outreach (reach none) everywhere
+
+None lists an intervention, so each counts as drug (and alcohol) treatment, with a
+note. All three are in person (outreach is); remote services are added where a test
+needs them.
 """
 
 import numpy as np
@@ -16,7 +21,7 @@ import pytest
 from brute import brute_force_pairs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from toy import code, grid_map, service, site
+from toy import by_square, code, grid_map, service, site
 
 import servicemap as sm
 from servicemap.analysis.coverage import coverage
@@ -32,7 +37,8 @@ def smap():
                  capacity_unit="clients_per_year", reach="none", footprint="E06000002"),
          service("C", client_groups="adults", hours="Sat 10:00-14:00", status="paused",
                  reach="none")],
-        [site("A1", "A", k=1), site("B1", "B", mode="phone"), site("C1", "C", mode="phone")])
+        [site("A1", "A", k=1), site("B1", "B", k=9, mode="outreach"),
+         site("C1", "C", k=5, mode="outreach")])
 
 
 def counts(cov, **where):
@@ -85,7 +91,7 @@ def test_client_groups_and_their_ages(smap):
 def test_a_service_whose_ages_miss_its_group_does_not_count_for_it():
     # D lists adults but takes ages 12-15: adults are 18+, so it counts for no group
     smap = grid_map([service("D", client_groups="adults", min_age=12, max_age=15,
-                             reach="none")], [site("P", "D", mode="phone")])
+                             reach="none")], [site("P", "D", k=5, mode="outreach")])
     assert any(p.field == "client_groups" for p in smap.validate().warnings)
     cov = coverage(smap, by=("client_group",))
     assert set(counts(cov, client_group="adults").values()) == {0}
@@ -102,15 +108,42 @@ def test_age_filter(smap):
         coverage(smap, age=(20, 10))
 
 
-def test_unknown_hours_open_or_closed():
-    smap = grid_map([service("E", reach="none")], [site("P", "E", mode="phone")])
-    open_ = coverage(smap, by=("hour_band",))
-    assert set(open_.table["services"]) == {1}
-    assert open_.attrs["unknown_hours"] == ("1 counted service has no opening hours; it is "
-                                            "counted as open in every hour band")
-    assert coverage(smap, by=("need",)).attrs["unknown_hours"] is None
-    closed = coverage(smap, by=("hour_band",), unknown_hours="closed")
-    assert set(closed.table["services"]) == {0}
+def test_unknown_hours_count_weekday_daytime_only_by_default():
+    # E (outreach, everywhere) gives no hours. By default it counts in weekday daytime
+    # only: the evening, overnight and weekend do not assume it open, and say so.
+    smap = grid_map([service("E", reach="none")], [site("P", "E", k=5, mode="outreach")])
+    cov = coverage(smap, by=("hour_band",))
+    assert counts(cov, hour_band="weekday_daytime") == dict.fromkeys(range(1, 10), 1)
+    for band in ("weekday_evening", "overnight", "weekend"):
+        assert counts(cov, hour_band=band) == dict.fromkeys(range(1, 10), 0), band
+    assert cov.attrs["unknown_hours"] == "daytime"
+    assert cov.attrs["hours_unknown"] == ["E"]
+    assert ("1 counted service has no opening hours: counted as open on weekdays in the "
+            "daytime only; out of hours (weekday_evening, overnight, weekend) their hours "
+            "are unknown, not assumed open (E).") in cov.notes
+    # no hour band, nothing to say about hours
+    assert coverage(smap, by=("need",)).attrs["hours_unknown"] == []
+    assert set(coverage(smap, by=("hour_band",), unknown_hours="open").table[
+        "services"]) == {1}
+    assert set(coverage(smap, by=("hour_band",), unknown_hours="closed").table[
+        "services"]) == {0}
+    with pytest.raises(ValueError, match="unknown_hours='shut': choose 'daytime'"):
+        coverage(smap, unknown_hours="shut")
+
+
+def test_unknown_hours_in_the_evening_beside_a_service_open_then():
+    # A (hours known, Mon-Fri 17:00-21:00: 3 hours of the 18:00-22:00 evening band)
+    # and U (no hours) both reach every square. Evening: A alone, 1; daytime: A (the
+    # hour 17:00-18:00 of the 08:00-18:00 band) and U, 2.
+    smap = grid_map([service("A", reach="none", hours="Mon-Fri 17:00-21:00"),
+                     service("U", reach="none")],
+                    [site("P", "A; U", k=5, mode="outreach")])
+    cov = coverage(smap, by=("hour_band",))
+    assert set(counts(cov, hour_band="weekday_evening").values()) == {1}
+    assert set(counts(cov, hour_band="weekday_daytime").values()) == {2}
+    why = cov.explain(code(1))
+    assert why.loc["U", "counts_for"] == ("weekday_daytime",)
+    assert why.loc["A", "counts_for"] == ("weekday_daytime", "weekday_evening")
 
 
 def test_threshold_override(smap):
@@ -154,17 +187,23 @@ def test_bedfordshire_agrees_with_a_brute_force_sjoin():
     services = smap.services
     active = services.index[services["status"] == "active"]
     pairs = pairs[pairs["service"].isin(active)]
+    # in person: some site of the service is in person or outreach (from the sites)
+    sites = smap.sites.explode("services")
+    present = set(sites.loc[sites["mode"].isin(["in_person", "outreach"]), "services"])
+    pairs = pairs.assign(in_person=pairs["service"].isin(present))
     pairs = pairs.join(services["needs"], on="service").explode("needs")
-    expected = pairs.groupby(["area", "needs"]).size()
-    got = cov.table.reset_index().set_index(["code", "need"])["services"]
-    got = got[got > 0]
+    got = cov.table.reset_index().set_index(["code", "need"])
     got.index = got.index.set_names(["area", "needs"])
-    expected = expected.reindex(got.index.union(expected.index), fill_value=0)
-    got = got.reindex(expected.index, fill_value=0)
-    assert int(expected.sum()) > 1_000
-    np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
-    # capacity in places for drug, summed by hand from the pairs
-    places = pairs[pairs["needs"] == "drug"].join(
+    for column, which in (("services", pairs["in_person"]),
+                          ("remote_services", ~pairs["in_person"])):
+        expected = pairs[which].groupby(["area", "needs"]).size()
+        ours = got[column][got[column] > 0]
+        expected = expected.reindex(ours.index.union(expected.index), fill_value=0)
+        ours = ours.reindex(expected.index, fill_value=0)
+        assert int(expected.sum()) > 100, column
+        np.testing.assert_array_equal(ours.to_numpy(), expected.to_numpy())
+    # capacity in places for drug, in person, summed by hand from the pairs
+    places = pairs[(pairs["needs"] == "drug") & pairs["in_person"]].join(
         services[["capacity", "capacity_unit"]], on="service")
     places = places[places["capacity_unit"] == "places"].groupby("area")["capacity"].sum()
     drug = cov.table[cov.table["need"] == "drug"]["capacity_places"]
@@ -223,9 +262,12 @@ def test_notes_say_what_was_assumed_and_left_out(smap):
     assert cov.notes == ["1 counted service has no capacity: counted in services, adding "
                          "nothing to capacity (C)."]
     hourless = grid_map([service("E", reach="none")], [site("P", "E", mode="phone")])
-    assert coverage(hourless, by=("hour_band",)).notes[0] == (
-        "1 counted service has no opening hours; it is counted as open in every hour "
-        "band.")
+    assert coverage(hourless, by=("hour_band",)).notes == [
+        "1 counted service is remote (phone or online only): support, not reach. It is "
+        "counted in remote_services, not in services or capacity (E).",
+        "1 counted service has no opening hours: counted as open on weekdays in the "
+        "daytime only; out of hours (weekday_evening, overnight, weekend) their hours "
+        "are unknown, not assumed open (E)."]
     assert isinstance(cov, sm.analysis._report.Report)
 
 
@@ -324,3 +366,103 @@ def test_html_is_escaped(smap):
     cov = coverage(smap, by=("need",))
     html = cov._repr_html_()
     assert "&lt;Coverage: 9 areas" in html and "<Coverage" not in html
+
+
+# -- provision for the question, remote support apart ----------------------------------
+@pytest.fixture
+def line():
+    """A: drug treatment (psychosocial), Mon-Fri 09:00-17:00, 100 places, 1500 m from
+    square 1 (squares 1, 2, 4, 5). R: a 24/7 phone line offering psychosocial support
+    (treatment by kind) to every square, 1000 places: remote."""
+    return grid_map(
+        [service("A", interventions="psychosocial", hours="Mon-Fri 09:00-17:00",
+                 capacity=100, capacity_unit="places", max_distance=1500),
+         service("R", interventions="psychosocial", hours="24/7", capacity=1000,
+                 capacity_unit="places", reach="none")],
+        [site("A1", "A", k=1), site("R1", "R", mode="phone")])
+
+
+def test_a_remote_line_never_covers_an_area_and_is_reported(line):
+    cov = coverage(line, by=("need", "hour_band"), need="drug")
+    near = {k: int(k in (1, 2, 4, 5)) for k in range(1, 10)}
+    assert counts(cov, hour_band="weekday_daytime") == near           # A alone
+    for band in ("weekday_evening", "overnight", "weekend"):
+        assert counts(cov, hour_band=band) == dict.fromkeys(range(1, 10), 0), band
+    t = cov.table
+    # R is open in every band and takes every square: counted apart, every row 1
+    assert set(t["remote_services"]) == {1}
+    # capacity in person only: A's 100 places in squares 1, 2, 4, 5, never R's 1000
+    day = t[t["hour_band"] == "weekday_daytime"]["capacity_places"]
+    assert by_square(day) == {k: 100.0 * near[k] for k in range(1, 10)}
+    assert t["capacity_places"].max() == 100.0
+    assert cov.attrs["remote"] == ["R"]
+    summary = cov.summary(suppress=None)
+    # daytime: 4 squares reached in person, the other 5 by the line alone; overnight 0
+    assert summary.loc[("drug", "weekday_daytime"), ["areas_reached",
+                                                     "areas_remote_only"]].tolist() == [4, 5]
+    assert summary.loc[("drug", "overnight"), ["areas_reached",
+                                               "areas_remote_only"]].tolist() == [0, 9]
+    why = cov.explain(code(9))
+    assert not why.loc["R", "counts"] and why.loc["R", "counts_for"] == ()
+    assert why.loc["R", "remote_for"] == ("drug|weekday_daytime", "drug|weekday_evening",
+                                          "drug|overnight", "drug|weekend")
+    assert why.loc["R", "why"] == ("remote (phone or online only): support, not reach; in "
+                                   "remote_services for 4 combinations")
+    assert why.attrs["headline"] == (
+        f"{code(9)} (Square 9): 0 services counted in person, reaching it for 0 of 4 "
+        "combinations of need, hour_band; 1 remote service (phone or online only) takes "
+        "it too, counted apart; 1 others do not count here.")
+    # the remote column, as a map
+    assert cov.wide("remote_services").eq(1).all().all()
+
+
+@pytest.fixture
+def harm():
+    """A: drug treatment (psychosocial), 1500 m from square 1 (squares 1, 2, 4, 5).
+    N: take-home naloxone, outreach everywhere. U: drug, no intervention listed,
+    outreach in LAD E06000002 (squares 3, 6, 9)."""
+    return grid_map(
+        [service("A", interventions="psychosocial", max_distance=1500),
+         service("N", interventions="naloxone", reach="none"),
+         service("U", reach="none", footprint="E06000002")],
+        [site("A1", "A", k=1), site("N1", "N", k=5, mode="outreach"),
+         site("U1", "U", k=9, mode="outreach")])
+
+
+def test_drug_provision_is_treatment_by_default(harm):
+    cov = coverage(harm, by=("need",), need="drug")
+    # A in 1, 2, 4, 5 and U (no known intervention: counted, with a note) in 3, 6, 9;
+    # N (naloxone only) is harm reduction, not treatment: square 7 and 8 have nothing
+    assert counts(cov) == {1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 0, 8: 0, 9: 1}
+    assert cov.attrs["provision"] == "drug treatment"
+    assert cov.notes[0] == ("1 service for drug lists no intervention of a known kind "
+                            "(U): counted as drug treatment. List their interventions to "
+                            "tell treatment from the rest.")
+    why = cov.explain(code(7))
+    assert why.loc["N", "why"] == "not counted as drug treatment (offers naloxone)"
+    # "any": every service listing drug, so N adds one everywhere
+    anything = coverage(harm, by=("need",), need="drug", intervention="any")
+    assert counts(anything) == {1: 2, 2: 2, 3: 2, 4: 2, 5: 2, 6: 2, 7: 1, 8: 1, 9: 2}
+    # harm reduction by kind, or naloxone by term: N alone, everywhere
+    for asked in ("harm_reduction", "naloxone"):
+        narrow = coverage(harm, by=("need",), need="drug", intervention=asked)
+        assert counts(narrow) == dict.fromkeys(range(1, 10), 1), asked
+    # to= names the services outright
+    assert counts(coverage(harm, by=(), need="drug", to="N")) == dict.fromkeys(range(1, 10), 1)
+
+
+def test_without_need_every_service_counts_and_intervention_narrows(harm):
+    # no need=: every service for each need it lists, as before (A + N + U)
+    every = coverage(harm, by=("need",))
+    assert counts(every) == {1: 2, 2: 2, 3: 2, 4: 2, 5: 2, 6: 2, 7: 1, 8: 1, 9: 2}
+    assert every.attrs["provision"] == "every service"
+    # a kind narrows it: A alone offers treatment (U lists nothing, so it is out)
+    treated = coverage(harm, by=("need",), intervention="treatment")
+    assert counts(treated) == {k: int(k in (1, 2, 4, 5)) for k in range(1, 10)}
+    assert treated.attrs["provision"] == "services offering treatment"
+    assert treated.explain(code(9)).loc["U", "why"] == (
+        "not counted as services offering treatment (offers no intervention listed)")
+    with pytest.raises(ValueError, match="intervention='cure'"):
+        coverage(harm, intervention="cure")
+    with pytest.raises(ValueError, match="to='X': no such service"):
+        coverage(harm, need="drug", to="X")

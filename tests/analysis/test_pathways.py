@@ -165,7 +165,7 @@ def test_route_status_follows_each_service_reach():
         "1.5 km).")
     why = routes.explain(code(1))
     assert why.attrs["headline"].endswith(
-        "refers to A here, but no onward referral from there leads to drug services "
+        "refers to A here, but no onward referral from there leads to drug treatment "
         "that take this area's residents.")
     assert why.loc["T", "why"] == "too far: 2.8 km, 1.3 km beyond its 1.5 km"
     summary = routes.summary("lad", suppress=None)
@@ -192,7 +192,7 @@ def test_an_entry_point_with_no_onward_edge():
     assert set(status_of(dead_end).values()) == {"no_route"}
     assert dead_end.explain(code(1)).attrs["headline"] == (
         "Square 1 (E01000001): no route; police_vulnerable_persons refers to A here, but "
-        "no onward referral from there leads to drug services that take this area's "
+        "no onward referral from there leads to drug treatment that take this area's "
         "residents.")
     silent = sm.trace_pathways(smap, entry="a_and_e", need="drug")
     assert set(status_of(silent).values()) == {"no_route"}
@@ -203,11 +203,14 @@ def test_an_entry_point_with_no_onward_edge():
 
 
 def test_client_group_hours_and_status_stop_a_chain():
-    # E -> Y (young people only) -> T; E -> A (adults, weekdays) -> T.
-    smap = referral_map([service("Y", needs="youth", client_groups="young_people", reach="none"),
+    # E -> Y (young people aged 11-17) -> T; E -> A (adults, weekdays) -> T.
+    smap = referral_map([service("Y", needs="youth", client_groups="young_people",
+                                 min_age=11, max_age=17, reach="none",
+                                 hours="Daily 08:00-20:00"),
                          housing("A", hours="Mon-Fri 09:00-17:00"),
                          service("T", reach="none", client_groups="adults; young_people"),
-                         service("OLD", reach="none", status="decommissioned")],
+                         service("OLD", reach="none", status="decommissioned",
+                                 hours="24/7")],
                         [step("P1", "E", "Y"), step("P2", "Y", "T"), step("P3", "E", "A",
                                                                           wait=9),
                          step("P4", "A", "T"), step("P5", "E", "OLD")])
@@ -262,7 +265,10 @@ def test_the_report_family():
                         [step("P1", "E", "A"), step("P2", "A", "T")])
     routes = sm.trace_pathways(smap, entry=ENTRY, need="drug")
     assert isinstance(routes, Report) and isinstance(routes.notes, list)
-    assert routes.notes[0].startswith("No client_group given")
+    # T lists no intervention: counted as drug treatment, and the notes say so first
+    assert routes.notes[0].startswith("1 service for drug lists no intervention of a "
+                                      "known kind (T)")
+    assert routes.notes[1].startswith("No client_group given")
     with pytest.raises(FrozenInstanceError):
         routes.table = None
     assert routes.smap is smap
@@ -417,7 +423,7 @@ def test_route_map_colours_each_status():
     assert drawn == {tuple(np.round(to_rgba(ROUTE_COLOURS["barriers"]), 3)): 4,
                      tuple(np.round(to_rgba(ROUTE_COLOURS["no_route"]), 3)): 5}
     assert ax.get_title() == ("Routes from Police vulnerable-persons referral to drug "
-                              "services")
+                              "treatment")
     plt.close("all")
 
 
@@ -459,7 +465,7 @@ def test_pathway_diagram_styles_each_hand_off():
     widths = {round(a.get_linewidth(), 2) for a in ax.patches}
     assert widths == {0.8, 4.0}
     assert ax.get_title() == ("Referral pathways from Police vulnerable-persons referral "
-                              "to drug services")
+                              "to drug treatment")
     plt.close("all")
     with pytest.raises(TypeError, match="takes a ServiceMap or a PathwayReport"):
         sm.plotting.pathways("map")
@@ -492,8 +498,9 @@ def test_pathway_gaps_trace_each_client_group_on_its_own():
     # E -> A (adults only) -> TC (drug, children only); TA (drug, adults) has no
     # pathway. Neither an adult nor a child has a route, though A and TC together
     # serve "adults or children".
-    smap = referral_map([housing("A"), service("TC", reach="none", client_groups="children"),
-                         service("TA", reach="none")],
+    smap = referral_map([housing("A", min_age=18),
+                         service("TC", reach="none", client_groups="children", max_age=12),
+                         service("TA", reach="none", min_age=18)],
                         [step("P1", "E", "A"), step("P2", "A", "TC")])
     gaps = sm.find_gaps(smap, need="drug", client_group=["adults", "children"],
                         entry=ENTRY)
@@ -529,3 +536,60 @@ def test_explain_uses_the_reports_unknown_hours():
     assert set(routes.table["status"]) == {"no_route"}
     assert routes.explain(code(1)).loc["A", "why"] == (
         "closed weekend: no opening hours given, and unknown hours count as closed")
+
+
+# -- provision: treatment by default, hours unknown out of hours ------------------------
+def treatment_map():
+    """E -P1-> C (a criminal-justice team: assessment, drug) -P2-> H (a hub:
+    psychosocial treatment); E -P3-> N (take-home naloxone: harm reduction). All take
+    every square; none gives opening hours."""
+    return referral_map(
+        [service("C", needs="drug; criminal_justice", interventions="assessment",
+                 reach="none"),
+         service("H", interventions="psychosocial; recovery_support", reach="none"),
+         service("N", interventions="naloxone", reach="none")],
+        [step("P1", "E", "C", wait=1), step("P2", "C", "H", wait=10),
+         step("P3", "E", "N", wait=0)])
+
+
+def test_drug_routes_end_at_treatment_by_default():
+    smap = treatment_map()
+    routes = sm.trace_pathways(smap, entry=ENTRY, need="drug")
+    # the assessment (C) and the naloxone kit (N) are steps, not the end: E -> C -> H
+    assert set(routes.table["chain"]) == {("C", "H")}
+    assert set(routes.table["hand_offs"]) == {2}
+    assert set(routes.table["wait_days"]) == {11.0}
+    assert routes.attrs["to"] == ("H",)
+    assert routes.attrs["to_label"] == "drug treatment"
+    assert repr(routes).startswith(f"<PathwayReport from {ENTRY} to drug treatment:")
+    # every service for the need: the quickest end is N (0 days), one hand-off
+    anything = sm.trace_pathways(smap, entry=ENTRY, need="drug", intervention="any")
+    assert set(anything.table["chain"]) == {("N",)}
+    assert anything.attrs["to"] == ("C", "H", "N")
+    assert anything.attrs["to_label"] == "drug services"
+    # harm reduction by kind: N alone
+    reduction = sm.trace_pathways(smap, entry=ENTRY, need="drug",
+                                  intervention="harm_reduction")
+    assert reduction.attrs["to"] == ("N",)
+    # a term: C's assessment, one hand-off
+    assessed = sm.trace_pathways(smap, entry=ENTRY, need="drug", intervention="assessment")
+    assert set(assessed.table["chain"]) == {("C",)}
+    assert assessed.attrs["to_label"] == "drug services offering assessment"
+    with pytest.raises(ValueError, match="intervention='cure'"):
+        sm.trace_pathways(smap, entry=ENTRY, need="drug", intervention="cure")
+
+
+def test_unknown_hours_are_open_weekday_daytime_only_by_default():
+    # no service gives hours: open on weekdays in the daytime, not assumed open later
+    smap = treatment_map()
+    day = sm.trace_pathways(smap, entry=ENTRY, need="drug", hour_band="weekday_daytime")
+    assert set(day.table["status"]) == {"clear"}
+    for band in ("weekday_evening", "overnight", "weekend"):
+        late = sm.trace_pathways(smap, entry=ENTRY, need="drug", hour_band=band)
+        assert set(late.table["status"]) == {"no_route"}, band
+        assert late.attrs["unknown_hours"] == "daytime"
+    assumed = sm.trace_pathways(smap, entry=ENTRY, need="drug", hour_band="overnight",
+                                unknown_hours="open")
+    assert set(assumed.table["status"]) == {"clear"}
+    with pytest.raises(ValueError, match="unknown_hours='maybe': choose 'daytime'"):
+        sm.trace_pathways(smap, entry=ENTRY, need="drug", unknown_hours="maybe")
