@@ -84,6 +84,9 @@ from servicemap.analysis._select import (
     provision,
     served_groups,
 )
+from servicemap.analysis._select import (
+    remote as remote_mask,
+)
 from servicemap.crs import user_stacklevel
 from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.errors import ServiceMapWarning, plural
@@ -104,6 +107,8 @@ _FCA = ("access", "access_per_1000", "supply_in_reach")
 _NEAREST = ("service", "cost", "unit", "remote_services", "distance")
 #: Why a remote service gives no supply, in words.
 REMOTE_REASON = "remote (phone or online only): support, not reach"
+#: Why a service with no site gives no supply.
+SITELESS_REASON = "no site: no place to reach from home"
 #: Luo and Qi's weights for the three thirds of a catchment.
 _THIRDS = (1.0, 0.68, 0.22)
 Weights = Mapping[float, float] | Callable[[np.ndarray], np.ndarray] | None
@@ -530,8 +535,10 @@ def accessibility(
     keep = counted(smap, status=status) & chosen.mask
     if groups:
         keep &= served_groups(services, groups).any(axis=1)
-    remote = keep & ~in_person(smap)
-    keep &= ~remote
+    not_here = keep & ~in_person(smap)
+    remote = not_here & remote_mask(smap)
+    siteless = not_here & ~remote
+    keep &= ~not_here
     reach = reach_matrix(smap, max_distance=max_distance, max_minutes=max_minutes)
     demand = need_values(smap, need)
     attrs: dict[str, Any] = {"need": need, "provision": chosen.label, "method": method,
@@ -556,7 +563,9 @@ def accessibility(
                      "method='nearest' fills them.")
     # remote services: never supply or reach, counted where their footprint takes
     remote_ids = list(services.index[remote])
-    attrs["excluded"] = {**dict.fromkeys(remote_ids, REMOTE_REASON), **attrs["excluded"]}
+    attrs["excluded"] = {**dict.fromkeys(remote_ids, REMOTE_REASON),
+                         **dict.fromkeys(services.index[siteless], SITELESS_REASON),
+                         **attrs["excluded"]}
     attrs["remote"] = remote_ids
     taking = reach.matrix[:, np.flatnonzero(remote)].tocsr()
     table["remote_services"] = pd.array(np.diff(taking.indptr), dtype="Int64")

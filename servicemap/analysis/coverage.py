@@ -67,6 +67,9 @@ from servicemap.analysis._select import (
     provision,
     service_ages,
 )
+from servicemap.analysis._select import (
+    remote as remote_mask,
+)
 from servicemap.disclosure import DEFAULT_THRESHOLD
 from servicemap.errors import did_you_mean, plural
 from servicemap.geography import reach_matrix
@@ -292,7 +295,7 @@ combinations'
                              dtype=object)
 
         counts_for, remote_for = combos(~far), combos(far)
-        remote = ~in_person(smap)
+        remote = remote_mask(smap)
         whys = [_why_not(self.attrs, services, int(j), reached[j], reach_why[j],
                          bool(counts_for[j]), bool(self._selected[j]), bool(remote[j]),
                          len(remote_for[j])) for j in cols]
@@ -618,11 +621,13 @@ def coverage(
     ages = age_range(age)
     keep = counted(smap, status=status, age=ages)
     selection = _selection(smap, needs, intervention, to)
+    siteless = keep & selection.mask & ~in_person(smap) & ~remote_mask(smap)
+    keep = keep & ~siteless  # no place to reach, nor to call: said in the notes
     reach = reach_matrix(smap, max_distance=max_distance, max_minutes=max_minutes)
     services = smap._services
     rows, levels, counted_pos = _combinations(smap, keep, selection, by, needs, groups,
                                               unknown_hours)
-    remote = ~in_person(smap)
+    remote = remote_mask(smap)
     rows["remote"] = remote[rows["service"].to_numpy()]
 
     # combination index of each row, over the full product of the levels
@@ -673,6 +678,11 @@ def coverage(
     hourless = (list(ids[counted_mask & hours_unknown(services)]) if "hour_band" in by
                 else [])
     notes = list(selection.notes)
+    if siteless.any():
+        shown = list(ids[siteless])
+        notes.append(f"{plural(len(shown), 'service')} with no site "
+                     f"({', '.join(shown[:5])}{' ...' if len(shown) > 5 else ''}) not "
+                     "counted: no place to reach in person, nor a phone or online one.")
     notes += _notes(no_capacity, remote_ids, hourless, unknown_hours)
     attrs = {
         "by": by, "status": as_tuple(status), "need": needs or None,
