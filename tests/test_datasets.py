@@ -244,12 +244,14 @@ def test_client_groups_and_interventions_as_services_state_them(bedfordshire):
     assert served.loc["bcb-adult-hub", ["adults", "older_people"]].all()
     assert not served.loc["bcb-yp", "adults"] and served.loc["bcb-yp", "young_people"]
     assert not served.loc[["beds-cjdat", "beds-liaison-diversion"]].any().any()
-    # by default, drug treatment is structured treatment: not harm reduction, advice,
-    # assessment and referral, a crisis line or the probation contracts
+    # by default, drug treatment is structured treatment in the community: not harm
+    # reduction, advice, assessment and referral, a crisis line or the probation
+    # contracts, nor residential placements (detox and rehab), which are their own kind
     drug = set(services.index[_select.provision(bedfordshire, "drug").mask])
     assert drug == {"bcb-adult-hub", "bcb-satellites", "lut-adult-hub", "bcb-yp",
-                    "lut-yp", "bcb-pharm-sc", "lut-pharm-sc", "bcb-laib", "beds-detox",
-                    "beds-rehab"}
+                    "lut-yp", "bcb-pharm-sc", "lut-pharm-sc", "bcb-laib"}
+    both = _select.provision(bedfordshire, "drug", intervention=["treatment", "residential"])
+    assert set(services.index[both.mask]) == drug | {"beds-detox", "beds-rehab"}
     assert not _select.provision(bedfordshire, "drug").notes
     crs = services.index[services.index.str.startswith("crs-")]
     assert services.loc[crs, "interventions"].map(len).gt(0).all()

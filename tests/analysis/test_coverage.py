@@ -189,13 +189,18 @@ def test_bedfordshire_agrees_with_a_brute_force_sjoin():
     pairs = pairs[pairs["service"].isin(active)]
     # in person: some site of the service is in person or outreach (from the sites)
     sites = smap.sites.explode("services")
+    # remote: a phone or online site and none in person; a service with no site is
+    # neither, and not counted
     present = set(sites.loc[sites["mode"].isin(["in_person", "outreach"]), "services"])
-    pairs = pairs.assign(in_person=pairs["service"].isin(present))
+    calls = set(sites.loc[sites["mode"].isin(["phone", "online"]), "services"]) - present
+    pairs = pairs.assign(in_person=pairs["service"].isin(present),
+                         remote=pairs["service"].isin(calls))
     pairs = pairs.join(services["needs"], on="service").explode("needs")
     got = cov.table.reset_index().set_index(["code", "need"])
     got.index = got.index.set_names(["area", "needs"])
+    assert any("with no site" in n for n in cov.notes)
     for column, which in (("services", pairs["in_person"]),
-                          ("remote_services", ~pairs["in_person"])):
+                          ("remote_services", pairs["remote"])):
         expected = pairs[which].groupby(["area", "needs"]).size()
         ours = got[column][got[column] > 0]
         expected = expected.reindex(ours.index.union(expected.index), fill_value=0)
