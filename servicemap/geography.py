@@ -723,7 +723,7 @@ class CatchmentFractions:
     >>> fr.fraction.shape
     (381, 40)
     >>> sorted(fr.source.value_counts().items())
-    [('sites', 19), ('whole_areas', 21)]
+    [('sites', 20), ('whole_areas', 20)]
     """
 
     areas: pd.Index

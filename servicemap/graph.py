@@ -210,8 +210,8 @@ def to_networkx(
     --------
     >>> smap = sm.datasets.bedfordshire()
     >>> G = smap.to_networkx()
-    >>> G.number_of_nodes()  # 381 areas, 67 sites, 40 services, 25 + 7, 9 entry points
-    529
+    >>> G.number_of_nodes()  # 381 areas, 73 sites, 40 services, 25 + 7, 9 entry points
+    535
     >>> edge = G.edges["entry:police_custody", "service:beds-liaison-diversion", "pw-03"]
     >>> edge["type"], edge["kind"], edge["consent_basis"]
     ('refers_to', 'in_reach', 'public_task')

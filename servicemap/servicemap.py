@@ -942,7 +942,7 @@ class ServiceMap:
         >>> with tempfile.TemporaryDirectory() as d:
         ...     H = nx.read_gexf(sm.datasets.bedfordshire().to_gexf(pathlib.Path(d) / "b.gexf"))
         >>> H.number_of_nodes()
-        529
+        535
         """
         from servicemap.io.graphs import to_gexf
 

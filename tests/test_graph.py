@@ -109,7 +109,7 @@ def test_grid_adjacency_rook_and_queen_by_hand():
 def test_bedfordshire_counts(bedfordshire, bedfordshire_graph):
     smap, G = bedfordshire, bedfordshire_graph
     nodes, edges = counts(G)
-    assert nodes == {"area": 381, "site": 67, "service": 40, "organisation": 25,
+    assert nodes == {"area": 381, "site": 73, "service": 40, "organisation": 25,
                      "partnership": 7, "entry_point": 9}
     assert edges["serves"] == sm.reach_matrix(smap).nnz
     assert edges["located_at"] == sum(len(s) for s in smap.sites["services"])
@@ -350,20 +350,20 @@ def test_a_removed_pathway_and_a_changed_attribute(bedfordshire):
 
 def test_a_removed_service_is_reported_where_it_is_still_named(bedfordshire):
     G = bedfordshire.to_networkx(serves=False, adjacency=False)
-    G.remove_node("service:beds-detox")  # its pathways go with it; its site stays
+    G.remove_node("service:bcb-laib")  # its pathways go with it; its site stays
     with pytest.raises(sm.InputError, match=r"table 'sites', row 'site:[^']+' \(id "
-                                            r"'[^']+'\), field 'services': 'beds-detox' "
+                                            r"'[^']+'\), field 'services': 'bcb-laib' "
                                             r"is not in table 'services'"):
         from_networkx(G)
     # taking it out of the sites that list it too gives a map without it
     for key in nodes_of(G, "site"):
         listed = G.nodes[key]["services"]
-        if "beds-detox" in listed:
-            G.nodes[key]["services"] = tuple(s for s in listed if s != "beds-detox")
+        if "bcb-laib" in listed:
+            G.nodes[key]["services"] = tuple(s for s in listed if s != "bcb-laib")
     G.remove_nodes_from([k for k in nodes_of(G, "site") if not G.nodes[k]["services"]])
     back = from_networkx(G)
-    assert "beds-detox" not in back.services.index and len(back.services) == 39
-    assert len(back.pathways) == 45 - 3  # pw-35, pw-36 and pw-37 ran to or from it
+    assert "bcb-laib" not in back.services.index and len(back.services) == 39
+    assert len(back.pathways) == 45 - 2  # pw-40 and pw-41 ran to or from it
 
 
 def test_not_strict_builds_the_map_and_warns(bedfordshire):

@@ -113,7 +113,7 @@ def test_gexf_reads_back(bedfordshire, tmp_path):
     path = to_gexf(bedfordshire, tmp_path / "b.gexf")
     H = nx.read_gexf(path)
     G = bedfordshire.to_networkx(serves=False, adjacency=False)
-    assert H.number_of_nodes() == G.number_of_nodes() == 529
+    assert H.number_of_nodes() == G.number_of_nodes() == 535
     # 87 located_at + 40 provides + 53 commissions + 41 member_of + 45 refers_to
     assert H.number_of_edges() == G.number_of_edges() == 266
     area = H.nodes["area:E01017453"]
