@@ -114,8 +114,8 @@ def test_gexf_reads_back(bedfordshire, tmp_path):
     H = nx.read_gexf(path)
     G = bedfordshire.to_networkx(serves=False, adjacency=False)
     assert H.number_of_nodes() == G.number_of_nodes() == 535
-    # 87 located_at + 40 provides + 53 commissions + 41 member_of + 45 refers_to
-    assert H.number_of_edges() == G.number_of_edges() == 266
+    # 94 located_at + 40 provides + 53 commissions + 41 member_of + 45 refers_to
+    assert H.number_of_edges() == G.number_of_edges() == 273
     area = H.nodes["area:E01017453"]
     assert area["label"] == "Bedford 005A" and area["record_id"] == "E01017453"
     assert area["imd_decile"] == 3 and isinstance(area["imd_decile"], int)
