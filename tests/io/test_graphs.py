@@ -131,7 +131,7 @@ def test_gexf_reads_back(bedfordshire, tmp_path):
     assert edge["label"] == edge["relation"] == "refers_to"
     assert edge["information_sharing_agreement"] is True and edge["wait_days"] == 2.0
     assert Counter(d["relation"] for *_, d in H.edges(data=True)) == {
-        "located_at": 87, "provides": 40, "commissions": 53, "member_of": 41,
+        "located_at": 94, "provides": 40, "commissions": 53, "member_of": 41,
         "refers_to": 45}
 
 
