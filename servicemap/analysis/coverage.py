@@ -58,13 +58,13 @@ from servicemap.analysis._select import (
     as_tuple,
     check_unknown_hours,
     counted,
-    group_age_ok,
     hours_unknown,
     in_person,
     intervention_terms,
     lists_any,
     open_in_bands,
     provision,
+    served_groups,
     service_ages,
 )
 from servicemap.analysis._select import (
@@ -501,16 +501,19 @@ def _combinations(smap: ServiceMap, keep: np.ndarray, selection: _Selection,
             present = set(services["needs"].explode().dropna()) | set(smap.need_columns)
             levels["need"] = [t for t in smap.vocabulary.terms("need") if t in present]
     if "client_group" in by or groups:
-        cg = services["client_groups"].iloc[rows["service"]].reset_index(drop=True).explode()
+        # served as find_gaps serves them: listed with ages, or age groups by ages
+        candidates = list(smap.vocabulary.terms("client_group"))
+        member = served_groups(services, candidates)
         base = rows.reset_index(drop=True)
-        rows = base.loc[cg.index].assign(client_group=cg.to_numpy(dtype=object))
-        rows = rows[group_age_ok(services, rows["client_group"].to_numpy(dtype=object),
-                                 rows["service"].to_numpy())]
+        r, c = np.nonzero(member[base["service"].to_numpy()])
+        rows = base.iloc[r].assign(
+            client_group=np.asarray(candidates, dtype=object)[c])
         if groups:
             rows = rows[rows["client_group"].isin(groups)]
-        present = set(services["client_groups"].explode().dropna())
-        levels["client_group"] = [t for t in smap.vocabulary.terms("client_group")
-                                  if (t in present and not groups) or t in groups]
+        present = member.any(axis=0) | np.isin(
+            candidates, list(services["client_groups"].explode().dropna()))
+        levels["client_group"] = [t for k, t in enumerate(candidates)
+                                  if (present[k] and not groups) or t in groups]
         if "client_group" not in by:
             rows = rows.drop(columns="client_group").drop_duplicates()
     counted_pos = np.unique(rows["service"].to_numpy(dtype=np.int64))

@@ -144,8 +144,9 @@ class GapReport(Report):
         with the need in the whole map), ``remote`` and ``remote_services`` (remote
         support for them). Not repeated per area, nor in the totals.
     attrs : dict
-        What was assessed: needs, what counted as provision, groups, bands,
-        thresholds, capacity units and the access threshold per need, statuses.
+        What was assessed: needs, what counted as provision, groups, bands (and
+        ``scope``: the bands assessed for each group), thresholds, capacity units and
+        the access threshold per need, statuses.
     notes : list of str
         What was not assessed and why, and what was left out of capacity.
     """
@@ -1015,8 +1016,8 @@ def find_gaps(
     >>> gaps = sm.find_gaps(smap, need="drug", max_distance=[8_000, 12_000])
     >>> gaps.table.columns.tolist()[:4]
     ['code', 'name', 'lad_code', 'lad_name']
-    >>> s = gaps.sensitivity["need_in_gaps"]
-    >>> bool(s.loc[(8_000, "drug")] >= s.loc[(12_000, "drug")])  # wider reach, fewer
+    >>> s = gaps.sensitivity["unreachable"]  # wider reach, fewer out of reach
+    >>> bool(s.loc[(8_000, "drug")] > s.loc[(12_000, "drug")])
     True
     """
     check_unknown_hours(unknown_hours)
@@ -1073,6 +1074,8 @@ def find_gaps(
              "client_group": {n: c.groups for n, c in context.items()},
              "hour_band": {n: [b for k, b in enumerate(c.bands) if c.scope[:, k].any()]
                            for n, c in context.items()},
+             "scope": {n: {g: [b for k, b in enumerate(c.bands) if c.scope[i, k]]
+                           for i, g in enumerate(c.groups)} for n, c in context.items()},
              "unknown_hours": unknown_hours, "min_minutes": min_minutes,
              "intervention": intervention, "to": to,
              "provision": {n: c.label for n, c in context.items()},

@@ -64,8 +64,9 @@ def test_by_need_reach_and_footprint(smap):
 def test_every_area_for_every_combination(smap):
     cov = coverage(smap)
     # needs: drug, alcohol (services) and drug (the areas' column); groups: adults,
-    # young people; bands: 4 -> 2 x 2 x 4 = 16 rows per area
-    assert len(cov.table) == 9 * 16
+    # older people (an 18+ service takes in 65+), young people; bands: 4
+    # -> 2 x 3 x 4 = 24 rows per area
+    assert len(cov.table) == 9 * 24
     assert cov.table.index.unique().tolist() == smap.areas.index.tolist()
 
 
@@ -86,15 +87,19 @@ def test_client_groups_and_their_ages(smap):
                                                   for k in range(1, 10)}
     assert counts(cov, client_group="young_people") == {k: int(k in (3, 6, 9))
                                                         for k in range(1, 10)}
+    # A (18+, listing adults) takes in older people's ages; B (11-17) does not
+    assert counts(cov, client_group="older_people") == counts(cov, client_group="adults")
 
 
 def test_a_service_whose_ages_miss_its_group_does_not_count_for_it():
     # D lists adults but takes ages 12-15: adults are 18+, so it counts for no group
+    # it lists; its ages take in young people's (11-17)? no: 11 is outside
     smap = grid_map([service("D", client_groups="adults", min_age=12, max_age=15,
                              reach="none")], [site("P", "D", k=5, mode="outreach")])
     assert any(p.field == "client_groups" for p in smap.validate().warnings)
     cov = coverage(smap, by=("client_group",))
     assert set(counts(cov, client_group="adults").values()) == {0}
+    assert "young_people" not in set(cov.table["client_group"])
     assert set(counts(coverage(smap, by=("need",))).values()) == {1}
 
 
@@ -257,7 +262,7 @@ def test_wide_is_the_table_reshaped(smap):
     row = t[(t["need"] == "alcohol") & (t["client_group"] == "young_people")
             & (t["hour_band"] == "weekday_evening")]["services"]
     assert wide["alcohol|young_people|weekday_evening"].tolist() == row.tolist()
-    assert wide.shape == (9, 16)
+    assert wide.shape == (9, 24)
 
 
 # -- the report: notes, summary, explain, plot ------------------------------------------
@@ -315,7 +320,8 @@ def test_explain_lists_the_services_counted_per_combination(smap):
     cov = coverage(smap)
     why = cov.explain(code(5))
     # A reaches square 5 (1414 m) for drug, adults, weekday daytime only
-    assert why.loc["A", "counts_for"] == ("drug|adults|weekday_daytime",)
+    assert why.loc["A", "counts_for"] == ("drug|adults|weekday_daytime",
+                                          "drug|older_people|weekday_daytime")
     assert why.loc["A", "cost"] == pytest.approx(1000 * np.sqrt(2))
     assert why.loc["B", "why"] == "its footprint (E06000002) does not take in this area"
     assert why.loc["C", "why"] == "status paused"

@@ -261,32 +261,37 @@ def test_bad_arguments_are_named():
 
 
 def test_bedfordshire_reconciles_with_coverage_and_accessibility(bedfordshire):
-    """Need in gaps + need covered = total, covered worked out from coverage()."""
+    """The areas covered, worked out from coverage() and accessibility(), are exactly
+    the areas with need and no gap; in gaps + beside them + covered = total."""
     smap = bedfordshire
     report = sm.find_gaps(smap)
     for need in report.attrs["need"]:
-        groups = report.attrs["client_group"][need]
-        bands = report.attrs["hour_band"][need]
-        cov = sm.coverage(smap, need=need, client_group=groups).table
-        cov = cov[(cov["need"] == need) & cov["client_group"].isin(groups)
-                  & cov["hour_band"].isin(bands)]
-        served = cov.groupby(level="code", observed=True)["services"].min() > 0
+        scope = report.attrs["scope"][need]
+        cov = sm.coverage(smap, need=need, client_group=list(scope)).table
+        cov = cov[cov["need"] == need]
+        served = pd.Series(True, index=smap.areas.index)
+        for group, bands in scope.items():
+            mine = cov[cov["client_group"] == group]
+            any_band = mine.groupby(level="code", observed=True)["services"].max() > 0
+            served &= any_band.reindex(served.index, fill_value=False)
+            for band in bands:
+                open_then = mine[mine["hour_band"] == band]["services"] > 0
+                served &= open_then.reindex(served.index, fill_value=False)
         unit = report.attrs["capacity_unit"][need]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", sm.ServiceMapWarning)  # no capacity given
             acc = sm.accessibility(smap, need=need, capacity_unit=unit)
         enough = acc.table["access"] >= report.attrs["min_access"][need]
         demand = smap.areas[f"need_{need}"]
-        covered = served.reindex(demand.index).fillna(False) & enough
+        covered = served & enough
         in_gaps = report.table.loc[report.table["need"] == need, "code"].unique()
-        # every area with need is either covered or a gap, never both
+        # every area with need is either covered or has a gap, never both
         with_need = demand[demand > 0].index
         assert set(in_gaps) == set(with_need[~covered.loc[with_need]])
-        total = demand.sum()
-        gap_need = report.totals().loc[need, "need_in_gaps"]
-        assert gap_need + demand[covered].sum() == pytest.approx(total)
-        assert report.totals().loc[need, "need_covered"] == pytest.approx(
-            demand[covered].sum())
+        t = report.totals().loc[need]
+        assert t["need_covered"] == pytest.approx(demand[covered].sum())
+        assert t["need_in_gaps"] + t["need_beside_gaps"] == pytest.approx(
+            demand[~covered].sum())
 
 
 def test_bedfordshire_report_reads_well(bedfordshire):
