@@ -510,10 +510,10 @@ def _combinations(smap: ServiceMap, keep: np.ndarray, selection: _Selection,
             client_group=np.asarray(candidates, dtype=object)[c])
         if groups:
             rows = rows[rows["client_group"].isin(groups)]
-        present = member.any(axis=0) | np.isin(
+        served_somewhere = member.any(axis=0) | np.isin(
             candidates, list(services["client_groups"].explode().dropna()))
         levels["client_group"] = [t for k, t in enumerate(candidates)
-                                  if (present[k] and not groups) or t in groups]
+                                  if (served_somewhere[k] and not groups) or t in groups]
         if "client_group" not in by:
             rows = rows.drop(columns="client_group").drop_duplicates()
     counted_pos = np.unique(rows["service"].to_numpy(dtype=np.int64))

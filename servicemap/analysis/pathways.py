@@ -376,9 +376,9 @@ def trace_pathways(
     ...                            client_group=["adults", "people_leaving_prison"])
     >>> row = routes.table.loc["E01015783"]
     >>> row["status"], int(row["hand_offs"]), row["chain"]
-    ('clear', 1, ('beds-cjdat',))
-    >>> routes.chains[["chain", "hand_offs", "areas"]].to_dict("records")
-    [{'chain': ('beds-cjdat',), 'hand_offs': 1, 'areas': 381}]
+    ('clear', 1, ('lut-adult-hub',))
+    >>> routes.chains[["chain", "areas"]].to_records(index=False).tolist()
+    [(('bcb-adult-hub',), 114), (('lut-adult-hub',), 121)]
     >>> routes.attrs["to_label"]  # for drug, provision is treatment by default
     'drug treatment'
     >>> "beds-naloxone" in routes.attrs["to"]  # harm reduction is a step, not the end

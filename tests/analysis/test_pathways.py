@@ -385,7 +385,14 @@ def test_bedfordshire_routes_from_the_police_and_prison():
     assert by_chain == {("lut-adult-hub",): (), ("bcb-adult-hub",): ("consent", "no_isa")}
     prison = sm.trace_pathways(smap, entry="prison_release", need="drug",
                                client_group=["adults", "people_leaving_prison"])
-    assert set(prison.table["status"]) == {"clear"}
+    # treatment is the hubs and satellites, not the criminal-justice team's assessment:
+    # prison release refers straight to the two hubs (pw-13, pw-14), so the same 146
+    # areas beyond the Bedford hub's reach, where only satellites treat, have no route
+    assert prison.table["status"].value_counts().to_dict() == {
+        "clear": 235, "no_route": 146, "barriers": 0}
+    assert (prison.table["status"] == "no_route").equals(
+        police.table["status"] == "no_route")
+    assert set(prison.chains["chain"]) == {("bcb-adult-hub",), ("lut-adult-hub",)}
     police.single_points_of_failure()
     police.explain(police.table.index[0])
     sm.plotting.pathways(police)
@@ -501,7 +508,8 @@ def test_pathway_gaps_trace_each_client_group_on_its_own():
     smap = referral_map([housing("A", min_age=18),
                          service("TC", reach="none", client_groups="children", max_age=12),
                          service("TA", reach="none", min_age=18)],
-                        [step("P1", "E", "A"), step("P2", "A", "TC")])
+                        [step("P1", "E", "A"), step("P2", "A", "TC")],
+                        [site("S1", "TC; TA", k=5, mode="outreach")])
     gaps = sm.find_gaps(smap, need="drug", client_group=["adults", "children"],
                         entry=ENTRY)
     rows = gaps.table[gaps.table["reason"] == "pathway"]
