@@ -60,16 +60,19 @@ def test_shares_by_hand():
     assert (row["capacity_a"], row["capacity_b"], row["capacity_unit"]) == (100, 50, "places")
     assert row["combined_capacity"] == 150.0
     assert row["capacity_per_1000_need"] == pytest.approx(150 / 41 * 1000)
-    assert row["needs"] == ("drug",) and row["client_groups"] == ("adults",)
+    # a service for adults stating no ages serves 18 and over: older people too
+    assert row["needs"] == ("drug",)
+    assert row["client_groups"] == ("adults", "older_people")
     assert (row["provider_a"], row["provider_b"]) == ("TP", "TQ")
 
 
-def test_duplication_by_hand():
-    # S3 reaches the eastern column 3, 6, 9 (reach none there): with S2 it shares 6
+def test_duplication_by_hand_counting_every_pair():
+    # S3 reaches the eastern column 3, 6, 9 (reach none there): with S2 it shares 6.
+    # min_similarity=0 and set_apart=() count every overlapping pair.
     smap = make([service("S1", max_distance=1500), service("S2", max_distance=1000),
                  service("S3", reach="none", footprint="E06000002")],
                 [site("A", "S1", k=1), site("B", "S2", k=5), site("C", "S3", mode="phone")])
-    ovl = find_overlaps(smap)
+    ovl = find_overlaps(smap, min_similarity=0, set_apart=())
     assert sorted(ovl.table.index) == [("S1", "S2"), ("S2", "S3")]
     d = ovl.duplication
     pd.testing.assert_index_equal(d.index, smap.areas.index)
@@ -79,6 +82,13 @@ def test_duplication_by_hand():
     assert d["duplication"].to_dict() == {code(k): expected.get(k, 0) for k in range(1, 10)}
     assert d["services"].to_dict() == {code(k): 2 * (k in expected) for k in range(1, 10)}
     assert d["pairs"].to_dict() == {code(k): int(k in expected) for k in range(1, 10)}
+    assert (d["other_pairs"] == 0).all()
+    # by default none counts: the services list no intervention (similarity 0), and
+    # S3, a phone line, is set apart; the pairs are there, not counted
+    d = find_overlaps(smap).duplication
+    assert (d["duplication"] == 0).all() and (d["pairs"] == 0).all()
+    assert d["other_pairs"].to_dict() == {code(k): int(k in expected)
+                                          for k in range(1, 10)}
 
 
 def test_three_services_in_one_area():
@@ -86,7 +96,7 @@ def test_three_services_in_one_area():
     # duplication 2 everywhere
     smap = make([service(s, reach="none") for s in ("S1", "S2", "S3")],
                 [site(f"{s}-site", s, mode="phone") for s in ("S1", "S2", "S3")])
-    ovl = find_overlaps(smap)
+    ovl = find_overlaps(smap, min_similarity=0, set_apart=())
     assert len(ovl.table) == 3
     assert (ovl.duplication["services"] == 3).all()
     assert (ovl.duplication["pairs"] == 3).all()
@@ -135,14 +145,14 @@ def test_shared_needs_and_groups_and_missing_need_columns():
     t = ovl.table
     # needs in vocabulary order: drug, alcohol, housing
     assert t.loc[("S1", "S2"), "needs"] == ("drug", "housing")
-    assert t.loc[("S1", "S2"), "client_groups"] == ("adults", "women")
+    assert t.loc[("S1", "S2"), "client_groups"] == ("adults", "older_people", "women")
     assert np.isnan(t.loc[("S1", "S2"), "need_alcohol"])      # S2 does not meet it
     assert t.loc[("S1", "S3"), "need_alcohol"] == 3.0         # 1 in each of 2, 4, 5
     assert np.isnan(t.loc[("S1", "S3"), "need_drug"])
     assert ("S2", "S3") not in t.index                        # no need in common
     assert "need_housing" not in t.columns
-    assert ovl.notes == ["The areas have no need column for housing: pairs sharing only "
-                         "that need are listed, without people with the need."]
+    assert ("The areas have no need column for housing: pairs sharing only that need "
+            "are listed, without people with the need.") in ovl.notes
     only = find_overlaps(smap, need="alcohol").table
     assert only.index.tolist() == [("S1", "S3")] and only.loc[("S1", "S3"), "needs"] == (
         "alcohol",)
@@ -198,41 +208,80 @@ def test_across_provider_and_commissioner(a, b, across, kept):
 
 # -- a second method: plain sets over the reach matrix ------------------------------------
 def test_agrees_with_sets_on_bedfordshire():
+    # the rules written again with plain sets: provision (treatment by default for
+    # drug and alcohol), groups by ages, partnerships, reach; then the similarity
+    from servicemap.vocab import INTERVENTION_KINDS
+
     smap = sm.datasets.bedfordshire()
-    ovl = find_overlaps(smap, need=["drug", "alcohol"], across="partnership")
+    ovl = find_overlaps(smap, need=["drug", "alcohol"], across="provider", set_apart=())
     services, areas = smap.services, smap.areas
     reach = sm.reach_matrix(smap)
-    parts = smap.service_partnerships()
-    lo = services["min_age"].astype(float).fillna(0)
-    hi = services["max_age"].astype(float).fillna(np.inf)
-    ages = {"children": (0, 12), "young_people": (11, 24),
+    provider = services["provider"]
+    treatment = set(INTERVENTION_KINDS["treatment"])
+    known = set().union(*INTERVENTION_KINDS.values())
+    ages = {"children": (0, 12), "young_people": (11, 17),
             "adults": (18, np.inf), "older_people": (65, np.inf)}
 
+    def span(s):
+        listed = [ages[g] for g in services.at[s, "client_groups"] if g in ages]
+        lo, hi = services.at[s, "min_age"], services.at[s, "max_age"]
+        lo = (min(a for a, _ in listed) if listed else 0) if pd.isna(lo) else lo
+        hi = (max(b for _, b in listed) if listed else np.inf) if pd.isna(hi) else hi
+        return float(lo), float(hi)
+
     def groups(s):
-        return {g for g in services.at[s, "client_groups"]
-                if lo[s] <= ages.get(g, (0, np.inf))[1]
-                and hi[s] >= ages.get(g, (0, np.inf))[0]}
+        lo, hi = span(s)
+        listed = set(services.at[s, "client_groups"])
+        out = {g for g in listed if lo <= ages.get(g, (0, np.inf))[1]
+               and hi >= ages.get(g, (0, np.inf))[0]}
+        if listed & set(ages):
+            out |= {g for g, (a, b) in ages.items() if lo <= a and hi >= b}
+        return out
+
+    def needs(s):
+        offers = set(services.at[s, "interventions"])
+        counts = bool(offers & treatment) or not offers & known
+        return {"drug", "alcohol"} & set(services.at[s, "needs"]) if counts else set()
+
+    def offers(s, shared_needs):
+        same = {"opioid_substitution_daily_supervised": "opioid_substitution",
+                "long_acting_injectable_buprenorphine": "opioid_substitution"}
+        return {same.get(t, t) for t in services.at[s, "interventions"]
+                if t in treatment} if shared_needs else set()
+
+    def jaccard(x, y):
+        return len(x & y) / len(x | y) if x | y else 0.0
 
     ids = [s for s in services.index if services.at[s, "status"] == "active"
-           and {"drug", "alcohol"} & set(services.at[s, "needs"]) and groups(s)]
+           and needs(s) and groups(s)]
     reached = {s: set(reach.areas_reached(s).index) for s in ids}
     expected = {}
     for a in ids:
         for b in ids:
-            needs = {"drug", "alcohol"} & set(services.at[a, "needs"]) & set(
-                services.at[b, "needs"])
-            if (a < b and needs and groups(a) & groups(b) and lo[a] <= hi[b]
-                    and lo[b] <= hi[a] and not set(parts[a]) & set(parts[b])
-                    and (parts[a] or parts[b]) and reached[a] & reached[b]):
+            shared_needs = needs(a) & needs(b)
+            (lo_a, hi_a), (lo_b, hi_b) = span(a), span(b)
+            if (a < b and shared_needs and groups(a) & groups(b) and lo_a <= hi_b
+                    and lo_b <= hi_a and provider[a] != provider[b]
+                    and reached[a] & reached[b]):
                 shared = sorted(reached[a] & reached[b])
+                people = [f"need_{n}" for n in shared_needs]
+                both = areas.loc[shared, people].to_numpy().sum()
+                catchment = min(both / areas.loc[sorted(reached[s]), people]
+                                .to_numpy().sum() for s in (a, b))
+                parts4 = (jaccard(offers(a, shared_needs), offers(b, shared_needs)),
+                          jaccard(groups(a), groups(b)),
+                          jaccard(needs(a), needs(b)), catchment)
                 expected[(a, b)] = (len(shared), areas.loc[shared, "population"].sum(),
                                     areas.loc[shared, "need_drug"].sum()
-                                    if "drug" in needs else np.nan)
+                                    if "drug" in shared_needs else np.nan,
+                                    *parts4, np.prod(parts4) ** 0.25)
     t = ovl.table
     assert set(t.index) == set(expected) and len(expected) > 10
     got = t.loc[list(expected)]
     want = pd.DataFrame(expected.values(), index=got.index,
-                        columns=["shared_areas", "shared_population", "need_drug"])
+                        columns=["shared_areas", "shared_population", "need_drug",
+                                 "interventions_shared", "groups_shared", "needs_shared",
+                                 "catchment_shared", "similarity"])
     pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
 
 
@@ -257,7 +306,11 @@ def test_exact_by_hand_with_drawn_catchments():
     assert sorted(shared.index) == [code(2), code(5), code(8)]
     assert shared["overlap"].tolist() == pytest.approx([0.5, 0.5, 0.5])
     assert shared["population"].sum() == pytest.approx(row["shared_population"])
-    assert ovl.duplication["duplication"].to_dict() == {
+    every = find_overlaps(smap, exact=True, catchments=drawn, min_similarity=0,
+                          set_apart=())
+    assert every.duplication["duplication"].to_dict() == {
+        code(k): int(k in (2, 5, 8)) for k in range(1, 10)}
+    assert ovl.duplication["other_pairs"].to_dict() == {
         code(k): int(k in (2, 5, 8)) for k in range(1, 10)}
     # without exact=True the same map shares every square: reach none, no footprint
     assert find_overlaps(smap).table.loc[("A", "B"), "shared_areas"] == 9
@@ -416,19 +469,33 @@ def test_minutes_cannot_be_drawn():
 
 
 def test_explain():
-    smap = two({"provider": "TP", "commissioners": "P1", "name": "Hub"},
-               {"provider": "TQ", "name": "Outreach"})
+    smap = two({"provider": "TP", "commissioners": "P1", "name": "Hub",
+                "interventions": "psychosocial; opioid_substitution"},
+               {"provider": "TQ", "name": "Outreach",
+                "interventions": "psychosocial; outreach"})
     ovl = find_overlaps(smap)
     shared = ovl.explain(("S2", "S1"))
     assert sorted(shared.index) == [code(2), code(4), code(5)]
     assert shared.columns.tolist() == ["name", "overlap", "population", "need_drug"]
     assert shared["population"].sum() == 4100 and shared["need_drug"].sum() == 41
     assert shared.equals(ovl.explain(ovl.table.index[0]))
+    # treatment both offer: psychosocial, of psychosocial and opioid substitution
+    # (outreach is not treatment): 1/2. Catchments by need: 41 of 52 and 41 of 75;
+    # similarity (1/2 x 1 x 1 x 41/75) ** (1/4) = 0.7231. S2 holds 7500 of the
+    # map's 13,500 people (56%): area-wide, set apart.
     headline = shared.attrs["headline"]
-    assert headline.startswith("Hub (S1; provider TP; commissioned by P1) and Outreach "
-                               "(S2; provider TQ; commissioned by no partnership) "
-                               "overlap for drug (adults) in 3 areas")
-    assert "79% of the first's" in headline and "55% of the second's" in headline
+    assert headline == (
+        "Hub (S1; provider TP; commissioned by P1) and Outreach (S2; provider TQ; "
+        "commissioned by no partnership) overlap for drug (adults, older_people) in 3 "
+        "areas where about 4,100 people live: 79% of the first's catchment population "
+        "and 55% of the second's. Similarity 0.72 (interventions 0.50: psychosocial; "
+        "client groups 1.00; needs 1.00; catchment 0.55): not counted as duplication: "
+        "Outreach is area-wide.")
+    every = find_overlaps(smap, set_apart=()).explain(("S1", "S2")).attrs["headline"]
+    assert every.endswith("catchment 0.55): alike enough to count as duplication.")
+    strict = find_overlaps(smap, set_apart=(), min_similarity=0.8)
+    assert strict.explain(("S1", "S2")).attrs["headline"].endswith(
+        "not counted as duplication: less alike than 0.8.")
     # a key is a label of the table's index: no row positions
     with pytest.raises(KeyError, match="S9.*is not a pair of services of this report"):
         ovl.explain(("S1", "S9"))
@@ -445,16 +512,25 @@ def test_summary_counts_each_area_once():
                  service("S2", max_distance=1000, commissioners="P2"),
                  service("S3", reach="none", commissioners="P2")],
                 [site("A", "S1", k=1), site("B", "S2", k=5), site("C", "S3", mode="phone")])
-    ovl = find_overlaps(smap, across="partnership")
+    every = {"min_similarity": 0, "set_apart": ()}      # every pair counts
+    ovl = find_overlaps(smap, across="partnership", **every)
     s = ovl.summary()
     assert s.index.tolist() == [("P1", "P2", "drug")]
     row = s.iloc[0]
-    assert (row["pairs"], row["services"], row["areas"]) == (2, 3, 4)
+    assert (row["pairs"], row["comparable"], row["services"], row["areas"]) == (2, 2, 3, 4)
     assert (row["population"], row["need"]) == (5200, 52)
     assert str(s["population"].dtype) == "Int64"
     # without across: (P2, P2) adds the pair S2-S3 in 2, 4, 5, 6, 8
-    s_all = find_overlaps(smap).summary()
+    s_all = find_overlaps(smap, **every).summary()
     assert s_all.loc[("P2", "P2", "drug"), "population"] == 1200 + 1400 + 1500 + 1600 + 1800
+    # by default neither pair counts: S3 is a phone line, S2 holds 7500 of the map's
+    # 13,500 people (area-wide). The row says the sides overlap, and that no
+    # services, areas or people duplicate; no pair of local services to take the
+    # highest similarity of
+    row = find_overlaps(smap, across="partnership").summary().iloc[0]
+    assert (row["pairs"], row["comparable"], row["services"], row["areas"]) == (2, 0, 0, 0)
+    assert (row["population"], row["need"]) == (0, 0)
+    assert pd.isna(row["similarity"])
 
 
 def test_summary_hides_small_counts():
@@ -463,7 +539,7 @@ def test_summary_hides_small_counts():
     smap = make([service("S1", max_distance=1500, commissioners="P1"),
                  service("S2", max_distance=1000, commissioners="P2")],
                 [site("A", "S1", k=1), site("B", "S2", k=5)], areas=areas)
-    ovl = find_overlaps(smap)
+    ovl = find_overlaps(smap, min_similarity=0, set_apart=())
     assert pd.isna(ovl.summary().iloc[0]["need"])
     assert ovl.summary().iloc[0]["population"] == 4100
     assert ovl.summary(suppress=None).iloc[0]["need"] == pytest.approx(1.5)
@@ -479,7 +555,8 @@ def test_summary_exact_takes_the_union_of_pieces():
                 [site(f"{s}-site", s, mode="phone") for s in "ABC"])
     drawn = gpd.GeoSeries([box(0, 1.5), box(1.25, 3), box(1, 2)], index=list("ABC"),
                           crs=27700)
-    ovl = find_overlaps(smap, exact=True, catchments=drawn, across="partnership")
+    ovl = find_overlaps(smap, exact=True, catchments=drawn, across="partnership",
+                        min_similarity=0, set_apart=())
     assert ovl.table["shared_population"].sum() == pytest.approx(2250 + 1125)
     s = ovl.summary(suppress=None)
     assert s.loc[("P1", "P2", "drug"), "population"] == pytest.approx(2250.0)
@@ -493,7 +570,7 @@ def test_summary_by_other_sides():
                  service("S2", max_distance=1000, commissioners="P2", provider="TQ"),
                  service("S3", reach="none", commissioners="P2", provider="TP")],
                 [site("A", "S1", k=1), site("B", "S2", k=5), site("C", "S3", mode="phone")])
-    ovl = find_overlaps(smap, across="provider")
+    ovl = find_overlaps(smap, across="provider", min_similarity=0, set_apart=())
     assert sorted(ovl.table.index) == [("S1", "S2"), ("S2", "S3")]
     by_provider = ovl.summary(suppress=None)             # the report's across
     assert by_provider.index.tolist() == [("TP", "TQ", "drug")]
@@ -513,11 +590,22 @@ def test_the_report_family():
 
     smap = two({"name": "<b>Hub</b>"})
     ovl = find_overlaps(smap)
-    assert isinstance(ovl, Report) and ovl.notes == []
+    # S2 holds 7500 of 13,500 people: more than half the map
+    assert isinstance(ovl, Report) and ovl.notes == [
+        "Set apart as area-wide (serving their whole footprint whatever the distance, "
+        "or with at least 50% of the map's people in their catchment): S2. They overlap "
+        "every service near them by design, so their 1 pair is listed after the pairs "
+        "of local services and not counted as duplication (set_apart=() counts them).",
+        "2 services for drug list no intervention of a known kind (S1, S2): counted as "
+        "drug treatment. List their interventions to tell treatment from the rest."]
     with pytest.raises(FrozenInstanceError):
         ovl.table = None
     html = ovl._repr_html_()
-    assert "&lt;OverlapReport: 1 pair over 3 areas" in html and "<b>Hub" not in html
+    assert ("&lt;OverlapReport: 1 pair, 0 counted as duplication, in 0 areas" in html
+            and "<b>Hub" not in html)
+    assert find_overlaps(smap, set_apart=()).notes[0] == (
+        "1 pair of local services is less alike than min_similarity=0.5: listed, not "
+        "counted as duplication.")
     # notes: areas without population, catchments given for services not compared
     areas = grid_areas()
     areas.loc[0, "population"] = np.nan
@@ -526,7 +614,9 @@ def test_the_report_family():
                 [site(f"{s}-site", s, mode="phone") for s in "ABC"], areas=areas)
     drawn = gpd.GeoSeries([box(0, 1), box(0, 1)], index=["A", "C"], crs=27700)
     ovl = find_overlaps(smap, need="drug", exact=True, catchments=drawn)
-    assert ovl.notes == [
+    assert ovl.notes[0].startswith("Set apart as remote (no in-person or outreach site: "
+                                   "phone or online support): A, B.")
+    assert ovl.notes[-2:] == [
         "1 area has no population: counted as 0 people.",
         "Catchments were given for services not compared (not counted, or outside the "
         "needs and groups): C."]
@@ -538,7 +628,10 @@ def test_empty_report():
     assert "shared_population" in ovl.table.columns
     assert (ovl.duplication["duplication"] == 0).all()
     assert ovl.summary().empty
-    assert repr(ovl).startswith("<OverlapReport: 0 pairs over 0 areas")
+    assert repr(ovl).startswith("<OverlapReport: 0 pairs, 0 counted as duplication, in "
+                                "0 areas")
+    assert ovl.duplication.columns.tolist() == ["services", "pairs", "duplication",
+                                                "other_pairs"]
 
 
 # -- the map ------------------------------------------------------------------------------
@@ -546,10 +639,10 @@ def test_plot_draws_the_duplication_index():
     smap = make([service("S1", max_distance=1500), service("S2", max_distance=1000),
                  service("S3", reach="none", footprint="E06000002")],
                 [site("A", "S1", k=1), site("B", "S2", k=5), site("C", "S3", mode="phone")])
-    ovl = find_overlaps(smap)
+    ovl = find_overlaps(smap, min_similarity=0, set_apart=())   # every pair counts
     ax = ovl.plot()
     try:
-        assert ax.get_title() == "Overlapping services for drug: duplication index"
+        assert ax.get_title() == "Where alike services overlap: drug treatment"
         [polys] = ax.collections          # every area has a value: one collection
         assert len(polys.get_paths()) == 9
         colours = polys.get_facecolors()
@@ -557,6 +650,11 @@ def test_plot_draws_the_duplication_index():
         dup = ovl.duplication["duplication"].to_numpy()
         assert np.allclose(colours[dup == 1], high) and np.allclose(colours[dup == 0], low)
         bar = ax.figure.axes[-1]
-        assert bar.get_ylabel() == "overlapping services beyond the first"
+        assert bar.get_ylabel() == "alike services beyond the first"
+        # by default nothing counts here (no intervention listed, S3 a phone line)
+        ax = find_overlaps(smap).plot()
+        assert ax.get_title() == "Where alike local services overlap: drug treatment"
+        assert ax.figure.axes[-1].get_ylabel() == ("alike services beyond the first (the "
+                                                   "same in every area)")
     finally:
         plt.close("all")
