@@ -43,9 +43,9 @@ similarity 1.
 
 Each service has a **scope** (``scope_a``, ``scope_b``):
 
-* ``"remote"``: no in-person or outreach site (``_select.in_person``):
-  a phone line or online service is support, not a rival for the same
-  people's visits;
+* ``"remote"``: no in-person or outreach site (``_select.in_person``): a phone
+  line or online service is support, not a rival for the same people's visits (a
+  service with no site at all is counted here too);
 * ``"area-wide"``: it serves its whole footprint whatever the distance (reach
   ``"none"``), or its catchment holds at least :data:`WIDE_SHARE` of the map's
   people: a county-wide service (a detox unit, a criminal-justice team) overlaps every
@@ -676,9 +676,9 @@ def _check_ranking(min_similarity: Any, set_apart: Any) -> tuple[str, ...]:
         raise ValueError(msg)
     apart = as_tuple(set_apart)
     for s in apart:
-        if s not in SCOPES:
-            msg = (f"set_apart={s!r}: choose from {', '.join(map(repr, SCOPES[1:]))}, "
-                   f"or () to rank every pair alike.{did_you_mean(str(s), SCOPES)}")
+        if s not in SET_APART:
+            msg = (f"set_apart={s!r}: choose from {', '.join(map(repr, SET_APART))}, "
+                   f"or () to rank every pair alike.{did_you_mean(str(s), SET_APART)}")
             raise ValueError(msg)
     return tuple(s for s in SCOPES if s in apart)
 
@@ -727,7 +727,8 @@ def _set_apart_notes(scope: _Scope, table: pd.DataFrame, scopes: np.ndarray,
     why = {"area-wide": (f"area-wide (serving their whole footprint whatever the "
                          f"distance, or with at least {WIDE_SHARE:.0%} of the map's "
                          "people in their catchment)"),
-           "remote": "remote (no in-person or outreach site: phone or online support)"}
+           "remote": ("remote (no in-person or outreach site: phone or online support, "
+                      "or no site)")}
     in_pairs = set(table.index.get_level_values(0)) | set(
         table.index.get_level_values(1))
     said = []

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from toy import POPULATION, X0, Y0, code, grid_areas, grid_map, service, site
+from toy import POPULATION, SQUARES, X0, Y0, code, grid_areas, grid_map, service, site
 
 import servicemap as sm
 from servicemap.analysis.overlaps import find_overlaps
@@ -181,6 +181,183 @@ def test_capacity_units_are_never_added():
     assert np.isnan(missing["combined_capacity"].iloc[0])
 
 
+# -- how alike: similarity, scope, ranking, by hand --------------------------------------
+def alike_map():
+    """Two alike local services, a county-wide twin, a detox unit and a crisis line.
+
+    A: a site in square 1, 1500 m: squares 1, 2, 4, 5 (need 11 + 12 + 14 + 15 = 52;
+       5200 people, 39% of the map's 13,500). Drug and alcohol, adults (18+).
+    B: a site in square 5, 1000 m, footprint E06000001: squares 2, 4, 5, 8 (need
+       12 + 14 + 15 + 18 = 59; 5900 people, 44%). Drug, adults and women (18+).
+    W: the same interventions as A, reach none: every square (need 135).
+    DX: a detox unit, reach none, in person. CR: a crisis line by phone, 16+.
+    A and B share 2, 4, 5: need 41, 4100 people.
+    """
+    adults = {"client_groups": "adults", "min_age": 18}
+    return make([
+        service("A", max_distance=1500, needs="drug; alcohol", commissioners="P1",
+                interventions="psychosocial; opioid_substitution; naloxone", **adults),
+        service("B", max_distance=1000, footprint="E06000001", commissioners="P2",
+                provider="TQ", client_groups="adults; women", min_age=18,
+                interventions=("psychosocial; opioid_substitution_daily_supervised; "
+                               "group_work")),
+        service("W", reach="none", interventions="psychosocial; opioid_substitution; "
+                "naloxone", **adults),
+        service("DX", reach="none", interventions="detox_community; assessment",
+                **adults),
+        service("CR", reach="none", interventions="crisis_response; information_advice",
+                client_groups="adults", min_age=16)],
+        [site("a", "A", k=1), site("b", "B", k=5), site("w", "W", k=9),
+         site("dx", "DX", k=9), site("cr", "CR", mode="phone")])
+
+
+def test_similarity_by_hand():
+    t = find_overlaps(alike_map(), need="drug").table
+    row = t.loc[("A", "B")]
+    # treatment both offer (naloxone is harm reduction; daily supervised opioid
+    # substitution is opioid substitution): psychosocial, opioid substitution of
+    # those and group work: 2/3
+    assert row["interventions"] == ("psychosocial", "opioid_substitution")
+    assert row["interventions_shared"] == pytest.approx(2 / 3)
+    # groups served: A adults, older people; B adults, older people, women: 2/3
+    assert row["groups_shared"] == pytest.approx(2 / 3)
+    assert row["needs_shared"] == 1.0
+    # people with a drug need: 41 of A's 52, 41 of B's 59; the smaller share
+    assert (row["need_share_a"], row["need_share_b"]) == pytest.approx((41 / 52, 41 / 59))
+    assert row["catchment_shared"] == pytest.approx(41 / 59)
+    # (2/3 x 2/3 x 1 x 41/59) ** (1/4) = 0.308851 ** 0.25 = 0.745482
+    assert row["similarity"] == pytest.approx(0.745482, abs=1e-6)
+    assert (row["scope_a"], row["scope_b"], row["comparable"]) == ("local", "local", True)
+    # every need: A also meets alcohol, B does not: needs 1/2; the catchment is still
+    # weighed by the need both meet. (0.308851 / 2) ** (1/4) = 0.626873
+    every = find_overlaps(alike_map()).table.loc[("A", "B")]
+    assert every["needs_shared"] == 0.5 and every["needs"] == ("drug",)
+    assert every["similarity"] == pytest.approx(0.626873, abs=1e-6)
+
+
+def test_alike_local_services_outrank_county_wide_ones():
+    ovl = find_overlaps(alike_map(), need="drug")
+    t = ovl.table
+    # the crisis line is not drug treatment: not compared. W and DX reach every square
+    # (area-wide). A-W: every intervention, group and need alike; A shares all of its
+    # catchment, W 52 of 135: (52/135) ** (1/4) = 0.787803, more alike than A-B, and
+    # still after it. B-W: (2/3 x 2/3 x 59/135) ** (1/4) = 0.663871. DX shares no
+    # intervention: 0, the largest shared population first
+    assert t.index.tolist() == [("A", "B"), ("A", "W"), ("B", "W"), ("DX", "W"),
+                                ("B", "DX"), ("A", "DX")]
+    assert t["similarity"].tolist() == pytest.approx(
+        [0.745482, 0.787803, 0.663871, 0, 0, 0], abs=1e-6)
+    assert t["comparable"].tolist() == [True] + [False] * 5
+    assert t.loc[("DX", "W"), ["scope_a", "scope_b"]].tolist() == ["area-wide"] * 2
+    # set_apart=(): ranked by similarity alone, and counted
+    every = find_overlaps(alike_map(), need="drug", set_apart=()).table
+    assert every.index[:3].tolist() == [("A", "W"), ("A", "B"), ("B", "W")]
+    assert every["comparable"].tolist() == [True] * 3 + [False] * 3
+
+
+def test_a_crisis_line_and_a_detox_unit_are_not_duplication():
+    # any intervention counts: the crisis line is compared. It shares every square
+    # with the detox unit, and not one intervention
+    ovl = find_overlaps(alike_map(), need="drug", intervention="any")
+    row = ovl.table.loc[("CR", "DX")]
+    assert row["shared_population"] == sum(POPULATION.values())
+    assert (row["share_a"], row["share_b"], row["catchment_shared"]) == (1.0, 1.0, 1.0)
+    assert row["interventions_shared"] == 0 and row["similarity"] == 0
+    assert (row["scope_a"], row["scope_b"], row["comparable"]) == ("remote", "area-wide",
+                                                                   False)
+    assert not find_overlaps(alike_map(), need="drug", intervention="any",
+                             set_apart=()).table.loc[("CR", "DX"), "comparable"]
+    # A-B still first: every intervention counts, 2 of 4 alike:
+    # (1/2 x 2/3 x 41/59) ** (1/4) = 0.693749
+    assert ovl.table.index[0] == ("A", "B")
+    assert ovl.table["similarity"].iloc[0] == pytest.approx(0.693749, abs=1e-6)
+    assert ("Set apart as area-wide (serving their whole footprint whatever the distance, "
+            "or with at least 50% of the map's people in their catchment): DX, W; as "
+            "remote (no in-person or outreach site: phone or online support, or no "
+            "site): CR. They overlap every service near them by design, so their 9 "
+            "pairs are listed after the pairs of local services and not counted as "
+            "duplication (set_apart=() counts them).") in ovl.notes
+
+
+def test_duplication_counts_comparable_pairs_only():
+    smap = alike_map()
+    d = by_square_frame(find_overlaps(smap, need="drug").duplication)
+    # only A-B counts, in 2, 4, 5. The other pairs of A, B, W, DX in each square:
+    # 1: A, W, DX: 3; 2, 4, 5: all four, 6 pairs less A-B; 8: B, W, DX: 3; else W-DX
+    assert d["duplication"] == {k: int(k in (2, 4, 5)) for k in SQUARES}
+    assert d["services"] == {k: 2 * (k in (2, 4, 5)) for k in SQUARES}
+    assert d["pairs"] == {k: int(k in (2, 4, 5)) for k in SQUARES}
+    assert d["other_pairs"] == {1: 3, 2: 5, 3: 1, 4: 5, 5: 5, 6: 1, 7: 1, 8: 3, 9: 1}
+    # set_apart=(): A-W, A-B, B-W count. 1: A, W; 2, 4, 5: A, B, W; 8: B, W
+    d = by_square_frame(find_overlaps(smap, need="drug", set_apart=()).duplication)
+    assert d["duplication"] == {1: 1, 2: 2, 3: 0, 4: 2, 5: 2, 6: 0, 7: 0, 8: 1, 9: 0}
+    assert d["pairs"] == {1: 1, 2: 3, 3: 0, 4: 3, 5: 3, 6: 0, 7: 0, 8: 1, 9: 0}
+    assert d["other_pairs"] == {1: 2, 2: 3, 3: 1, 4: 3, 5: 3, 6: 1, 7: 1, 8: 2, 9: 1}
+    # a higher bar: A-B (0.745) and B-W (0.664) fall below 0.75, A-W (0.788) stays
+    d = by_square_frame(find_overlaps(smap, need="drug", set_apart=(),
+                                      min_similarity=0.75).duplication)
+    assert d["duplication"] == {k: int(k in (1, 2, 4, 5)) for k in SQUARES}
+
+
+def test_intervention_and_to_narrow_what_is_compared():
+    smap = alike_map()
+
+    def compared(ovl):
+        t = ovl.table
+        return sorted(set(t.index.get_level_values(0)) | set(t.index.get_level_values(1)))
+
+    assert compared(find_overlaps(smap, need="drug")) == ["A", "B", "DX", "W"]
+    assert compared(find_overlaps(smap, need="drug", intervention="any")) == [
+        "A", "B", "CR", "DX", "W"]
+    # harm reduction: A and W hand out naloxone; alike in that alone: 1, 1, 1 and
+    # A's catchment, 52 of W's 135
+    harm = find_overlaps(smap, need="drug", intervention="harm_reduction").table
+    assert harm.index.tolist() == [("A", "W")]
+    assert harm["interventions"].iloc[0] == ("naloxone",)
+    assert harm["similarity"].iloc[0] == pytest.approx((52 / 135) ** 0.25)
+    # both forms of opioid substitution: only it is compared, so A and B are alike in
+    # what counts: (1 x 2/3 x 1 x 41/59) ** (1/4) = 0.825012
+    ost = find_overlaps(smap, need="drug", intervention=[
+        "opioid_substitution", "opioid_substitution_daily_supervised"]).table
+    assert sorted(ost.index) == [("A", "B"), ("A", "W"), ("B", "W")]
+    assert ost.loc[("A", "B"), "interventions_shared"] == 1.0
+    assert ost.loc[("A", "B"), "similarity"] == pytest.approx(0.825012, abs=1e-6)
+    # to= names the services; every intervention they list is compared: 2 of 4
+    two_only = find_overlaps(smap, need="drug", to=["B", "A"])
+    assert two_only.table.index.tolist() == [("A", "B")]
+    assert two_only.table["interventions_shared"].iloc[0] == 0.5
+    assert compared(find_overlaps(smap, need="drug", to=["A", "B", "CR"])) == [
+        "A", "B", "CR"]
+    # a service of to= that does not meet the need is said, not compared
+    alcohol = find_overlaps(smap, need="alcohol", to=["A", "B"])
+    assert alcohol.table.empty
+    assert ("Not compared, of the services in to=: B (not counted by status, or "
+            "meeting no need and client group in scope).") in alcohol.notes
+    assert find_overlaps(smap, to=["A", "B"]).attrs["need"] == ("drug", "alcohol")
+    with pytest.raises(ValueError, match="to='Z': no such service"):
+        find_overlaps(smap, to=["A", "Z"])
+    with pytest.raises(ValueError, match="intervention='treatmnt'"):
+        find_overlaps(smap, need="drug", intervention="treatmnt")
+
+
+def test_ranking_options_are_checked():
+    smap = alike_map()
+    for bad in (1.5, -0.1, "high", True):
+        with pytest.raises(ValueError, match="min_similarity=.*a number from 0 to 1"):
+            find_overlaps(smap, min_similarity=bad)
+    with pytest.raises(ValueError, match="set_apart='county-wide': choose from "
+                                         "'area-wide', 'remote', or \\(\\)"):
+        find_overlaps(smap, set_apart=["county-wide"])
+    with pytest.raises(ValueError, match="set_apart='local'"):
+        find_overlaps(smap, set_apart="local")
+    assert find_overlaps(smap, set_apart="remote").attrs["set_apart"] == ("remote",)
+
+
+def by_square_frame(frame):
+    """{column: {square: value}} of a frame indexed by area code."""
+    return {c: {int(k[3:]): int(v) for k, v in frame[c].items()} for c in frame}
+
+
 # -- across ------------------------------------------------------------------------
 @pytest.mark.parametrize(("a", "b", "kept"), [
     ({"commissioners": "P1"}, {"commissioners": "P2"}, True),
@@ -213,10 +390,9 @@ def test_agrees_with_sets_on_bedfordshire():
     from servicemap.vocab import INTERVENTION_KINDS
 
     smap = sm.datasets.bedfordshire()
-    ovl = find_overlaps(smap, need=["drug", "alcohol"], across="provider", set_apart=())
+    ovl = find_overlaps(smap, need=["drug", "alcohol"], set_apart=())
     services, areas = smap.services, smap.areas
     reach = sm.reach_matrix(smap)
-    provider = services["provider"]
     treatment = set(INTERVENTION_KINDS["treatment"])
     known = set().union(*INTERVENTION_KINDS.values())
     ages = {"children": (0, 12), "young_people": (11, 17),
@@ -261,8 +437,7 @@ def test_agrees_with_sets_on_bedfordshire():
             shared_needs = needs(a) & needs(b)
             (lo_a, hi_a), (lo_b, hi_b) = span(a), span(b)
             if (a < b and shared_needs and groups(a) & groups(b) and lo_a <= hi_b
-                    and lo_b <= hi_a and provider[a] != provider[b]
-                    and reached[a] & reached[b]):
+                    and lo_b <= hi_a and reached[a] & reached[b]):
                 shared = sorted(reached[a] & reached[b])
                 people = [f"need_{n}" for n in shared_needs]
                 both = areas.loc[shared, people].to_numpy().sum()
@@ -276,13 +451,49 @@ def test_agrees_with_sets_on_bedfordshire():
                                     if "drug" in shared_needs else np.nan,
                                     *parts4, np.prod(parts4) ** 0.25)
     t = ovl.table
-    assert set(t.index) == set(expected) and len(expected) > 10
+    assert set(t.index) == set(expected) and len(expected) > 5
     got = t.loc[list(expected)]
     want = pd.DataFrame(expected.values(), index=got.index,
                         columns=["shared_areas", "shared_population", "need_drug",
                                  "interventions_shared", "groups_shared", "needs_shared",
                                  "catchment_shared", "similarity"])
     pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
+
+
+def test_bedfordshire_top_pairs_are_duplication():
+    # what a commissioner would call duplication: local services offering the same
+    # treatment to the same adults in the same towns, not county-wide or phone
+    # services that overlap everything by design
+    smap = sm.datasets.bedfordshire()
+    services = smap.services
+    for ovl in (find_overlaps(smap, need="drug"), find_overlaps(smap)):
+        t = ovl.table
+        alike = t[t["comparable"]]
+        assert len(alike) >= 2
+        # the comparable pairs come first, local and in person, each sharing opioid
+        # substitution with adults
+        assert t["comparable"].iloc[:len(alike)].all()
+        assert (alike[["scope_a", "scope_b"]] == "local").all(axis=None)
+        assert alike["interventions"].map(lambda i: "opioid_substitution" in i).all()
+        assert alike["client_groups"].map(lambda g: "adults" in g).all()
+        assert (alike["similarity"] >= 0.5).all()
+        names = set(alike.index.get_level_values(0)) | set(alike.index.get_level_values(1))
+        # a community pharmacy's supervised consumption beside a treatment service's
+        # prescribing is among them
+        assert any("supervised consumption" in services.at[s, "name"] for s in names)
+        # nothing county-wide or remote is counted: detox, rehab, the criminal
+        # justice team, the crisis line
+        for sid in ("beds-detox", "beds-rehab", "beds-cjdat", "beds-crisis-line"):
+            assert sid not in names
+        # the duplication index is 0 in much of the county (it was 6 to 13 in every
+        # area when every overlapping pair counted)
+        dup = ovl.duplication["duplication"]
+        assert (dup == 0).sum() >= 0.1 * len(dup) and dup.max() < len(names)
+    # the crisis line and the detox unit share the whole county and nothing else
+    row = find_overlaps(smap, need="drug", intervention="any").table.loc[
+        ("beds-crisis-line", "beds-detox")]
+    assert (row["share_a"], row["share_b"]) == (1.0, 1.0)
+    assert row["similarity"] == 0 and not row["comparable"]
 
 
 # -- by geometry ----------------------------------------------------------------------
@@ -302,6 +513,10 @@ def test_exact_by_hand_with_drawn_catchments():
     assert row["share_a"] == pytest.approx(2250 / 6450)
     assert row["share_b"] == pytest.approx(2250 / 9300)
     assert (row["areas_a"], row["areas_b"]) == (6, 6)
+    # people with a drug need: A holds 11 + 14 + 17 + 22.5 = 64.5, B 45 + 48 = 93
+    assert (row["need_share_a"], row["need_share_b"]) == pytest.approx(
+        (22.5 / 64.5, 22.5 / 93))
+    assert row["catchment_shared"] == pytest.approx(22.5 / 93)
     shared = ovl.explain(("B", "A"))
     assert sorted(shared.index) == [code(2), code(5), code(8)]
     assert shared["overlap"].tolist() == pytest.approx([0.5, 0.5, 0.5])
@@ -407,8 +622,8 @@ def test_exact_on_bedfordshire_agrees_with_reach_on_whole_area_catchments():
     # services reaching their whole footprint are exact either way
     smap = sm.datasets.bedfordshire()
     whole = smap.services.index[smap.services["reach"] == "none"]
-    exact = find_overlaps(smap, exact=True).table
-    fast = find_overlaps(smap).table
+    exact = find_overlaps(smap, exact=True, intervention="any").table
+    fast = find_overlaps(smap, intervention="any").table
     both = [p for p in fast.index if p[0] in whole and p[1] in whole]
     assert len(both) > 10
     pd.testing.assert_frame_equal(
@@ -615,7 +830,7 @@ def test_the_report_family():
     drawn = gpd.GeoSeries([box(0, 1), box(0, 1)], index=["A", "C"], crs=27700)
     ovl = find_overlaps(smap, need="drug", exact=True, catchments=drawn)
     assert ovl.notes[0].startswith("Set apart as remote (no in-person or outreach site: "
-                                   "phone or online support): A, B.")
+                                   "phone or online support, or no site): A, B.")
     assert ovl.notes[-2:] == [
         "1 area has no population: counted as 0 people.",
         "Catchments were given for services not compared (not counted, or outside the "
