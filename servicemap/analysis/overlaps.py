@@ -112,7 +112,7 @@ from servicemap.geography import (
     in_sorted,
     reach_matrix,
 )
-from servicemap.plotting import area_map
+from servicemap.plotting import duplication_map
 from servicemap.servicemap import ServiceMap
 from servicemap.vocab import CLIENT_GROUP_AGES
 
@@ -133,8 +133,11 @@ SCOPES = ("local", "area-wide", "remote")
 #: The scopes whose pairs are set apart by default: listed after the local pairs and
 #: not counted in the duplication index.
 SET_APART = ("area-wide", "remote")
-#: A catchment holding at least this share of the map's people is area-wide.
-WIDE_SHARE = 0.5
+#: A catchment holding at least this share of the map's people is area-wide: most of
+#: the map, more than a network of local sites such as community pharmacies usually
+#: reaches. On a map of one district, most services reach most of it; compare them
+#: with ``set_apart=()``.
+WIDE_SHARE = 2 / 3
 #: The similarity from which two local services count as duplicating each other.
 #: At 0.5, two services alike in every other way duplicate each other where they
 #: share a sixteenth of a catchment (0.5 ** 4); a service offering one of the other's
@@ -354,14 +357,15 @@ class OverlapReport(Report):
         return out
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Map the duplication index: alike local services beyond the first per area.
+        """Map where alike local services overlap: the duplication index, in words.
 
         Parameters
         ----------
         ax : matplotlib.axes.Axes, optional
             Where to draw; a new figure if omitted.
         **kwargs
-            Passed to :func:`servicemap.plotting.area_map` (``title``, ``cmap``, ...).
+            Passed to :func:`servicemap.plotting.duplication_map` (``title``,
+            ``cmap``).
 
         Returns
         -------
@@ -381,10 +385,10 @@ class OverlapReport(Report):
         what = ("; ".join(labels) if 0 < len(labels) <= 2 else
                 f"{len(labels)} needs" if labels else "any need")
         local = "local " if "area-wide" in (self.attrs.get("set_apart") or ()) else ""
-        kwargs.setdefault("title", f"Where alike {local}services overlap: {what}")
-        kwargs.setdefault("label", "alike services beyond the first")
-        return area_map(self._detail.areas, self.duplication["duplication"], ax=ax,
-                        **kwargs)
+        across = self.attrs.get("across")
+        sides = f" of different {across}s" if across else ""
+        kwargs.setdefault("title", f"Where alike {local}services{sides} overlap: {what}")
+        return duplication_map(self, ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         across = self.attrs.get("across")
@@ -530,10 +534,10 @@ def find_overlaps(
     True
     >>> ovl.duplication.index.equals(smap.areas.index)
     True
-    >>> across = sm.find_overlaps(smap, need="drug", across="partnership")
-    >>> row = across.table.iloc[0]
-    >>> set(row["partnerships_a"]) & set(row["partnerships_b"])
-    set()
+    >>> across = sm.find_overlaps(smap, across="partnership")
+    >>> t = across.table
+    >>> any(set(a) & set(b) for a, b in zip(t["partnerships_a"], t["partnerships_b"]))
+    False
     """
     scope = _check(smap, need=need, intervention=intervention, to=to, across=across,
                    client_group=client_group, status=status, exact=exact,

@@ -9,6 +9,7 @@ Reach from a site at the centre of square 1, 1500 m: squares 1, 2, 4, 5 (0, 1000
 """
 
 import geopandas as gpd
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -272,7 +273,7 @@ def test_a_crisis_line_and_a_detox_unit_are_not_duplication():
     assert ovl.table.index[0] == ("A", "B")
     assert ovl.table["similarity"].iloc[0] == pytest.approx(0.693749, abs=1e-6)
     assert ("Set apart as area-wide (serving their whole footprint whatever the distance, "
-            "or with at least 50% of the map's people in their catchment): DX, W; as "
+            "or with at least 67% of the map's people in their catchment): DX, W; as "
             "remote (no in-person or outreach site: phone or online support, or no "
             "site): CR. They overlap every service near them by design, so their 9 "
             "pairs are listed after the pairs of local services and not counted as "
@@ -696,21 +697,29 @@ def test_explain():
     assert shared.equals(ovl.explain(ovl.table.index[0]))
     # treatment both offer: psychosocial, of psychosocial and opioid substitution
     # (outreach is not treatment): 1/2. Catchments by need: 41 of 52 and 41 of 75;
-    # similarity (1/2 x 1 x 1 x 41/75) ** (1/4) = 0.7231. S2 holds 7500 of the
-    # map's 13,500 people (56%): area-wide, set apart.
+    # similarity (1/2 x 1 x 1 x 41/75) ** (1/4) = 0.7231
     headline = shared.attrs["headline"]
     assert headline == (
         "Hub (S1; provider TP; commissioned by P1) and Outreach (S2; provider TQ; "
         "commissioned by no partnership) overlap for drug (adults, older_people) in 3 "
         "areas where about 4,100 people live: 79% of the first's catchment population "
         "and 55% of the second's. Similarity 0.72 (interventions 0.50: psychosocial; "
-        "client groups 1.00; needs 1.00; catchment 0.55): not counted as duplication: "
-        "Outreach is area-wide.")
-    every = find_overlaps(smap, set_apart=()).explain(("S1", "S2")).attrs["headline"]
-    assert every.endswith("catchment 0.55): alike enough to count as duplication.")
-    strict = find_overlaps(smap, set_apart=(), min_similarity=0.8)
+        "client groups 1.00; needs 1.00; catchment 0.55): alike enough to count as "
+        "duplication.")
+    strict = find_overlaps(smap, min_similarity=0.8)
     assert strict.explain(("S1", "S2")).attrs["headline"].endswith(
         "not counted as duplication: less alike than 0.8.")
+    # the outreach team by phone only, everywhere: it shares all of S1's catchment,
+    # 52 of its own 135: (1/2 x 52/135) ** (1/4) = 0.6624, set apart
+    smap = make([service("S1", max_distance=1500, name="Hub",
+                         interventions="psychosocial; opioid_substitution"),
+                 service("S2", reach="none", name="Outreach",
+                         interventions="psychosocial; outreach")],
+                [site("A", "S1", k=1), site("B", "S2", mode="phone")])
+    phone = find_overlaps(smap).explain(("S1", "S2")).attrs["headline"]
+    assert phone.endswith("Similarity 0.66 (interventions 0.50: psychosocial; client "
+                          "groups 1.00; needs 1.00; catchment 0.39): not counted as "
+                          "duplication: Outreach is remote (phone or online only).")
     # a key is a label of the table's index: no row positions
     with pytest.raises(KeyError, match="S9.*is not a pair of services of this report"):
         ovl.explain(("S1", "S9"))
@@ -738,14 +747,13 @@ def test_summary_counts_each_area_once():
     # without across: (P2, P2) adds the pair S2-S3 in 2, 4, 5, 6, 8
     s_all = find_overlaps(smap, **every).summary()
     assert s_all.loc[("P2", "P2", "drug"), "population"] == 1200 + 1400 + 1500 + 1600 + 1800
-    # by default neither pair counts: S3 is a phone line, S2 holds 7500 of the map's
-    # 13,500 people (area-wide). The row says the sides overlap, and that no
-    # services, areas or people duplicate; no pair of local services to take the
-    # highest similarity of
+    # by default neither pair counts: S1 and S2 list no intervention (similarity 0),
+    # S3 is a phone line (set apart). The row says the sides overlap, and that no
+    # services, areas or people duplicate
     row = find_overlaps(smap, across="partnership").summary().iloc[0]
     assert (row["pairs"], row["comparable"], row["services"], row["areas"]) == (2, 0, 0, 0)
     assert (row["population"], row["need"]) == (0, 0)
-    assert pd.isna(row["similarity"])
+    assert row["similarity"] == 0.0       # of S1-S2: S1-S3 is set apart
 
 
 def test_summary_hides_small_counts():
@@ -805,12 +813,10 @@ def test_the_report_family():
 
     smap = two({"name": "<b>Hub</b>"})
     ovl = find_overlaps(smap)
-    # S2 holds 7500 of 13,500 people: more than half the map
+    # S2 holds 7500 of the map's 13,500 people (56%, less than two-thirds): local
     assert isinstance(ovl, Report) and ovl.notes == [
-        "Set apart as area-wide (serving their whole footprint whatever the distance, "
-        "or with at least 50% of the map's people in their catchment): S2. They overlap "
-        "every service near them by design, so their 1 pair is listed after the pairs "
-        "of local services and not counted as duplication (set_apart=() counts them).",
+        "1 pair of local services is less alike than min_similarity=0.5: listed, not "
+        "counted as duplication.",
         "2 services for drug list no intervention of a known kind (S1, S2): counted as "
         "drug treatment. List their interventions to tell treatment from the rest."]
     with pytest.raises(FrozenInstanceError):
@@ -818,9 +824,16 @@ def test_the_report_family():
     html = ovl._repr_html_()
     assert ("&lt;OverlapReport: 1 pair, 0 counted as duplication, in 0 areas" in html
             and "<b>Hub" not in html)
-    assert find_overlaps(smap, set_apart=()).notes[0] == (
-        "1 pair of local services is less alike than min_similarity=0.5: listed, not "
-        "counted as duplication.")
+    # 1500 m from square 5 reaches every square: most of the map, area-wide
+    wide = find_overlaps(make([service("S1", max_distance=1500),
+                               service("S2", max_distance=1500)],
+                              [site("A", "S1", k=1), site("B", "S2", k=5)]))
+    assert wide.table[["scope_a", "scope_b"]].iloc[0].tolist() == ["local", "area-wide"]
+    assert wide.notes[0] == (
+        "Set apart as area-wide (serving their whole footprint whatever the distance, "
+        "or with at least 67% of the map's people in their catchment): S2. They overlap "
+        "every service near them by design, so their 1 pair is listed after the pairs "
+        "of local services and not counted as duplication (set_apart=() counts them).")
     # notes: areas without population, catchments given for services not compared
     areas = grid_areas()
     areas.loc[0, "population"] = np.nan
@@ -858,18 +871,28 @@ def test_plot_draws_the_duplication_index():
     ax = ovl.plot()
     try:
         assert ax.get_title() == "Where alike services overlap: drug treatment"
-        [polys] = ax.collections          # every area has a value: one collection
-        assert len(polys.get_paths()) == 9
-        colours = polys.get_facecolors()
-        low, high = plt.get_cmap("YlOrRd")(0.0), plt.get_cmap("YlOrRd")(1.0)
-        dup = ovl.duplication["duplication"].to_numpy()
-        assert np.allclose(colours[dup == 1], high) and np.allclose(colours[dup == 0], low)
-        bar = ax.figure.axes[-1]
-        assert bar.get_ylabel() == "alike services beyond the first"
+        # 2, 4, 5 (S1, S2) and 6 (S2, S3): 2 alike services; the other 5 none
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+            "no alike services overlap (5 areas)", "2 alike services overlap (4 areas)"]
+        none, two_services = ax.collections
+        assert len(none.get_paths()) == 5 and len(two_services.get_paths()) == 4
+        assert np.allclose(none.get_facecolors(), matplotlib.colors.to_rgba("#eeeeee"))
+        assert np.allclose(two_services.get_facecolors(), plt.get_cmap("YlOrRd")(0.35))
         # by default nothing counts here (no intervention listed, S3 a phone line)
-        ax = find_overlaps(smap).plot()
-        assert ax.get_title() == "Where alike local services overlap: drug treatment"
-        assert ax.figure.axes[-1].get_ylabel() == ("alike services beyond the first (the "
-                                                   "same in every area)")
+        ax = find_overlaps(smap).plot(title="Duplication")
+        assert ax.get_title() == "Duplication"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+            "no alike services overlap (9 areas)"]
+        # three levels: none, 2 and 3 services, coloured along the colour map
+        smap = alike_map()
+        ax = find_overlaps(smap, need="drug", set_apart=()).plot(cmap="Blues")
+        assert ax.get_title() == "Where alike services overlap: drug treatment"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+            "no alike services overlap (4 areas)", "2 alike services overlap (2 areas)",
+            "3 alike services overlap (3 areas)"]
+        assert np.allclose(ax.collections[2].get_facecolors(), plt.get_cmap("Blues")(1.0))
+        ax = find_overlaps(smap, across="partnership").plot()
+        assert ax.get_title() == ("Where alike local services of different partnerships "
+                                  "overlap: drug treatment")
     finally:
         plt.close("all")
