@@ -893,6 +893,6 @@ def test_plot_draws_the_duplication_index():
         assert np.allclose(ax.collections[2].get_facecolors(), plt.get_cmap("Blues")(1.0))
         ax = find_overlaps(smap, across="partnership").plot()
         assert ax.get_title() == ("Where alike local services of different partnerships "
-                                  "overlap: drug treatment")
+                                  "overlap: drug treatment; alcohol treatment")
     finally:
         plt.close("all")
