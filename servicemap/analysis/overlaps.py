@@ -431,9 +431,11 @@ def find_overlaps(
         intervention (``"treatment"``, ``"harm_reduction"``, ...) or ``"any"`` (every
         service listing the need). By default the need's kinds in
         :data:`~servicemap.vocab.PROVISION` (drug and alcohol: treatment), every
-        service listing the need otherwise. The same rule as :func:`find_gaps`.
+        service listing the need otherwise. The same rule as
+        :func:`~servicemap.find_gaps`.
     to : str or list of str, optional
-        Compare only these services (ids); each is compared on the needs it lists.
+        Compare only these services (ids), each on the needs it lists; every
+        intervention they list counts, unless ``intervention=`` names some.
     across : {None, "partnership", "provider", "commissioner"}, optional
         Keep only pairs on different sides: ``"partnership"``, pairs with no
         commissioning partnership in common (``smap.service_partnerships()``);
