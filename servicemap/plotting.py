@@ -459,3 +459,63 @@ def _diagram_legend(ax: Axes, report: Any, has_targets: bool, width_scale: float
 def _wrap(text: str, width: int = 22) -> str:
     """Wrap a label onto lines of ``width`` characters."""
     return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def duplication_map(report: Any, *, ax: Axes | None = None, title: str | None = None,
+                    cmap: str = "YlOrRd") -> Axes:
+    """Map where alike services overlap: an :class:`~servicemap.OverlapReport`'s index.
+
+    Each area is coloured by how many alike services (those of the report's pairs
+    counted as duplication) overlap there, with a legend in words: "no alike services
+    overlap", "2 alike services overlap", ..., each with its number of areas. Areas
+    with none are pale grey, so that a county with little duplication looks it.
+
+    Parameters
+    ----------
+    report : OverlapReport
+        Read through its public fields: ``areas`` and ``duplication`` (its
+        ``services`` column).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure if omitted.
+    title : str, optional
+        The Axes title.
+    cmap : str, default "YlOrRd"
+        The colour map the counts take their colours from (its upper two-thirds).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> ovl = sm.find_overlaps(sm.datasets.bedfordshire(), need="drug")
+    >>> ax = sm.plotting.duplication_map(ovl, title="Duplication")
+    >>> ax.get_legend().get_texts()[0].get_text().startswith("no alike services overlap")
+    True
+    """
+    import matplotlib.pyplot as plt
+
+    areas = report.areas
+    count = _aligned(areas, report.duplication["services"], "duplication")
+    count = count.fillna(0).astype(int)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 7))
+    levels = sorted(set(count.tolist()) | {0})
+    colours = plt.get_cmap(cmap)(np.linspace(0.35, 1.0, max(len(levels) - 1, 1)))
+    handles = []
+    for k, level in enumerate(levels):
+        colour = "#eeeeee" if level == 0 else colours[k - 1]
+        mask = (count == level).to_numpy()
+        if mask.any():
+            areas.geometry[mask].plot(ax=ax, color=colour, edgecolor="white",
+                                      linewidth=0.2)
+        label = ("no alike services overlap" if level == 0
+                 else f"{level} alike services overlap")
+        handles.append(Patch(facecolor=colour, edgecolor="0.5",
+                             label=f"{label} ({int(mask.sum()):,} areas)"))
+    ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
+    if title:
+        ax.set_title(title)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return ax
