@@ -26,7 +26,7 @@ from servicemap.servicemap import ServiceMap
 if TYPE_CHECKING:  # for annotations only: matplotlib.axes loads when drawing
     from matplotlib.axes import Axes
 
-__all__ = ["HATCHES", "ROUTE_COLOURS", "area_map", "pathways", "route_map"]
+__all__ = ["HATCHES", "ROUTE_COLOURS", "area_map", "duplication_map", "pathways", "route_map"]
 
 #: Colours of the route statuses on a map (blue, orange, red: readable in colour
 #: blindness), and the hatch that marks areas without a route in greyscale.
