@@ -11,6 +11,7 @@ True
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Annotated
 
@@ -65,16 +66,19 @@ def demo(
 ) -> None:
     """Run the Bedfordshire exercise end to end on the shipped data, offline.
 
-    Loads the map, validates it and prints areas, population and estimated need by
+    Prints first the answers in plain sentences: where the gaps are, who has a
+    route of referrals to treatment, which services overlap and are alike enough to
+    count as duplication. Then the detail: areas, population and estimated need by
     local authority, services by need and commissioning partnership, the referral
     pathways, coverage by need and hour band, access to capacity (2SFCA) by local
     authority, the gaps (by need and reason, the largest, and how they move with the
-    distance cut-off), the overlaps between services of different partnerships, and
-    the routes of referrals from a police vulnerable-persons referral and from prison
-    release to drug treatment, area by area, with their barriers and single points of
-    failure. Counts of people under 5 are suppressed in every report.
-    Writes to OUTPUT: bedfordshire.gpkg (layers areas and sites), a CSV of each table
-    (areas without geometry, sites with easting and northing), the summary tables,
+    distance cut-off), the overlapping services, the most alike first, and the routes
+    of referrals from a police vulnerable-persons referral and from prison release to
+    drug treatment, area by area, with their barriers and single points of failure.
+    Counts of people under 5 are suppressed in every report.
+    Writes to OUTPUT: answers.txt, bedfordshire.gpkg (layers areas and sites), a CSV
+    of each table (areas without geometry, sites with easting and northing), the
+    summary tables,
     coverage.csv, coverage_summary.csv, accessibility.csv, gaps.csv,
     gaps_summary.csv, gaps_by_lad.csv, gaps_sensitivity.csv, overlaps.csv,
     overlaps_by_area.csv, routes.csv, routes_by_partnership.csv,
@@ -86,6 +90,13 @@ def demo(
     matplotlib.use("Agg")  # the demo writes its figures to files, with or without a screen
     smap = datasets.bedfordshire()
     ws = run_workshop(smap)
+    for question, said in ws.answers().items():
+        typer.echo(f"\n{question}")
+        for line in said:
+            typer.echo(textwrap.fill(line, width=100, initial_indent="- ",
+                                     subsequent_indent="  "))
+    typer.echo("\nThe services are illustrative; the boundaries, population and "
+               "deprivation are real. The detail follows.\n")
     typer.echo(str(smap))
     tables = ws.tables()
     with pd.option_context("display.width", 120, "display.max_columns", 20,
@@ -123,7 +134,8 @@ def _show_gaps(ws: Workshop, tables: dict[str, pd.DataFrame]) -> None:
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         _show("Gaps: people in need in areas where provision falls short, by need and "
               "reason", tables["gaps"])
-        typer.echo("Each area counts once per need, under its most fundamental reason; "
+        typer.echo("Each person counts once per need, under the most fundamental reason "
+                   "for them; "
                    "<5* = suppressed.")
         _show("The largest gaps (people with the need in the area)",
               tables["largest_gaps"])
@@ -135,12 +147,14 @@ def _show_gaps(ws: Workshop, tables: dict[str, pd.DataFrame]) -> None:
 
 def _show_overlaps(ws: Workshop, tables: dict[str, pd.DataFrame]) -> None:
     with pd.option_context("display.width", 120, "display.max_columns", 20):
-        _show(f"Overlaps: {len(ws.overlaps.table)} pairs of services of different "
-              "partnerships meeting the same need for the same people, largest first",
-              tables["overlaps"])
+        _show(f"Overlaps: {len(ws.overlaps.table)} pairs of services meeting the same "
+              "need for the same people, the most alike first (local services; pairs "
+              "with an area-wide or remote service after)", tables["overlaps"])
     dup = ws.overlaps.duplication["duplication"]
-    typer.echo(f"Duplication (services beyond one reaching an area, in these pairs): "
-               f"median {dup.median():.0f}, highest {dup.max():.0f}.")
+    typer.echo("Similarity (0 to 1) combines shared interventions, client groups, needs "
+               "and catchment; pairs of 0.5 or more count as duplication. Alike services "
+               f"overlapping per area: median {dup.median():.0f}, highest {dup.max():.0f}, "
+               f"none in {int((dup == 0).sum())} areas.")
 
 
 def _show_routes(ws: Workshop, tables: dict[str, pd.DataFrame]) -> None:
@@ -162,10 +176,10 @@ def _show_routes(ws: Workshop, tables: dict[str, pd.DataFrame]) -> None:
                       "from there passes through", points)
         for note in report.notes:
             typer.echo("  note: " + note)
-    typer.echo("Treatment here is a service offering opioid substitution, inpatient "
-               "detox or residential rehab; assessment and harm reduction alone are not "
-               "the end of a route. 'No route' often means the treatment service's reach "
-               "(its distance from home) leaves the area out.")
+    typer.echo("Treatment here is structured treatment in the community (psychosocial, "
+               "opioid substitution, community detox); assessment, harm reduction and a "
+               "crisis line are not the end of a route. 'No route' often means the "
+               "treatment service's reach (its distance from home) leaves the area out.")
     typer.echo("Barriers: consent = a hand-off needing explicit consent on a route "
                "entered without it; no_isa = no information-sharing agreement; "
                "cross_boundary = services of different commissioning partnerships; "

@@ -32,7 +32,7 @@ from servicemap.analysis.coverage import Coverage, coverage
 from servicemap.analysis.gaps import GapReport, find_gaps
 from servicemap.analysis.overlaps import OverlapReport, find_overlaps
 from servicemap.analysis.pathways import PathwayReport, trace_pathways
-from servicemap.disclosure import suppress
+from servicemap.disclosure import DEFAULT_THRESHOLD, suppress
 from servicemap.errors import ServiceMapWarning
 from servicemap.io.exports import write_csv
 from servicemap.plotting import pathways as pathway_diagram
@@ -41,7 +41,7 @@ from servicemap.servicemap import ServiceMap, ValidationReport
 if TYPE_CHECKING:  # for annotations only: matplotlib.axes loads when drawing
     from matplotlib.axes import Axes
 
-__all__ = ["ACCESS", "ROUTES", "SENSITIVITY", "TREATMENT", "Workshop", "run_workshop"]
+__all__ = ["ACCESS", "ROUTES", "SENSITIVITY", "Workshop", "run_workshop"]
 
 #: The needs access is measured for, with the capacity unit of their services.
 ACCESS = {"drug": "places", "alcohol": "places", "early_help": "clients_per_year"}
@@ -50,9 +50,6 @@ SENSITIVITY = (5_000, 10_000, 15_000)
 #: The routes traced: entry point, and the groups the person belongs to.
 ROUTES = {"police_vulnerable_persons": ("adults",),
           "prison_release": ("adults", "people_leaving_prison")}
-#: What counts as drug treatment at the end of a route (not assessment or harm
-#: reduction alone).
-TREATMENT = ("opioid_substitution", "detox_inpatient", "residential_rehab")
 #: How a suppressed count is shown on screen, and in a written file.
 SHOWN, WRITTEN = "<5*", "[suppressed]"
 
@@ -83,9 +80,11 @@ class Workshop:
     sensitivity : pandas.DataFrame
         People with a drug need in gaps at each distance of :data:`SENSITIVITY`.
     overlaps : OverlapReport
-        Across partnerships.
+        Every pair of services for the same need whose catchments overlap, the most
+        alike first.
     routes : dict of str to PathwayReport
-        Per entry point of :data:`ROUTES`, to :data:`TREATMENT`.
+        Per entry point of :data:`ROUTES`, to drug treatment (the default
+        provision: structured treatment in the community).
     notes : list of str
         What the analyses warned of.
     """
@@ -101,6 +100,29 @@ class Workshop:
     overlaps: OverlapReport
     routes: dict[str, PathwayReport]
     notes: list[str] = field(default_factory=list)
+
+    def answers(self, *, suppress: int = DEFAULT_THRESHOLD) -> dict[str, list[str]]:
+        """Return the questions answered in plain sentences, by name.
+
+        Where the gaps are (:meth:`GapReport.headlines`), who has a route of
+        referrals to treatment from each entry point, and which services overlap and
+        are alike enough to count as duplication. Counts of people are the published
+        ones: rounded, and hidden under ``suppress``.
+
+        Examples
+        --------
+        >>> ws = run_workshop(sm.datasets.bedfordshire())
+        >>> list(ws.answers())
+        ['Where are the gaps?', 'Who has a route of referrals to treatment?', \
+'Where do services overlap?']
+        """
+        return {"Where are the gaps?": self.gaps.headlines(suppress=suppress),
+                "Who has a route of referrals to treatment?": [
+                    _route_sentence(self.smap, entry, report, suppress)
+                    for entry, report in self.routes.items()],
+                "Where do services overlap?": _overlap_sentences(self.smap,
+                                                                 self.overlaps,
+                                                                 suppress)}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables as a room is shown them, small counts suppressed.
@@ -137,7 +159,8 @@ class Workshop:
     def write(self, folder: str | Path, *, stem: str = "map") -> list[str]:
         """Write the files a workshop takes away into ``folder``; return their names.
 
-        The map's tables as CSV and its areas and sites as a GeoPackage, the summary
+        The answers in plain sentences (answers.txt, as :meth:`answers`), the map's
+        tables as CSV and its areas and sites as a GeoPackage, the summary
         tables, coverage, accessibility, gaps, overlaps and routes as CSV (counts of
         people under 5 written as ``[suppressed]``, per-area routes without counts of
         people), a pathway diagram and a route map per entry point (PNG), the network
@@ -151,8 +174,8 @@ class Workshop:
         >>> ws = run_workshop(sm.datasets.bedfordshire())
         >>> with tempfile.TemporaryDirectory() as d:
         ...     written = ws.write(d)
-        >>> len(written), "gaps.csv" in written
-        (31, True)
+        >>> len(written), "answers.txt" in written
+        (32, True)
         """
         output = Path(folder)
         output.mkdir(parents=True, exist_ok=True)
@@ -161,6 +184,10 @@ class Workshop:
         written += _write_gaps_and_overlaps(self.gaps, self.sensitivity, self.overlaps,
                                             output)
         written += _write_routes(self.routes, output)
+        lines = [line for question, said in self.answers().items()
+                 for line in (question, *(f"- {x}" for x in said), "")]
+        (output / "answers.txt").write_text("\n".join(lines), encoding="utf-8")
+        written.append("answers.txt")
         self.smap.to_kumu(output / f"{stem}_kumu.json")
         self.smap.to_gexf(output / f"{stem}.gexf")
         return [*written, f"{stem}_kumu.json", f"{stem}.gexf"]
@@ -196,14 +223,14 @@ def run_workshop(smap: ServiceMap) -> Workshop:
                                if issubclass(w.category, ServiceMapWarning)))
     swept = find_gaps(smap, need="drug", max_distance=list(SENSITIVITY))
     routes = {entry: trace_pathways(smap, entry=entry, need="drug",
-                                    intervention=TREATMENT, client_group=list(groups))
+                                    client_group=list(groups))
               for entry, groups in ROUTES.items()}
     assert swept.sensitivity is not None  # several distances give a sensitivity
     return Workshop(smap=smap, validation=validation, summary=smap.summary(),
                     coverage=cov, coverage_by_hours=by_hours, access=access,
                     gaps=find_gaps(smap),
                     sensitivity=swept.sensitivity,
-                    overlaps=find_overlaps(smap, across="partnership"),
+                    overlaps=find_overlaps(smap),
                     routes=routes, notes=notes)
 
 
@@ -279,13 +306,75 @@ def _sensitivity_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
 
 
 def _overlap_table(overlaps: OverlapReport) -> pd.DataFrame:
-    columns = ["needs", "shared_areas", "shared_population", "share_a", "share_b"]
+    columns = ["needs", "similarity", "comparable", "shared_areas", "shared_population",
+               "share_a", "share_b"]
     top = suppress(overlaps.table[columns].head(8).reset_index(), ["shared_population"],
                    marker=SHOWN)
     top["needs"] = top["needs"].map(", ".join)
+    top["similarity"] = top["similarity"].map("{:.2f}".format)
+    top["comparable"] = top["comparable"].map({True: "yes", False: "no"})
     for c in ("share_a", "share_b"):
         top[c] = top[c].map("{:.0%}".format)
     return top.set_index(["service_a", "service_b"])
+
+
+def _count(value: float, suppress: int) -> str:
+    """Return a count of people as published: rounded, or hidden when small."""
+    rounded = round(float(value))
+    return f"fewer than {suppress}" if 0 < rounded < suppress else f"{rounded:,}"
+
+
+def _route_sentence(smap: ServiceMap, entry: str, report: PathwayReport,
+                    suppress: int) -> str:
+    """One entry point's routes in a sentence, with the place most without one."""
+    people = report.attrs["people"]
+    need = report.attrs["need"] or "any"
+    status = report.table.groupby("status", observed=True)[people].sum()
+    total = float(report.table[people].sum())
+    label = smap.vocabulary.label("entry_point", entry)
+    label = label[:1].lower() + label[1:] if label[1:2].islower() else label
+    groups = ", ".join(g.replace("_", " ") for g in report.attrs["client_group"])
+    clear, barriers, lost = (float(status.get(k, 0.0)) for k in
+                             ("clear", "barriers", "no_route"))
+    hidden = any(0 < round(v) < suppress for v in (clear, barriers, lost))
+    share = "" if hidden else f" ({(clear + barriers) / total:.0%} with a route)"
+    sentence = (f"From {label} ({groups}) to {report.attrs['to_label']}: of "
+                f"{total:,.0f} people with a {need.replace('_', ' ')} need{share}, "
+                f"{_count(clear, suppress)} have a clear route of referrals, "
+                f"{_count(barriers, suppress)} one with barriers and "
+                f"{_count(lost, suppress)} none.")
+    if lost and "lad" in smap.parent_levels:
+        by_lad = report.summary("lad", suppress=suppress)["no_route"].dropna()
+        if len(by_lad) and by_lad.max() > 0:
+            most = by_lad.astype(float).idxmax()
+            name = smap._areas.loc[smap._areas["lad_code"] == most, "lad_name"]
+            sentence += (f" Most without one live in "
+                         f"{name.iloc[0] if len(name) else most} "
+                         f"({int(by_lad[most]):,}).")
+    return sentence
+
+
+def _overlap_sentences(smap: ServiceMap, overlaps: OverlapReport,
+                       suppress: int) -> list[str]:
+    """Say which pair is most alike, and how many pairs are duplication."""
+    table = overlaps.table
+    names = smap._services["name"]
+    counted = table[table["comparable"]]
+    if not len(counted):
+        return [f"No two local services are alike enough to count as duplication "
+                f"({len(table)} pairs overlap; see the overlap table)."]
+    (a, b) = counted["similarity"].idxmax()
+    row = counted.loc[(a, b)]
+    first = (f"Most alike: {names[a]} and {names[b]} ({', '.join(row['needs'])}), "
+             f"similarity {row['similarity']:.2f}, overlapping in "
+             f"{int(row['shared_areas']):,} areas where about "
+             f"{_count(row['shared_population'], suppress)} people live "
+             f"({row['share_a']:.0%} and {row['share_b']:.0%} of their catchments).")
+    areas = int((overlaps.duplication["duplication"] > 0).sum())
+    second = (f"{len(counted)} of {len(table)} overlapping pairs are alike enough to "
+              f"count as duplication, in {areas:,} of {len(smap._areas):,} areas; "
+              "pairs with an area-wide or remote service are listed apart.")
+    return [first, second]
 
 
 def _route_tables(report: PathwayReport) -> tuple[pd.DataFrame, pd.DataFrame,

@@ -403,16 +403,18 @@ def brute_force_gaps(smap, *, need=None, client_group=None, hour_band=None,
                     found.append(("under_capacity", "all", "all", None))
             if not found:
                 continue
-            # counted: the people of the union of the rows' ages, once, on the first row
-            every = set()
-            for *_, gs in found:
-                years = None if gs is None else group_years(gs)
-                if years is None:
-                    every = None
-                    break
-                every |= years
-            counted = need_of[a] * age_share(area_rows[a], columns, every)
-            first = min(found, key=lambda r: (REASON_ORDER.index(r[0]), r[1], r[2]))
+            # counted: each person once, under the most fundamental reason for them:
+            # in order of reason, group and band, a row counts the people of its
+            # groups not counted on an earlier row
+            counted_of, so_far = {}, set()
+            for row in sorted(found, key=lambda r: (REASON_ORDER.index(r[0]), r[1], r[2])):
+                years = None if row[3] is None else group_years(row[3])
+                after = None if so_far is None or years is None else so_far | years
+                people_after = need_of[a] * age_share(area_rows[a], columns, after)
+                people_before = (0.0 if so_far == set() else
+                                 need_of[a] * age_share(area_rows[a], columns, so_far))
+                counted_of[id(row)] = people_after - people_before
+                so_far = after
             taking = [s for s in remote if s in reach[a]]
             for row in found:
                 reason, g, b, gs = row
@@ -427,7 +429,7 @@ def brute_force_gaps(smap, *, need=None, client_group=None, hour_band=None,
                     "code": a, "need": n, "client_group": g, "hour_band": b,
                     "reason": reason,
                     "severity": need_of[a] * age_share(area_rows[a], columns, years),
-                    "counted": counted if row is first else 0.0,
+                    "counted": counted_of[id(row)],
                     "services": len(eligible), "remote": len(rem),
                     "hours_unknown": len(unknown)})
     keys = ["code", "need", "client_group", "hour_band", "reason", "severity", "counted",

@@ -51,7 +51,16 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
         "gaps_sensitivity.csv", "overlaps.csv", "overlaps_by_area.csv", "routes.csv",
         "routes_by_partnership.csv", "routes_single_points.csv", "pathways_police.png",
         "routes_police.png", "pathways_prison.png", "routes_prison.png",
-        "bedfordshire_kumu.json", "bedfordshire.gexf"])
+        "answers.txt", "bedfordshire_kumu.json", "bedfordshire.gexf"])
+    # the answers come first, in plain words, by name, as the library gives them
+    gaps = sm.find_gaps(sm.datasets.bedfordshire())
+    assert text.lstrip().startswith("Where are the gaps?\n- Drug treatment: ")
+    first = gaps.headlines()[0]
+    answers_part, detail = " ".join(text.split()).split("The detail follows.")
+    assert first in answers_part and "381, population 652,223" in detail
+    assert "Most alike: " in answers_part and "(bcb-" not in answers_part  # names
+    answers = (out / "answers.txt").read_text(encoding="utf-8")
+    assert first in answers and "Who has a route of referrals to treatment?" in answers
     sites = pd.read_csv(out / "sites.csv", index_col="id")
     beds_sites = sm.datasets.bedfordshire().sites
     assert sites["easting"].dropna().astype(int).equals(
@@ -61,7 +70,7 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     assert summary.loc["total", "population"] == 652_223
     # coverage and accessibility, against the library called directly
     assert "Services reaching an area, by need and hour band" in text
-    assert "note: 2 services meeting drug have no capacity" in text
+    assert "systemic gaps, listed once" in text
     coverage = pd.read_csv(out / "coverage.csv")
     assert len(coverage) == 381 * 3 * len(set(coverage["client_group"])) * 4
     access = pd.read_csv(out / "accessibility.csv", index_col="code")
@@ -79,7 +88,6 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
                        & (services["status"] == "active")]
     assert places == pytest.approx(counted["capacity"].sum(), rel=1e-3)
     # gaps and overlaps, against the library called directly, small counts suppressed
-    gaps = sm.find_gaps(smap)
     assert "Gaps: people in need in areas where provision falls short" in text
     by_lad = pd.read_csv(out / "gaps_by_lad.csv", index_col="lad_code")
     direct_lad = gaps.summary("lad")
@@ -90,18 +98,19 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
                - gaps.totals()["need_in_gaps"].sum()) <= len(by_lad) / 2
     table = pd.read_csv(out / "gaps.csv", index_col="gap", dtype={"severity": str})
     assert len(table) == len(gaps.table)
-    small = gaps.table["severity"].round() < 5
+    rounded = gaps.table["severity"].round()
+    small = (rounded >= 1) & (rounded < 5)
     assert (table.loc[small[small].index, "severity"] == "[suppressed]").all()
     sens = pd.read_csv(out / "gaps_sensitivity.csv")
     assert sens["max_distance"].tolist() == [5_000, 10_000, 15_000]
-    assert sens["need_in_gaps"].is_monotonic_decreasing
+    # wider reach, fewer out of reach (the other reasons need not fall)
+    assert sens["unreachable"].is_monotonic_decreasing
     pairs = pd.read_csv(out / "overlaps.csv")
-    assert len(pairs) == len(sm.find_overlaps(smap, across="partnership").table)
-    assert "pairs of services of different partnerships" in text
+    assert len(pairs) == len(sm.find_overlaps(smap).table)
+    assert "the most alike first" in text
     # routes from the police and from prison, against the library called directly
-    treatment = ["opioid_substitution", "detox_inpatient", "residential_rehab"]
     police = sm.trace_pathways(smap, entry="police_vulnerable_persons", need="drug",
-                               client_group="adults", intervention=treatment)
+                               client_group="adults")
     label = police.attrs["to_label"]
     assert f"Routes from Police vulnerable-persons referral to {label}" in text
     assert f"Routes from Prison release to {label}" in text

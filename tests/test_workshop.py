@@ -21,8 +21,20 @@ def test_every_question_is_asked(ws):
     assert ws.sensitivity.index.get_level_values("max_distance").tolist() == list(
         SENSITIVITY)
     # the warnings the analyses gave are kept as notes, once each
-    assert any("no capacity" in n for n in ws.notes)
     assert len(ws.notes) == len(set(ws.notes))
+    # the answers, in words and by name, with the published figures
+    answers = ws.answers()
+    assert answers["Where are the gaps?"] == ws.gaps.headlines()
+    routes = answers["Who has a route of referrals to treatment?"]
+    lost = ws.routes["prison_release"].table
+    lost = lost.loc[lost["status"] == "no_route", "need_drug"].sum()
+    assert routes[1].startswith("From prison release (adults, people leaving prison) to "
+                                "drug treatment: of 3,219 people with a drug need")
+    assert f" and {round(lost):,} none." in routes[1]
+    top = ws.overlaps.table[ws.overlaps.table["comparable"]]["similarity"].idxmax()
+    names = ws.smap.services["name"]
+    assert answers["Where do services overlap?"][0].startswith(
+        f"Most alike: {names[top[0]]} and {names[top[1]]}")
 
 
 def test_coverage_table_counts_services_taking_any_resident(ws, bedfordshire):
@@ -81,7 +93,7 @@ def test_route_tables_hide_small_counts_of_people(ws):
 
 def test_written_files_publish_people_only_in_aggregate(ws, tmp_path):
     written = ws.write(tmp_path, stem="beds")
-    assert len(written) == len(set(written)) == 31
+    assert len(written) == len(set(written)) == 32
     assert {"beds.gpkg", "beds_kumu.json", "beds.gexf"} <= set(written)
     routes = pd.read_csv(tmp_path / "routes.csv")
     assert not {"population", "need_drug"} & set(routes.columns)

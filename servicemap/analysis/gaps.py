@@ -63,8 +63,10 @@ counts the group's share: the need times the share of the area's population in t
 group's ages, from the areas' ``pop_<lo>_<hi>`` columns (each spread evenly over its
 years). That assumes the need is spread like the population; where the areas give no
 ages, or for targeted groups, the row counts everyone with the need. **Counted**
-people are each counted once per area and need (the union of the groups in a gap
-there), on the most fundamental row; summaries and totals add ``counted``.
+counts each person once, under the most fundamental reason for them: an area's rows
+in order (reason, then group and band) each count the people of their groups not
+counted on an earlier row, so together they make the union of the groups in a gap
+there. Summaries and totals add ``counted``.
 """
 
 from __future__ import annotations
@@ -128,8 +130,8 @@ class GapReport(Report):
         ``imd_decile`` and ``population`` where the areas have them, ``need``,
         ``client_group``, ``hour_band`` (``all`` where the reason holds for all),
         ``reason``, ``severity`` (people of the row's group with the need),
-        ``counted`` (people counted once per area and need, on its most
-        fundamental row; 0 on the others), ``services`` (in-person services for the
+        ``counted`` (the row's people not counted on a more fundamental row of the
+        area and need, so each person counts once), ``services`` (in-person services for the
         need that reach the area and take its residents), ``remote`` (remote
         services for the need taking its residents: support, not reach) and
         ``hours_unknown`` (on ``out_of_hours`` rows, services that would serve the
@@ -892,7 +894,12 @@ def _given(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _counted(frame: pd.DataFrame, areas: pd.DataFrame, demand: np.ndarray) -> np.ndarray:
-    """People counted once per area: on its most fundamental row, 0 on the others."""
+    """People counted once per area, each under the most fundamental reason for them.
+
+    The area's rows in order (reason, then client group and hour band): each row
+    counts the people of its groups not counted on an earlier row, so the rows add up
+    to the people of the union of the groups, each person once.
+    """
     out = np.zeros(len(frame))
     if not len(frame):
         return out
@@ -901,13 +908,20 @@ def _counted(frame: pd.DataFrame, areas: pd.DataFrame, demand: np.ndarray) -> np
     group = pd.factorize(frame["group"], sort=True)[0]
     band = pd.factorize(frame["band"], sort=True)[0]
     order = np.lexsort((band, group, rank, area))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = area[order][1:] != area[order][:-1]
-    starts = np.flatnonzero(first)
-    who = np.bitwise_or.reduceat(frame["who"].to_numpy()[order], starts)
-    heads = order[starts]
-    people, _ = _people(areas, demand, area[heads], who)
-    out[heads] = people
+    who = frame["who"].to_numpy()[order]
+    segment = np.cumsum(np.r_[True, area[order][1:] != area[order][:-1]]) - 1
+    after = np.zeros(len(order), dtype=np.int64)
+    for bit in (_WHOLE, *_AGE_BIT.values()):
+        has = ((who & bit) > 0).astype(np.int64)
+        running = np.cumsum(has)
+        before_segment = (running - has)[np.searchsorted(segment, segment)]
+        after |= np.where(running - before_segment > 0, bit, 0)
+    first = np.r_[True, segment[1:] != segment[:-1]]
+    before = np.where(first, 0, np.r_[0, after[:-1]])
+    places = area[order]
+    people_after, _ = _people(areas, demand, places, after)
+    people_before, _ = _people(areas, demand, places, before)
+    out[order] = people_after - np.where(before == 0, 0.0, people_before)
     return out
 
 

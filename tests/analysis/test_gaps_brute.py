@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from brute import (
     BANDS,
+    REASON_ORDER,
     age_columns,
     age_share,
     brute_force_gaps,
@@ -214,8 +215,9 @@ def test_brute_force_toy_a_by_hand():
         d = 10 + k
         young = "ineligible" if k == 2 else "client_group"  # YP reaches 2, not for it
         expected |= {
-            (k, "young_people", "all", young): (0.07 * d, 0.89 * d, 1, 1, 0),
-            (k, "adults", "weekday_evening", "out_of_hours"): (0.82 * d, 0, 1, 1, 0),
+            # each person once, under the most fundamental reason for them
+            (k, "young_people", "all", young): (0.07 * d, 0.07 * d, 1, 1, 0),
+            (k, "adults", "weekday_evening", "out_of_hours"): (0.82 * d, 0.82 * d, 1, 1, 0),
             # weekends are assessed for adults and older people only: the adults' row
             # stands for the older people inside it
             (k, "adults", "weekend", "out_of_hours"): (0.82 * d, 0, 1, 1, 0),
@@ -225,17 +227,18 @@ def test_brute_force_toy_a_by_hand():
     # square 6: YP and EVE; EVE is not open in the weekday daytime
     expected |= {(6, "adults", "weekday_daytime", "out_of_hours"): (13.12, 13.12, 2, 1, 0)}
     # square 7: DAY, hours unknown: weekday daytime only, unknown out of hours; no
-    # capacity, so under capacity: the whole need 17 is counted, on the first row
-    expected |= {(7, "young_people", "all", "client_group"): (1.19, 17, 1, 1, 0),
-                 (7, "adults", "weekday_evening", "out_of_hours"): (13.94, 0, 1, 1, 1),
+    # capacity, so under capacity: of the whole need 17, young people count under
+    # client_group, adults under the evening, the rest (children) under capacity
+    expected |= {(7, "young_people", "all", "client_group"): (1.19, 1.19, 1, 1, 0),
+                 (7, "adults", "weekday_evening", "out_of_hours"): (13.94, 13.94, 1, 1, 1),
                  (7, "adults", "weekend", "out_of_hours"): (13.94, 0, 1, 1, 1),
-                 (7, "all", "all", "under_capacity"): (17, 0, 1, 1, 0)}
+                 (7, "all", "all", "under_capacity"): (17, 17 - 1.19 - 13.94, 1, 1, 0)}
     for k in (8, 9):  # EVE alone: evenings and Saturdays, no capacity
         d = 10 + k
         expected |= {
-            (k, "young_people", "all", "client_group"): (0.07 * d, d, 1, 1, 0),
-            (k, "adults", "weekday_daytime", "out_of_hours"): (0.82 * d, 0, 1, 1, 0),
-            (k, "all", "all", "under_capacity"): (d, 0, 1, 1, 0),
+            (k, "young_people", "all", "client_group"): (0.07 * d, 0.07 * d, 1, 1, 0),
+            (k, "adults", "weekday_daytime", "out_of_hours"): (0.82 * d, 0.82 * d, 1, 1, 0),
+            (k, "all", "all", "under_capacity"): (d, 0.11 * d, 1, 1, 0),
         }
     for key, (sev, cnt, *rest) in list(expected.items()):
         expected[key] = (round(sev, 9), round(cnt, 9), *rest)
@@ -358,11 +361,15 @@ def test_find_gaps_agrees_with_the_brute_force_on_bedfordshire(bedfordshire):
 
 
 def test_brute_force_counts_each_person_once_on_bedfordshire(bedfordshire):
-    # each (area, need): counted on exactly one row, at least its largest row and at
+    # each (area, need): no row counts a negative number, the most fundamental row
+    # counts all its people, and the rows add up to at least the largest row and at
     # most the area's need, so summing counted never adds a person twice
     t = brute_force_gaps(bedfordshire).table
     need = {(c, n): float(bedfordshire.areas.at[c, f"need_{n}"])
             for c, n in zip(t["code"], t["need"], strict=True)}
     for (c, n), rows_ in t.groupby(["code", "need"]):
-        assert (rows_["counted"] > 0).sum() == 1
+        assert (rows_["counted"] >= -1e-9).all()
+        first = rows_.assign(rank=rows_["reason"].map(REASON_ORDER.index)).sort_values(
+            ["rank", "client_group", "hour_band"]).iloc[0]
+        assert abs(first["counted"] - first["severity"]) < 1e-9
         assert rows_["severity"].max() - 1e-9 <= rows_["counted"].sum() <= need[(c, n)] + 1e-9
