@@ -75,15 +75,20 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     assert len(coverage) == 381 * 3 * len(set(coverage["client_group"])) * 4
     access = pd.read_csv(out / "accessibility.csv", index_col="code")
     smap = sm.datasets.bedfordshire()
-    with pytest.warns(sm.ServiceMapWarning):
-        direct = sm.accessibility(smap, need="drug", capacity_unit="places")
+    direct = sm.accessibility(smap, need="drug", capacity_unit="places")
     column = "drug_places_per_1000_2sfca"
     assert access[column].round(3).equals(
         direct.table["access_per_1000"].round(3).rename(column))
     # supply is shared out: need x access adds up to the places of the counted services
     places = (access[column] / 1000 * access["drug_demand"]).sum()
     services = smap.services
+    # drug treatment in the community (the default provision), with a site in person
+    treatment = set(sm.vocab.INTERVENTION_KINDS["treatment"])
+    sites = smap.sites.explode("services")
+    present = set(sites.loc[sites["mode"].isin(["in_person", "outreach"]), "services"])
     counted = services[services["needs"].map(lambda n: "drug" in n)
+                       & services["interventions"].map(lambda i: bool(treatment & set(i)))
+                       & services.index.isin(list(present))
                        & (services["capacity_unit"] == "places")
                        & (services["status"] == "active")]
     assert places == pytest.approx(counted["capacity"].sum(), rel=1e-3)
