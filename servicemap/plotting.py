@@ -162,6 +162,12 @@ def area_map(
                                 hatch=pattern, linewidth=0.0)
             handles.append(Patch(facecolor="white", edgecolor="0.25", hatch=pattern,
                                  label=str(level)))
+    return _finish_map(ax, handles, title)
+
+
+
+def _finish_map(ax: Axes, handles: list[Any], title: str | None) -> Axes:
+    """Give a map its legend (lower left) and title, without axes, at equal scale."""
     if handles:
         ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
     if title:
@@ -513,9 +519,4 @@ def duplication_map(report: Any, *, ax: Axes | None = None, title: str | None = 
                  else f"{level} alike services overlap")
         handles.append(Patch(facecolor=colour, edgecolor="0.5",
                              label=f"{label} ({int(mask.sum()):,} areas)"))
-    ax.legend(handles=handles, loc="lower left", fontsize="small", framealpha=0.9)
-    if title:
-        ax.set_title(title)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    return ax
+    return _finish_map(ax, handles, title)
