@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_THRESHOLD", "MARKER", "suppress"]
+__all__ = ["DEFAULT_THRESHOLD", "MARKER", "in_words", "suppress"]
 
 #: Counts of people below this are not published unless a report is told otherwise.
 DEFAULT_THRESHOLD = 5
@@ -218,3 +218,20 @@ def suppress(
     out.attrs["threshold"] = threshold
     out.attrs["subtotals"] = subtotals
     return out
+
+
+def in_words(value: float, threshold: int | None = DEFAULT_THRESHOLD) -> str:
+    """Write a count of people for a sentence: rounded, or hidden when small.
+
+    Counts from 1 to ``threshold - 1`` (after rounding) read "fewer than
+    <threshold>", as :func:`suppress` hides them in a table; ``None`` hides nothing.
+
+    Examples
+    --------
+    >>> in_words(1234.4), in_words(3.2), in_words(0.2), in_words(3.2, None)
+    ('1,234', 'fewer than 5', '0', '3')
+    """
+    rounded = round(float(value))
+    if threshold is not None and 0 < rounded < threshold:
+        return f"fewer than {threshold}"
+    return f"{rounded:,}"

@@ -32,7 +32,7 @@ from servicemap.analysis.coverage import Coverage, coverage
 from servicemap.analysis.gaps import GapReport, find_gaps
 from servicemap.analysis.overlaps import OverlapReport, find_overlaps
 from servicemap.analysis.pathways import PathwayReport, trace_pathways
-from servicemap.disclosure import DEFAULT_THRESHOLD, suppress
+from servicemap.disclosure import DEFAULT_THRESHOLD, in_words, suppress
 from servicemap.errors import ServiceMapWarning
 from servicemap.io.exports import write_csv
 from servicemap.plotting import pathways as pathway_diagram
@@ -318,12 +318,6 @@ def _overlap_table(overlaps: OverlapReport) -> pd.DataFrame:
     return top.set_index(["service_a", "service_b"])
 
 
-def _count(value: float, suppress: int) -> str:
-    """Return a count of people as published: rounded, or hidden when small."""
-    rounded = round(float(value))
-    return f"fewer than {suppress}" if 0 < rounded < suppress else f"{rounded:,}"
-
-
 def _route_sentence(smap: ServiceMap, entry: str, report: PathwayReport,
                     suppress: int) -> str:
     """One entry point's routes in a sentence, with the place most without one."""
@@ -340,9 +334,9 @@ def _route_sentence(smap: ServiceMap, entry: str, report: PathwayReport,
     share = "" if hidden else f" ({(clear + barriers) / total:.0%} with a route)"
     sentence = (f"From {label} ({groups}) to {report.attrs['to_label']}: of "
                 f"{total:,.0f} people with a {need.replace('_', ' ')} need{share}, "
-                f"{_count(clear, suppress)} have a clear route of referrals, "
-                f"{_count(barriers, suppress)} one with barriers and "
-                f"{_count(lost, suppress)} none.")
+                f"{in_words(clear, suppress)} have a clear route of referrals, "
+                f"{in_words(barriers, suppress)} one with barriers and "
+                f"{in_words(lost, suppress)} none.")
     if lost and "lad" in smap.parent_levels:
         by_lad = report.summary("lad", suppress=suppress)["no_route"].dropna()
         if len(by_lad) and by_lad.max() > 0:
@@ -368,7 +362,7 @@ def _overlap_sentences(smap: ServiceMap, overlaps: OverlapReport,
     first = (f"Most alike: {names[a]} and {names[b]} ({', '.join(row['needs'])}), "
              f"similarity {row['similarity']:.2f}, overlapping in "
              f"{int(row['shared_areas']):,} areas where about "
-             f"{_count(row['shared_population'], suppress)} people live "
+             f"{in_words(row['shared_population'], suppress)} people live "
              f"({row['share_a']:.0%} and {row['share_b']:.0%} of their catchments).")
     areas = int((overlaps.duplication["duplication"] > 0).sum())
     second = (f"{len(counted)} of {len(table)} overlapping pairs are alike enough to "

@@ -100,7 +100,7 @@ from servicemap.analysis._select import (
 )
 from servicemap.analysis.accessibility import accessibility
 from servicemap.analysis.pathways import trace_pathways
-from servicemap.disclosure import DEFAULT_THRESHOLD
+from servicemap.disclosure import DEFAULT_THRESHOLD, in_words
 from servicemap.errors import ServiceMapWarning, did_you_mean, plural
 from servicemap.geography import journey_reach, reach_matrix
 from servicemap.hours import HOUR_BANDS
@@ -302,7 +302,7 @@ class GapReport(Report):
             commissioning = set(services["commissioners"].iloc[
                 np.concatenate([ctx.cols, ctx.remote_cols])].explode().dropna())
             words = need.replace("_", " ")
-            shown = _published(float(total["need_in_gaps"]), suppress)
+            shown = in_words(float(total["need_in_gaps"]), suppress)
             share = ("" if shown.startswith("fewer") else
                      f" ({total['share_in_gaps']:.0%})")  # a share would give it away
             sentence = (f"{label[0].upper()}{label[1:]}: {shown} of "
@@ -466,14 +466,6 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _published(value: float, suppress: int | None) -> str:
-    """Return a count of people as published: rounded, or hidden when small."""
-    rounded = round(value)
-    if suppress is not None and 0 < rounded < suppress:
-        return f"fewer than {suppress}"
-    return f"{rounded:,}"
-
-
 def _covers_all(smap: ServiceMap, footprint: Any) -> bool:
     """Whether a partnership's footprint takes in every area of the map."""
     areas = smap._areas
@@ -490,9 +482,9 @@ class _Need:
 
     need: str
     cols: np.ndarray          # positions of the in-person services providing for it
-    remote_cols: np.ndarray   # positions of the remote services providing for it
+    remote_cols: np.ndarray   # positions of the remote services for the need (support)
     groups: list[str]
-    bands: list[str]          # every band assessed for some group
+    bands: list[str]          # the bands named, or all four (scope says which count)
     scope: np.ndarray         # groups x bands: assessed per area
     member: np.ndarray        # services (cols) x groups: serves the group, ages allowed
     open_: np.ndarray         # services (cols) x bands: open in the band
