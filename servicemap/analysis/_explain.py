@@ -182,7 +182,10 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
                        f"{ages}")
         if b is not None and not ctx.open_[k, b]:
             hours = services["hours"].iloc[j]
+            policy = report.attrs["unknown_hours"]
             why.append(f"closed {band}: open {hours}" if isinstance(hours, str) else
+                       f"closed {band}: no opening hours given, and unknown hours count "
+                       "as closed" if policy == "closed" else
                        f"opening hours not known, so not counted {band}")
         ok = not why
         if ok and str(row["reason"]) == "under_capacity":
@@ -324,9 +327,11 @@ def _why_no_route(report: Any, code: str, label: str) -> pd.DataFrame:
                        f"{', '.join(services['client_groups'].iloc[j])}")
         if not is_open[j]:
             hours = services["hours"].iloc[j]
+            policy = report.attrs["unknown_hours"]
             why.append(f"closed {band}: open {hours}" if isinstance(hours, str) else
                        f"closed {band}: no opening hours given, and unknown hours count "
-                       "as closed")
+                       "as closed" if policy == "closed" else
+                       f"opening hours not known, so not counted {band}")
         if not why and not takes[j]:
             why.append("does not take this area's residents")
         whys.append("; ".join(why))
@@ -355,4 +360,4 @@ def _no_route_headline(report: Any, out: pd.DataFrame, label: str) -> str:
                 + "; ".join(f"{s}: {w}" for s, w in first["why"].items()) + ").")
     return (f"{label}: no route; {entries} refers to {', '.join(taking)} "
             "here, but no onward referral from there leads to "
-            f"{report.attrs['to_label']} that take this area's residents.")
+            f"{report.attrs['to_label']} that takes this area's residents.")

@@ -166,7 +166,7 @@ def test_route_status_follows_each_service_reach():
     why = routes.explain(code(1))
     assert why.attrs["headline"].endswith(
         "refers to A here, but no onward referral from there leads to drug treatment "
-        "that take this area's residents.")
+        "that takes this area's residents.")
     assert why.loc["T", "why"] == "too far: 2.8 km, 1.3 km beyond its 1.5 km"
     summary = routes.summary("lad", suppress=None)
     # LAD E06000001 holds squares 1, 2, 4, 5, 7, 8; only 5 has a route
@@ -192,7 +192,7 @@ def test_an_entry_point_with_no_onward_edge():
     assert set(status_of(dead_end).values()) == {"no_route"}
     assert dead_end.explain(code(1)).attrs["headline"] == (
         "Square 1 (E01000001): no route; police_vulnerable_persons refers to A here, but "
-        "no onward referral from there leads to drug treatment that take this area's "
+        "no onward referral from there leads to drug treatment that takes this area's "
         "residents.")
     silent = sm.trace_pathways(smap, entry="a_and_e", need="drug")
     assert set(status_of(silent).values()) == {"no_route"}
@@ -544,6 +544,10 @@ def test_explain_uses_the_reports_unknown_hours():
     assert set(routes.table["status"]) == {"no_route"}
     assert routes.explain(code(1)).loc["A", "why"] == (
         "closed weekend: no opening hours given, and unknown hours count as closed")
+    # by default (weekday daytime only), the reason says the hours are not known
+    daytime = sm.trace_pathways(smap, entry=ENTRY, need="drug", hour_band="weekend")
+    assert daytime.explain(code(1)).loc["A", "why"] == (
+        "opening hours not known, so not counted weekend")
 
 
 # -- provision: treatment by default, hours unknown out of hours ------------------------
