@@ -219,9 +219,10 @@ def intervention_terms(smap: ServiceMap, intervention: Any) -> tuple[str, ...] |
             terms.append(v)
         else:
             kinds = ", ".join(repr(k) for k in INTERVENTION_KINDS)
-            msg = (f"intervention={v!r}: {vocab.unknown_message('intervention', v)} "
-                   f"Or give a kind of intervention ({kinds}), or 'any' for every "
-                   "service for the need.")
+            known = [*INTERVENTION_KINDS, "any", *vocab.terms("intervention")]
+            msg = (f"intervention={v!r}: neither a kind of intervention ({kinds}), "
+                   "'any' (every service for the need) nor an intervention term "
+                   f"(smap.vocabulary.terms('intervention')).{did_you_mean(v, known)}")
             raise ValueError(msg)
     return tuple(dict.fromkeys(terms))
 

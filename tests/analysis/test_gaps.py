@@ -449,7 +449,7 @@ def test_treatment_is_the_default_provision_for_drug():
     assert gaps_of(sm.find_gaps(smap, need="drug", intervention="any")) == {}
     assert gaps_of(sm.find_gaps(smap, need="drug", intervention="harm_reduction")) == {}
     assert set(gaps_of(sm.find_gaps(smap, need="drug", to="T"))) == set(gaps_of(default))
-    with pytest.raises(ValueError, match="intervention='treatmnt'.*'treatment'"):
+    with pytest.raises(ValueError, match="intervention='treatmnt'.*Did you mean 'treatment'"):
         sm.find_gaps(smap, need="drug", intervention="treatmnt")
     with pytest.raises(ValueError, match="to='X': no such service"):
         sm.find_gaps(smap, need="drug", to="X")
