@@ -156,6 +156,7 @@ class GapReport(Report):
     table: pd.DataFrame
     sensitivity: pd.DataFrame | None = None
     systemic: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _who: Any = field(default=None, compare=False, repr=False)  # age-group bits per row
     attrs: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     smap: Any = field(default=None, compare=False)
@@ -200,8 +201,11 @@ class GapReport(Report):
         Returns
         -------
         pandas.DataFrame
-            ``areas`` (distinct areas), ``need_in_gaps`` (people, each area and need
-            counted once, under its most fundamental reason) and ``share_of_need``:
+            ``areas`` (distinct areas), ``need_in_gaps`` (people, each counted once
+            per need, under the most fundamental reason for them; grouped by client
+            group or hour band, a person in gaps in two bands counts in each, as an
+            area in two partnerships does, and once in the total) and
+            ``share_of_need``:
             grouped by where people live (a partnership, a parent area, a column of the
             areas) and by need, the share of that group's own people with the needs;
             grouped by anything else (reason, client group, hour band), the share of
@@ -218,16 +222,19 @@ class GapReport(Report):
         >>> gaps.summary("lad", suppress=None).columns.tolist()
         ['lad_name', 'areas', 'need_in_gaps', 'share_of_need']
         """
-        rows = self.table[self.table["counted"] > 0]
+        counted = self.table[self.table["counted"] > 0]
         total_need = float(self.attrs["totals"]["need_total"].sum())
-        total = pd.DataFrame({"areas": [rows["code"].nunique()],
-                              "need_in_gaps": [rows["counted"].sum()]},
+        total = pd.DataFrame({"areas": [counted["code"].nunique()],
+                              "need_in_gaps": [counted["counted"].sum()]},
                              index=pd.Index(["total"]))
+        dims = [d for d in ("client_group", "hour_band") if d in as_tuple(by)]
+        rows = (self.table.assign(_people=self._people_by(dims)).query("_people > 0")
+                if dims else counted.assign(_people=counted["counted"]))
         rows, resolved, labels = grouping(
-            rows, by, smap=self.smap, hidden=("counted",),
+            rows, by, smap=self.smap, hidden=("counted", "_people"),
             choices="reason, need, partnership, a parent level or a column of the table")
         out = tabulate(rows, resolved, labels, {"areas": ("code", "nunique"),
-                                                "need_in_gaps": ("counted", "sum")},
+                                                "need_in_gaps": ("_people", "sum")},
                        total=total)
         if resolved == ["reason"]:
             out = out.reindex([*(r for r in REASONS if r in out.index), "total"])
@@ -235,6 +242,31 @@ class GapReport(Report):
                                                                     total_need)
         return publish(out, ["need_in_gaps"], resolved, suppress=suppress,
                        shares={"share_of_need": "need_in_gaps"})
+
+    def _people_by(self, dims: list[str]) -> np.ndarray:
+        """People in gaps per area, need and ``dims`` (group, band), on a first row.
+
+        Each (area, need, group or band) counts the people of the union of its rows'
+        groups once: a person in gaps in two bands counts in each band.
+        """
+        t = self.table
+        keys = ["code", "need", *dims]
+        frame = pd.DataFrame({k: t[k].astype(str).to_numpy() for k in keys})
+        frame["who"] = self._who
+        union = frame.groupby(keys, sort=False)["who"].agg(np.bitwise_or.reduce)
+        first = ~frame.duplicated(keys).to_numpy()
+        heads = frame.loc[first, keys]
+        bits = union.reindex(pd.MultiIndex.from_frame(heads)).to_numpy(dtype=np.int64)
+        areas = self.smap._areas
+        pos = areas.index.get_indexer(heads["code"])
+        out = np.zeros(len(t))
+        idx = np.flatnonzero(first)
+        for need in pd.unique(heads["need"]):
+            mine = (heads["need"] == need).to_numpy()
+            people, _ = _people(areas, need_values(self.smap, need), pos[mine],
+                                bits[mine])
+            out[idx[mine]] = people
+        return out
 
     def _need_of(self, out: pd.DataFrame, by: Any, keys: list[str],
                  total_need: float) -> np.ndarray:
@@ -1074,7 +1106,7 @@ def find_gaps(
             sweeps.append(frame.reset_index().set_index([name, "need"]))
     assert first is not None
     long, totals, context, systemic, reach_kw = first
-    table = _table(smap, long)
+    table, who = _table(smap, long)
     sensitivity = pd.concat(sweeps) if sweeps else None
     attrs = {"need": tuple(needs), "status": as_tuple(status), "entry": entries,
              "client_group": {n: c.groups for n, c in context.items()},
@@ -1099,11 +1131,14 @@ def find_gaps(
             notes.append(f"{need}: no in-person service anywhere in the map for {said}: "
                          "systemic gaps, listed once in .systemic, not per area.")
     return GapReport(table=table, sensitivity=sensitivity, systemic=systemic,
-                     attrs=attrs, notes=list(notes), smap=smap)
+                     _who=who, attrs=attrs, notes=list(notes), smap=smap)
 
 
-def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
-    """Build the ranked gap table with the areas' names, parents, IMD and people."""
+def _table(smap: ServiceMap, long: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Build the ranked gap table with the areas' names, parents, IMD and people.
+
+    Also returns the age groups each row stands for, as bits (:func:`_bits`).
+    """
     areas = smap._areas
     long = long.assign(rank=long["reason"].map(_RANK))
     code_rank = np.empty(len(areas), dtype=np.int64)
@@ -1142,7 +1177,8 @@ def _table(smap: ServiceMap, long: pd.DataFrame) -> pd.DataFrame:
     data["hours_unknown"] = long["hours_unknown"].to_numpy(dtype=np.int64)
     if "entry" in long.columns:
         data["entry"] = pd.Categorical(long["entry"].to_numpy(dtype=object))
-    return pd.DataFrame(data, index=pd.RangeIndex(len(long), name="gap"))
+    table = pd.DataFrame(data, index=pd.RangeIndex(len(long), name="gap"))
+    return table, long["who"].to_numpy(dtype=np.int64)
 
 
 def _take(values: Any, positions: np.ndarray) -> pd.Categorical:

@@ -226,7 +226,7 @@ def test_summary_counts_each_area_once_and_suppresses_small_counts():
     # E06000001: squares 1, 2, 4, 7, 8 = 3 + 2 + 40 + 70 + 80; E06000002: 3, 6, 9
     assert by_lad["need_in_gaps"].tolist() == [195.0, 154.0, 349.0]
     # a small group is hidden with its smallest neighbour
-    tiny = report.summary(["lad", "client_group"], suppress=100)
+    tiny = report.summary(["lad", "client_group"], suppress=130)
     assert tiny["need_in_gaps"].isna().sum() >= 2
     with pytest.raises(ValueError, match="by='ladd'"):
         report.summary("ladd")
@@ -561,3 +561,22 @@ def test_headlines_say_it_by_name_with_published_figures():
     assert small.headlines()[0] == (
         "Drug treatment: fewer than 5 of 4 people with a drug need are in a gap "
         "(hidden to protect small numbers).")
+
+
+def test_by_hour_band_a_person_in_two_bands_counts_in_each_and_once_in_total():
+    # A opens weekday daytimes only, E evenings and Saturdays; both reach everyone.
+    # Named, evening and weekend are assessed: with E at square 9 reaching 5, 6, 8,
+    # 9 (1500 m), squares 1, 2, 3, 4, 7 lack both bands: each band counts them
+    smap = grid_map([service("A", reach="none", hours="Mon-Fri 09:00-17:00"),
+                     service("E", max_distance=1500,
+                             hours="Mon-Fri 18:00-21:00; Sat 10:00-13:00")],
+                    [site("SA", "A", k=5), site("SE", "E", k=9)])
+    report = sm.find_gaps(smap, need="drug", hour_band=["weekday_evening", "weekend"])
+    by_band = report.summary("hour_band", suppress=None)
+    lacking = sum(NEED[k] for k in (1, 2, 3, 4, 7))
+    assert by_band.loc["weekday_evening", "need_in_gaps"] == pytest.approx(lacking)
+    assert by_band.loc["weekend", "need_in_gaps"] == pytest.approx(lacking)
+    assert by_band.loc["total", "need_in_gaps"] == pytest.approx(lacking)  # once
+    # by reason, each person once under the most fundamental reason for them
+    assert report.summary(suppress=None).loc["out_of_hours", "need_in_gaps"] == (
+        pytest.approx(lacking))
