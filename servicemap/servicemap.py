@@ -28,6 +28,7 @@ Every row is validated as its record (:mod:`servicemap.model`) when the map is b
 
 from __future__ import annotations
 
+import copy
 import html
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -474,32 +475,32 @@ class ServiceMap:
     @property
     def areas(self) -> gpd.GeoDataFrame:
         """Areas indexed by code, in EPSG:27700 (a copy)."""
-        return self._areas.copy(deep=False)
+        return self._areas.copy(deep=True)
 
     @property
     def services(self) -> pd.DataFrame:
         """Services indexed by id (a copy)."""
-        return self._services.copy(deep=False)
+        return self._services.copy(deep=True)
 
     @property
     def sites(self) -> gpd.GeoDataFrame:
         """Sites indexed by id, points in EPSG:27700 (a copy)."""
-        return self._sites.copy(deep=False)
+        return self._sites.copy(deep=True)
 
     @property
     def pathways(self) -> pd.DataFrame:
         """Pathways indexed by id (a copy)."""
-        return self._pathways.copy(deep=False)
+        return self._pathways.copy(deep=True)
 
     @property
     def organisations(self) -> pd.DataFrame:
         """Organisations indexed by id (a copy)."""
-        return self._organisations.copy(deep=False)
+        return self._organisations.copy(deep=True)
 
     @property
     def partnerships(self) -> pd.DataFrame:
         """Partnerships indexed by id (a copy)."""
-        return self._partnerships.copy(deep=False)
+        return self._partnerships.copy(deep=True)
 
     @property
     def travel_times(self) -> pd.DataFrame:
@@ -508,7 +509,7 @@ class ServiceMap:
         Empty unless the map was built with one; services that reach by
         ``max_minutes`` need it.
         """
-        return self._travel_times.copy(deep=False)
+        return self._travel_times.copy(deep=True)
 
     @property
     def catchments(self) -> pd.DataFrame:
@@ -529,7 +530,7 @@ class ServiceMap:
     @property
     def provenance(self) -> dict[str, Any]:
         """Where the map came from: name, sources, licence and attribution (a copy)."""
-        return dict(self._provenance)
+        return copy.deepcopy(self._provenance)
 
     @property
     def notes(self) -> tuple[Problem, ...]:

@@ -371,3 +371,20 @@ def test_areas_in_another_crs_are_reprojected_with_a_warning():
     back = smap.areas.geometry.values
     assert all(shapely.equals_exact(a, b, tolerance=1e-3)
                for a, b in zip(back, grid_areas().geometry.values, strict=True))
+
+
+def test_frames_geometry_and_provenance_returned_cannot_change_the_map():
+    import shapely
+
+    smap = sm.datasets.bedfordshire()
+    site, area = smap.sites.geometry.iloc[0], smap.areas.geometry.iloc[0]
+    smap.sites.geometry.values[0] = shapely.Point(0, 0)
+    smap.areas.geometry.values[0] = shapely.Point(0, 0)
+    assert smap.sites.geometry.iloc[0] == site and smap.areas.geometry.iloc[0] == area
+    # nor the shipped dataset, cached for the next caller
+    assert sm.datasets.bedfordshire().sites.geometry.iloc[0] == site
+    kept = smap.provenance
+    kept["vintage"]["changed"] = "yes"
+    kept["name"] = "changed"
+    assert "changed" not in smap.provenance["vintage"]
+    assert smap.provenance["name"] != "changed"
