@@ -101,6 +101,7 @@ PROBLEM_CODES: dict[str, str] = {
     "unknown_table": "a sheet or file that is not read",
     "duplicate_table": "a sheet or file is given twice",
     "unreadable": "a file, sheet or argument cannot be read as what it should be",
+    "outside_folder": "a file named outside the folder the reader was given",
     "wrong_type": "a value or argument of the wrong type, such as not a DataFrame",
     "missing_value": "a required value is empty",
     "missing_row": "a record has no row where it needs one (a service's catchment)",

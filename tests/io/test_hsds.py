@@ -587,3 +587,20 @@ def test_an_organisation_repeated_in_each_service_is_kept_in_notes_once(tmp_path
                          defaults={"client_groups": "adults", "reach": "none"})
     assert smap.organisations.loc[U(1), "notes"] == '[HSDS phones] [{"number": "01234"}]'
     assert [i["field"] for i in smap.provenance["hsds_unmapped"]] == ["phones"]
+
+
+def test_a_resource_outside_the_package_folder_is_refused(bedfordshire, tmp_path):
+    import json
+
+    feed = tmp_path / "feed"
+    bedfordshire.to_hsds(feed)
+    (tmp_path / "secret.csv").write_text("id,name\nx,secret\n", encoding="utf-8")
+    package = json.loads((feed / "datapackage.json").read_text(encoding="utf-8"))
+    package["resources"].append({"name": "secret", "path": "../secret.csv"})
+    (feed / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    with pytest.raises(sm.InputError) as caught:
+        sm.read_hsds(feed, areas=bedfordshire.areas)
+    (problem,) = caught.value.problems
+    assert (problem.table, problem.field, problem.value, problem.code) == (
+        "datapackage.json", "path", "../secret.csv", "outside_folder")
+    assert "inside the folder" in str(caught.value)

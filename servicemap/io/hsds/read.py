@@ -227,9 +227,9 @@ def _read_csv_tables(folder: Path) -> tuple[dict[str, _Rows], dict[str, Any]]:
     paths: dict[str, Path] = {}
     if (folder / "datapackage.json").is_file():
         package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-        for res in package.get("resources", []):
+        for k, res in enumerate(package.get("resources", [])):
             if isinstance(res.get("path"), str):
-                paths[Path(res["path"]).stem] = folder / res["path"]
+                paths[Path(res["path"]).stem] = _inside(folder, res["path"], k)
     for csv in sorted(folder.glob("*.csv")):
         paths.setdefault(csv.stem, csv)
     tables: dict[str, _Rows] = {}
@@ -244,6 +244,19 @@ def _read_csv_tables(folder: Path) -> tuple[dict[str, _Rows], dict[str, Any]]:
             rows.append(row)
         tables[stem] = rows
     return tables, package
+
+
+def _inside(folder: Path, name: str, k: int) -> Path:
+    """Return a data package resource's file; raise if it lies outside the folder."""
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise InputError([Problem(
+            "datapackage.json", f"resources[{k}]", "path", name,
+            "names a file outside the data package's folder. A resource's path must "
+            "be a file inside the folder (such as 'services.csv'); servicemap never "
+            "reads outside the folder it is given.", code="outside_folder")],
+            source=folder.name)
+    return path
 
 
 def _flatten_json(data: Any, name: str) -> tuple[dict[str, _Rows], dict[str, Any]]:
