@@ -107,6 +107,16 @@ def reach_reasons(smap: Any, area: int, cols: np.ndarray, reach_kw: dict[str, An
 _reach_reasons = reach_reasons
 
 
+def _closed(band: str, hours: Any, policy: str) -> str:
+    """Say why a service does not count in a band: its hours, or hours not known."""
+    if isinstance(hours, str):
+        return f"closed {band}: open {hours}"
+    if policy == "closed":
+        return (f"closed {band}: no opening hours given, and unknown hours count as "
+                "closed")
+    return f"opening hours not known, so not counted {band}"
+
+
 def _takes(smap: Any, area: int, cols: np.ndarray) -> np.ndarray:
     """Whether each service's footprint takes the area's residents (reach aside)."""
     keys, restricted = footprint_keys(smap)
@@ -181,12 +191,8 @@ def explain_gap(report: Any, row: pd.Series, n: int) -> pd.DataFrame:
                        f"{', '.join(services['client_groups'].iloc[j]) or 'no group'}"
                        f"{ages}")
         if b is not None and not ctx.open_[k, b]:
-            hours = services["hours"].iloc[j]
-            policy = report.attrs["unknown_hours"]
-            why.append(f"closed {band}: open {hours}" if isinstance(hours, str) else
-                       f"closed {band}: no opening hours given, and unknown hours count "
-                       "as closed" if policy == "closed" else
-                       f"opening hours not known, so not counted {band}")
+            why.append(_closed(band, services["hours"].iloc[j],
+                               report.attrs["unknown_hours"]))
         ok = not why
         if ok and str(row["reason"]) == "under_capacity":
             cap = services["capacity"].iloc[j]
@@ -326,12 +332,8 @@ def _why_no_route(report: Any, code: str, label: str) -> pd.DataFrame:
             why.append(f"not for {', '.join(groups)}: for "
                        f"{', '.join(services['client_groups'].iloc[j])}")
         if not is_open[j]:
-            hours = services["hours"].iloc[j]
-            policy = report.attrs["unknown_hours"]
-            why.append(f"closed {band}: open {hours}" if isinstance(hours, str) else
-                       f"closed {band}: no opening hours given, and unknown hours count "
-                       "as closed" if policy == "closed" else
-                       f"opening hours not known, so not counted {band}")
+            why.append(_closed(band, services["hours"].iloc[j],
+                               report.attrs["unknown_hours"]))
         if not why and not takes[j]:
             why.append("does not take this area's residents")
         whys.append("; ".join(why))
