@@ -68,8 +68,63 @@ __all__ = [
     "Record",
     "Service",
     "Site",
+    "NO_WORDS",
+    "YES_WORDS",
     "problems_from_validation_error",
+    "read_yes_no",
 ]
+
+#: Text read as yes, in any case, surrounding spaces ignored.
+YES_WORDS = frozenset({"yes", "y", "true", "1"})
+#: Text read as no, in any case, surrounding spaces ignored.
+NO_WORDS = frozenset({"no", "n", "false", "0"})
+
+
+def read_yes_no(value: Any) -> bool | None:
+    """Read a yes-or-no value by the one documented rule of every reader.
+
+    Empty values (None, NaN, blank text) are unknown (None). ``True``/``False``, the
+    numbers 1 and 0, and the words of :data:`YES_WORDS` and :data:`NO_WORDS` (any
+    case) are read; anything else is an error, never quietly taken as no.
+
+    Parameters
+    ----------
+    value : object
+        A cell, a JSON value or a frame's value.
+
+    Returns
+    -------
+    bool or None
+
+    Raises
+    ------
+    ValueError
+        For any other value, naming the words accepted.
+
+    Examples
+    --------
+    >>> read_yes_no(" Yes "), read_yes_no("0"), read_yes_no(""), read_yes_no(True)
+    (True, False, None, True)
+    >>> read_yes_no("maybe")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: 'maybe' is not yes or no; write yes, y, true or 1, or no, ...
+    """
+    if isinstance(value, bool):
+        return value
+    if _is_blank(value):
+        return None
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in YES_WORDS:
+            return True
+        if word in NO_WORDS:
+            return False
+    msg = (f"{value!r} is not yes or no; write yes, y, true or 1, or no, n, false or 0, "
+           "or leave it empty if unknown.")
+    raise ValueError(msg)
 
 
 # -- helpers for spreadsheet-shaped input ---------------------------------------------
