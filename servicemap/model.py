@@ -40,6 +40,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, cast
 
+import numpy as np
 import pandas as pd
 from pydantic import (
     BaseModel,
@@ -189,8 +190,26 @@ _ID = re.compile(r"^[^;\s](?:[^;]*[^;\s])?$")
 
 Id = Annotated[str, Field(min_length=1)]
 IdList = Annotated[tuple[str, ...], BeforeValidator(_split_list)]
-OptionalNumber = Annotated[float | None, BeforeValidator(_blank_to_none)]
-OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
+def _plain_number(value: Any) -> Any:
+    """Refuse what pydantic would read as a number but a person did not write as one.
+
+    True and False are not 1 and 0, and ``1_000`` (Python's digit grouping) is not a
+    number in a spreadsheet: both are errors, as infinite and missing numbers are
+    (``allow_inf_nan=False``).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise PydanticCustomError("float_type", "is yes or no, not a number")
+    if isinstance(value, str) and "_" in value:
+        raise PydanticCustomError("float_parsing", "is not a number")
+    return value
+
+
+OptionalNumber = Annotated[float | None, BeforeValidator(_plain_number),
+                           BeforeValidator(_blank_to_none)]
+OptionalInt = Annotated[int | None, BeforeValidator(_plain_number),
+                        BeforeValidator(_blank_to_none)]
+#: A count of people or need: a plain, finite number, not below zero.
+Count = Annotated[float, Field(ge=0), BeforeValidator(_plain_number)]
 OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
 
 
@@ -201,7 +220,8 @@ class Record(BaseModel):
     ``notes`` list is passed in the validation context); nothing else is changed.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+                              allow_inf_nan=False)
 
     #: The name of the table or sheet these records come from.
     table: ClassVar[str] = "records"
@@ -736,8 +756,8 @@ class Area(Record):
     name: Annotated[str, Field(min_length=1)]
     parents: dict[str, str] = {}
     population: OptionalNumber = Field(default=None, ge=0)
-    population_by_group: dict[str, Annotated[float, Field(ge=0)]] = {}
-    needs: dict[str, Annotated[float, Field(ge=0)]] = {}
+    population_by_group: dict[str, Count] = {}
+    needs: dict[str, Count] = {}
     imd_decile: OptionalInt = Field(default=None, ge=1, le=10)
     centroid_easting: OptionalNumber = Field(default=None, ge=_BNG[0], le=_BNG[2])
     centroid_northing: OptionalNumber = Field(default=None, ge=_BNG[1], le=_BNG[3])

@@ -172,7 +172,11 @@ def weekly_intervals(row: Mapping[str, Any]) -> list[tuple[int, int]] | None:
     interval = row.get("interval")
     extras = [k for k in ("byweekno", "bymonthday", "byyearday", "count", "until")
               if row.get(k) not in (None, "")]
-    if freq != "WEEKLY" or (interval not in (None, "") and float(interval) != 1) or extras:
+    try:
+        every = 1.0 if interval in (None, "") else float(interval)
+    except (TypeError, ValueError):
+        return None  # not a plain weekly schedule: the row is kept in the notes
+    if freq != "WEEKLY" or every != 1 or extras:
         return None
     days = [d.strip().upper() for d in str(row.get("byday") or "").split(",") if d.strip()]
     opens, closes = _minute(row.get("opens_at")), _minute(row.get("closes_at"))

@@ -15,10 +15,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,7 +36,7 @@ from shapely.errors import GEOSException
 from shapely.geometry import shape as to_shape
 
 from servicemap.crs import user_stacklevel
-from servicemap.errors import HSDSWarning, InputError, Problem, plural
+from servicemap.errors import HSDSWarning, InputError, Problem, did_you_mean, plural
 from servicemap.hours import WEEK, HoursError, _intervals, format_hours, parse_hours
 from servicemap.io.areas import resolve_areas
 from servicemap.io.hsds._common import (
@@ -48,6 +51,7 @@ from servicemap.io.hsds._common import (
     unescape,
     weekly_intervals,
 )
+from servicemap.model import read_yes_no
 from servicemap.schema import NUMBER_KINDS, TABLES, Column
 from servicemap.servicemap import ServiceMap
 from servicemap.vocab import VOCABULARY, Term, Vocabulary
@@ -154,6 +158,14 @@ def read_hsds(
     hsds = _read_source(path)
     area_frame = _areas_of(areas, hsds.label)
     ctx = _context(hsds, wanted)
+    ctx.problems += _dangling(hsds.tables)
+    if not ctx.rows("services") and not ctx.problems:
+        ctx.problems.append(Problem(
+            "services", None, None, None, f"{hsds.label} holds no service. An HSDS "
+            "package needs services.csv (or services.json) with at least one row.",
+            code="missing_table"))
+    if ctx.problems:
+        raise InputError(ctx.problems, source=hsds.label)
     organisations = _organisations(ctx)
     services = _services(ctx, area_frame, dict(defaults or {}))
     sites = _sites(ctx)
@@ -215,35 +227,141 @@ def _read_source(path: Path) -> _Source:
     """Read a CSV package folder or a JSON file (as :func:`_check_source` returns)."""
     if path.is_dir():
         tables, package = _read_csv_tables(path)
-        return _Source(tables, path.name, package.get("servicemap") or {})
-    data = json.loads(path.read_text(encoding="utf-8"))
+        extension = package.get("servicemap") if isinstance(package, dict) else None
+        return _Source(tables, path.name, extension if isinstance(extension, dict) else {})
+    data = _load_json(path)
     tables, extension = _flatten_json(data, path.name)
     return _Source(tables, path.name, extension)
 
 
+#: The largest file read, in bytes; a larger one is an error, not a slow read.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+#: The deepest nesting of a JSON file read (HSDS "service full" JSON needs about 8).
+MAX_JSON_DEPTH = 64
+#: The most rows of one CSV table read.
+MAX_ROWS = 1_000_000
+
+
+def _unreadable(path: Path, row: Any, message: str) -> InputError:
+    """One problem naming a file that cannot be read, and the fix."""
+    return InputError([Problem(path.name, row, None, None, message, code="unreadable")],
+                      source=path.name)
+
+
+def _load_text(path: Path) -> str:
+    """Return a file's text, read as UTF-8 (with or without a byte order mark)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _unreadable(path, None, f"is {size / 2**20:.0f} MB, above the "
+                              f"{MAX_FILE_BYTES // 2**20} MB servicemap reads. Split the "
+                              "data, or check it is the file you meant.")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _unreadable(path, None, f"cannot be opened ({exc.strerror or exc}). Check "
+                          "the file exists and can be read.") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise _unreadable(path, line, "is not UTF-8 text (a byte at this line cannot be "
+                          "read). Save the file as UTF-8 (in Excel: CSV UTF-8).") from exc
+
+
+def _load_json(path: Path) -> Any:
+    """Return a JSON file's value; its syntax and depth are checked."""
+    text = _load_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _unreadable(path, exc.lineno, f"is not valid JSON ({exc.msg} at line "
+                          f"{exc.lineno}, column {exc.colno}). Fix it there, or write "
+                          "the file again.") from exc
+    except RecursionError as exc:
+        raise _unreadable(path, None, "nests too deeply to read. HSDS JSON needs about "
+                          "8 levels: check the file was written as HSDS.") from exc
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                raise _unreadable(path, None, f"nests more than {MAX_JSON_DEPTH} levels "
+                                  "deep, more than servicemap reads. HSDS JSON needs "
+                                  "about 8: check the file was written as HSDS.")
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((v, depth + 1) for v in items)
+    return data
+
+
+def _load_csv(path: Path) -> pd.DataFrame:
+    """Return a CSV file's cells as text; its encoding and shape are checked."""
+    text = _load_text(path)
+    if not text.strip():
+        raise _unreadable(path, None, "is empty. Keep its first row of column names, "
+                          "or delete the file (and its entry in datapackage.json).")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                            nrows=MAX_ROWS + 1)
+    except pd.errors.ParserError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        raise _unreadable(path, int(found.group(1)) if found else None,
+                          f"cannot be read as CSV ({str(exc).strip()}). A row has more "
+                          "cells than the header, or a quote is not closed: fix that "
+                          "row.") from exc
+    if len(frame) > MAX_ROWS:
+        raise _unreadable(path, None, f"has more than {MAX_ROWS:,} rows, the most "
+                          "servicemap reads in one table.")
+    unnamed = [c for c in frame.columns if str(c).startswith("Unnamed: ") or not str(c)]
+    if unnamed:
+        raise InputError([Problem(path.name, 1, str(unnamed[0]), None,
+                                  "is a column with no name. Name it, or delete it.",
+                                  code="unnamed_column")], source=path.name)
+    return frame
+
+
 def _read_csv_tables(folder: Path) -> tuple[dict[str, _Rows], dict[str, Any]]:
     """Read every CSV of an HSDS data package as rows of text (empty cells dropped)."""
-    package: dict[str, Any] = {}
+    package: Any = {}
     paths: dict[str, Path] = {}
+    listed: set[str] = set()
     if (folder / "datapackage.json").is_file():
-        package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-        for k, res in enumerate(package.get("resources", [])):
-            if isinstance(res.get("path"), str):
-                paths[Path(res["path"]).stem] = _inside(folder, res["path"], k)
+        package = _load_json(folder / "datapackage.json")
+        resources = package.get("resources", []) if isinstance(package, dict) else None
+        if not isinstance(resources, list):
+            raise InputError([Problem(
+                "datapackage.json", None, "resources", _text(resources),
+                "is not a list of resources. Write the data package again, or delete "
+                "datapackage.json to read every CSV file of the folder.",
+                code="wrong_type")], source=folder.name)
+        for k, res in enumerate(resources):
+            where = res.get("path") if isinstance(res, dict) else None
+            if not isinstance(where, str):
+                raise InputError([Problem(
+                    "datapackage.json", f"resources[{k}]", "path", _text(where),
+                    "is not the name of a file. Give each resource the name of its "
+                    "CSV file, such as 'services.csv'.", code="wrong_type")],
+                    source=folder.name)
+            paths[Path(where).stem] = _inside(folder, where, k)
+            listed.add(Path(where).stem)
     for csv in sorted(folder.glob("*.csv")):
         paths.setdefault(csv.stem, csv)
     tables: dict[str, _Rows] = {}
     for stem, path in paths.items():
         if not path.is_file():
-            continue
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+            raise InputError([Problem(
+                "datapackage.json", None, "resources", path.name,
+                f"lists {path.name}, which is not in the folder. Put the file back, or "
+                "remove its entry from datapackage.json if the table is meant to be "
+                "empty.", code="missing_table")], source=folder.name)
+        frame = _load_csv(path)
         rows: _Rows = []
         for i, rec in enumerate(frame.to_dict("records")):
             row = {str(k): unescape(v) for k, v in rec.items() if v != ""}
             row["_where"] = f"{path.name}:{i + 2}"
             rows.append(row)
         tables[stem] = rows
-    return tables, package
+    return tables, package if isinstance(package, dict) else {}
 
 
 def _inside(folder: Path, name: str, k: int) -> Path:
@@ -261,26 +379,39 @@ def _inside(folder: Path, name: str, k: int) -> Path:
 
 def _flatten_json(data: Any, name: str) -> tuple[dict[str, _Rows], dict[str, Any]]:
     """Flatten nested HSDS objects into rows by table, linking children to parents."""
-    ext: dict[str, Any] = {}
+    ext: Any = {}
+    flat = _Flattener(name)
     if isinstance(data, dict) and "contents" in data:
         ext = data.get("servicemap") or {}
-        services = data["contents"]
+        if not isinstance(ext, dict):
+            flat.wrong(f"{name}:servicemap", "servicemap", ext, "an object")
+            ext = {}
+        services = flat.objects(data["contents"], f"{name}:contents", "contents")
     elif isinstance(data, dict):
-        services = [data]
+        services = [(0, data)]
+    elif isinstance(data, list):
+        services = flat.objects(data, name, "services")
     else:
-        services = list(data)
-    flat = _Flattener()
-    for j, org in enumerate(ext.get("organizations") or []):
+        flat.wrong(name, "services", data, "a service object, a list of them or a page "
+                   "with 'contents'")
+        services = []
+    if not services and not flat.problems:
+        flat.problems.append(Problem(
+            name, None, "services", None, "holds no service. Give at least one HSDS "
+            "service object, or check you chose the right file.", code="missing_table"))
+    for j, org in flat.objects(ext.get("organizations"), f"{name}:servicemap",
+                               "organizations"):
         flat.organization(org, f"{name}:servicemap.organizations[{j}]")
-    for j, loc in enumerate(ext.get("locations") or []):
+    for j, loc in flat.objects(ext.get("locations"), f"{name}:servicemap", "locations"):
         flat.location(loc, f"{name}:servicemap.locations[{j}]")
-    for i, svc in enumerate(services):
-        if isinstance(svc, dict):
-            flat.service(svc, f"{name}[{i}]" if not ext else f"{name}:contents[{i}]")
+    for i, svc in services:
+        flat.service(svc, f"{name}[{i}]" if not ext else f"{name}:contents[{i}]")
     for table in EXTENSION_TABLES:
-        rows = ext.get(table) or []
+        rows = flat.objects(ext.get(table), f"{name}:servicemap", table)
         flat.tables[f"servicemap_{table}"] = [
-            {**r, "_where": f"{name}:servicemap.{table}[{j}]"} for j, r in enumerate(rows)]
+            {**r, "_where": f"{name}:servicemap.{table}[{j}]"} for j, r in rows]
+    if flat.problems:
+        raise InputError(flat.problems, source=name)
     return flat.tables, ext
 
 
@@ -290,12 +421,45 @@ class _Flattener:
     An object met twice (an organization of many services) gives one row, and the
     objects nested in an organization or location are read the first time only. Nested
     lists and objects that are not HSDS tables we map go to ``_nested``, linked to the
-    record they belong to.
+    record they belong to. A value of the wrong type (text where a list of objects
+    belongs) is a problem on ``problems``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, name: str = "") -> None:
+        self.name = name
         self.tables: dict[str, _Rows] = {}
+        self.problems: list[Problem] = []
         self._seen: set[tuple[str, str]] = set()
+
+    def wrong(self, where: str, field_name: str, value: Any, should: str) -> None:
+        """Note a value of the wrong type, naming where it is and what belongs."""
+        self.problems.append(Problem(
+            self.name, where, field_name, _text(value)[:80],
+            f"is {type(value).__name__ if value is not None else 'null'}, where HSDS "
+            f"has {should}. Write it as {should}, or leave the field out.",
+            code="wrong_type"))
+
+    def objects(self, value: Any, where: str, field_name: str) -> list[tuple[int, Any]]:
+        """Return the (position, object) pairs of a list of objects; note the others."""
+        if value is None or value == "":
+            return []
+        if not isinstance(value, list):
+            self.wrong(where, field_name, value, "a list of objects")
+            return []
+        out = []
+        for j, item in enumerate(value):
+            if isinstance(item, dict):
+                out.append((j, item))
+            else:
+                self.wrong(f"{where}.{field_name}[{j}]", field_name, item, "an object")
+        return out
+
+    def one(self, value: Any, where: str, field_name: str) -> dict[str, Any] | None:
+        """Return a nested object, or None; note a value that is not an object."""
+        if value is None or isinstance(value, dict):
+            return value
+        self.wrong(where, field_name, value, "an object")
+        return None
 
     def put(self, table: str, obj: dict[str, Any], where: str, **links: Any) -> bool:
         """Add an object's row to a table; return False if its id was there already."""
@@ -320,17 +484,17 @@ class _Flattener:
                     {"table": table, "field": k, "value": v, "_where": where, **links})
 
     def attributes(self, obj: dict[str, Any], entity: str, link: Any, where: str) -> None:
-        for j, a in enumerate(obj.get("attributes") or []):
-            term = a.get("taxonomy_term")
+        for j, a in self.objects(obj.get("attributes"), where, "attributes"):
             w = f"{where}.attributes[{j}]"
-            if isinstance(term, dict):
-                detail = term.get("taxonomy_detail")
-                if isinstance(detail, dict):
+            term = self.one(a.get("taxonomy_term"), w, "taxonomy_term")
+            if term is not None:
+                detail = self.one(term.get("taxonomy_detail"), w, "taxonomy_detail")
+                if detail is not None:
                     self.put("taxonomies", detail, w)
                     term = {**term, "taxonomy_id": term.get("taxonomy_id", detail.get("id"))}
                 self.put("taxonomy_terms", term, w)
             self.put("attributes", {**a, "taxonomy_term_id": a.get("taxonomy_term_id") or (
-                term.get("id") if isinstance(term, dict) else None)}, w,
+                term.get("id") if term is not None else None)}, w,
                 link_id=link, link_entity=entity)
 
     def organization(self, org: dict[str, Any], where: str) -> None:
@@ -343,9 +507,9 @@ class _Flattener:
     def location(self, loc: dict[str, Any], where: str) -> None:
         if not self.put("locations", loc, where):
             return  # a location of many services is repeated in each: read it once
-        for j, addr in enumerate(loc.get("addresses") or []):
+        for j, addr in self.objects(loc.get("addresses"), where, "addresses"):
             self.put("addresses", addr, f"{where}.addresses[{j}]", location_id=loc.get("id"))
-        for j, sch in enumerate(loc.get("schedules") or []):
+        for j, sch in self.objects(loc.get("schedules"), where, "schedules"):
             self.put("schedules", sch, f"{where}.schedules[{j}]", location_id=loc.get("id"))
         self.attributes(loc, "location", loc.get("id"), where)
         self.others(loc, "locations", where, {"addresses", "schedules", "attributes"},
@@ -353,25 +517,26 @@ class _Flattener:
 
     def service(self, svc: dict[str, Any], where: str) -> None:
         sid = svc.get("id")
-        org = svc.get("organization")
-        if isinstance(org, dict):
+        org = self.one(svc.get("organization"), where, "organization")
+        if org is not None:
             self.organization(org, f"{where}.organization")
         self.put("services", {**svc, "organization_id": svc.get("organization_id") or (
-            org.get("id") if isinstance(org, dict) else None)}, where)
-        for j, sch in enumerate(svc.get("schedules") or []):
+            org.get("id") if org is not None else None)}, where)
+        for j, sch in self.objects(svc.get("schedules"), where, "schedules"):
             self.put("schedules", sch, f"{where}.schedules[{j}]", service_id=sid)
-        for j, area in enumerate(svc.get("service_areas") or []):
+        for j, area in self.objects(svc.get("service_areas"), where, "service_areas"):
             self.put("service_areas", area, f"{where}.service_areas[{j}]", service_id=sid)
-        for j, fund in enumerate(svc.get("funding") or []):
+        for j, fund in self.objects(svc.get("funding"), where, "funding"):
             self.put("funding", fund, f"{where}.funding[{j}]", service_id=sid)
-        for j, sal in enumerate(svc.get("service_at_locations") or []):
+        for j, sal in self.objects(svc.get("service_at_locations"), where,
+                                   "service_at_locations"):
             w = f"{where}.service_at_locations[{j}]"
-            loc = sal.get("location")
-            if isinstance(loc, dict):
+            loc = self.one(sal.get("location"), w, "location")
+            if loc is not None:
                 self.location(loc, f"{w}.location")
             self.put("service_at_location", sal, w, service_id=sid,
-                     location_id=loc.get("id") if isinstance(loc, dict) else None)
-            for k, sch in enumerate(sal.get("schedules") or []):
+                     location_id=loc.get("id") if loc is not None else None)
+            for k, sch in self.objects(sal.get("schedules"), w, "schedules"):
                 self.put("schedules", sch, f"{w}.schedules[{k}]",
                          service_at_location_id=sal.get("id"))
             self.others(sal, "service_at_location", w, {"location", "schedules"},
@@ -391,6 +556,51 @@ def _areas_of(areas: Any, label: str) -> gpd.GeoDataFrame:
             "areas the services' footprints name, as a GeoDataFrame, a file of area "
             "polygons or a shipped dataset's name.", code="missing_value")], source=label)
     return frame
+
+
+#: The fields of each HSDS table that name a row of another table.
+_LINKS = {
+    "services": {"organization_id": "organizations"},
+    "service_at_location": {"service_id": "services", "location_id": "locations"},
+    "service_areas": {"service_id": "services"},
+    "schedules": {"service_id": "services", "location_id": "locations",
+                  "service_at_location_id": "service_at_location"},
+    "funding": {"service_id": "services", "organization_id": "organizations"},
+    "addresses": {"location_id": "locations"},
+    "attributes": {"taxonomy_term_id": "taxonomy_terms"},
+    "taxonomy_terms": {"taxonomy_id": "taxonomies"},
+    "locations": {"organization_id": "organizations"},
+}
+_ENTITIES = {"service": "services", "organization": "organizations",
+             "location": "locations"}
+
+
+def _dangling(tables: Mapping[str, _Rows]) -> list[Problem]:
+    """Return a problem for each link to a row that is not there.
+
+    A link to a table the package does not hold at all (a taxonomy term of a
+    publisher's own taxonomy file, say) is not checked; a link into a table that is
+    there must find its row, or the row that links would be lost.
+    """
+    ids = {t: {str(r.get("id")) for r in rows if r.get("id") is not None}
+           for t, rows in tables.items()}
+    problems = []
+    for table, links in _LINKS.items():
+        for r in tables.get(table, []):
+            pairs = list(links.items())
+            if table == "attributes" and r.get("link_entity") in _ENTITIES:
+                pairs.append(("link_id", _ENTITIES[r["link_entity"]]))
+            for field_name, target in pairs:
+                value = r.get(field_name)
+                if value in (None, "") or target not in ids or str(value) in ids[target]:
+                    continue
+                file, _, line = str(r["_where"]).partition(":")
+                problems.append(Problem(
+                    file, line or r["_where"], field_name, _text(value),
+                    f"names no row of {target} (no id {_text(value)!r} there), so the "
+                    f"row would be lost. Correct the id, or delete the row.",
+                    code="unknown_reference", ref_table=target, ref_id=_text(value)))
+    return problems
 
 
 # -- 3. translating ----------------------------------------------------------------------
@@ -424,6 +634,24 @@ class _Context:
         return f"[HSDS {field_name}] {_text(value)}"
 
 
+@contextmanager
+def _record_at(ctx: _Context, where: Any) -> Iterator[None]:
+    """Turn a value of a type no HSDS field holds into a problem at its row.
+
+    Values are checked where they are read; this is the last guard of one record, so
+    that an unforeseen value (a number where a list of codes belongs, say) names its
+    file and row instead of stopping the reader with another error.
+    """
+    try:
+        yield
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        file, _, line = str(where).partition(":")
+        ctx.problems.append(Problem(
+            file, line or where, None, None,
+            f"holds a value of a type HSDS does not use there ({type(exc).__name__}: "
+            f"{exc}). Check the row against the HSDS schema.", code="wrong_type"))
+
+
 @dataclass
 class _Table:
     """Records of one of our tables, each with where in the HSDS it came from."""
@@ -446,26 +674,49 @@ def _vocabulary(declared: _Rows) -> Vocabulary:
     if not declared:
         return VOCABULARY
     by_cat = {cat: dict(VOCABULARY[cat]) for cat in VOCABULARY}
+    problems = []
     for row in declared:
-        by_cat[row["category"]][row["term"]] = Term(
-            row["term"], row["label"], row.get("description", ""), declared=True)
+        category, term, label = row.get("category"), row.get("term"), row.get("label")
+        file, _, line = str(row["_where"]).partition(":")
+        if category not in by_cat:
+            problems.append(Problem(
+                file, line, "category", _text(category), "is not a vocabulary category"
+                f"{did_you_mean(category, by_cat)}. Use one of "
+                f"{', '.join(sorted(by_cat))}.", code="unknown_term"))
+        elif not isinstance(term, str) or not isinstance(label, str):
+            problems.append(Problem(
+                file, line, "term" if not isinstance(term, str) else "label",
+                _text(term if not isinstance(term, str) else label),
+                "is missing. Give each declared term its term and its label.",
+                code="missing_value"))
+        else:
+            by_cat[category][term] = Term(term, label, str(row.get("description") or ""),
+                                          declared=True)
+    if problems:
+        raise InputError(problems)
     return Vocabulary(by_cat)
 
 
 def _organisations(ctx: _Context) -> _Table:
     out = _Table()
     for r in ctx.rows("organizations"):
-        kept = f"organisation {_our_id(r)!r}"
-        notes: list[str] = []
-        _keep_leftovers(ctx, r, {"id", "name", "description", "_where"}, set(), kept, notes)
-        cats = _categories(ctx, r.get("id"), kept, notes)
-        _keep_attached(ctx, "organization_id", r.get("id"), kept, notes)
-        in_hsds = {"name": r.get("name"),
-                   "kind": (cats.get("organisation_kind") or ["other"])[0],
-                   "notes": _notes(notes, r.get("description"))}
-        out.rows.append(_record("organisations", r, in_hsds))
-        out.labels.append(r["_where"])
+        with _record_at(ctx, r["_where"]):
+            _organisation(ctx, r, out)
     return out
+
+
+def _organisation(ctx: _Context, r: Mapping[str, Any], out: _Table) -> None:
+    """Translate one HSDS organization and add it to ``out``."""
+    kept = f"organisation {_our_id(r)!r}"
+    notes: list[str] = []
+    _keep_leftovers(ctx, r, {"id", "name", "description", "_where"}, set(), kept, notes)
+    cats = _categories(ctx, r.get("id"), kept, notes)
+    _keep_attached(ctx, "organization_id", r.get("id"), kept, notes)
+    in_hsds = {"name": r.get("name"),
+               "kind": (cats.get("organisation_kind") or ["other"])[0],
+               "notes": _notes(notes, r.get("description"))}
+    out.rows.append(_record("organisations", r, in_hsds))
+    out.labels.append(r["_where"])
 
 
 @dataclass(frozen=True)
@@ -496,12 +747,13 @@ def _services(ctx: _Context, areas: gpd.GeoDataFrame, defaults: dict[str, Any]) 
         areas=areas, area_names=_names_to_codes(areas))
     out = _Table()
     for r in ctx.rows("services"):
-        row = _service(ctx, r, links, defaults)
-        if not row["needs"] or not row["client_groups"] or not (
-                row["reach"] or row["max_distance"] or row["max_minutes"]):
-            ctx.problems += _missing(row, r["_where"])
-        out.rows.append(row)
-        out.labels.append(r["_where"])
+        with _record_at(ctx, r["_where"]):
+            row = _service(ctx, r, links, defaults)
+            if not row["needs"] or not row["client_groups"] or not (
+                    row["reach"] or row["max_distance"] or row["max_minutes"]):
+                ctx.problems += _missing(row, r["_where"])
+            out.rows.append(row)
+            out.labels.append(r["_where"])
     return out
 
 
@@ -662,9 +914,10 @@ def _sites(ctx: _Context) -> _Table:
             ctx.keep(r["_where"], "location", _row_value(r), "provenance only: it "
                      "serves no service, and a site needs one")
             continue
-        out.rows.append(_site(ctx, r, _in_site_order(served, r),
-                              addresses.get(r.get("id"), [])))
-        out.labels.append(r["_where"])
+        with _record_at(ctx, r["_where"]):
+            out.rows.append(_site(ctx, r, _in_site_order(served, r),
+                                  addresses.get(r.get("id"), [])))
+            out.labels.append(r["_where"])
     if out.rows and not any("easting" in r for r in out.rows):
         for row in out.rows:
             row.setdefault("lon", None)
@@ -946,21 +1199,35 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Any) -> Any:
+    """Read a number, or return the value as it is for validation to report.
+
+    Words, ``1_000``, infinity and yes or no are not numbers: they reach the record's
+    validation unchanged, which names where they are.
+    """
     if not present(value) or value == "":
+        return None
+    if isinstance(value, bool) or (isinstance(value, str) and "_" in value):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return number if np.isfinite(number) else value
+
+
+def _truth(value: Any) -> Any:
+    """Read yes or no by the one rule (:func:`~servicemap.model.read_yes_no`).
+
+    Anything else is returned as it is, for the record's validation to report where it
+    is, never taken as no.
+    """
+    if not present(value):
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        return value  # left for the record's validation to report
-
-
-def _truth(value: Any) -> bool | None:
-    if not present(value) or value == "":
-        return None
-    if isinstance(value, bool):
+        return read_yes_no(value)
+    except ValueError:
         return value
-    return str(value).strip().lower() in {"true", "yes", "1"}
 
 
 def _listed(value: Any) -> list[Any]:

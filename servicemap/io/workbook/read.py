@@ -19,10 +19,12 @@ import math
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +34,7 @@ import shapely
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 
+from servicemap.crs import user_stacklevel
 from servicemap.errors import (
     InputError,
     Problem,
@@ -339,45 +342,76 @@ def _first(spec: Sheet, label: str, seen: dict[str, str], log: Log, *,
     return True
 
 
-def _read_xlsx(path: Path, log: Log) -> dict[str, Raw]:
+#: What a damaged .xlsx file raises as it is opened or its sheets are read: a zip
+#: that is not one, a part that does not inflate, XML that does not parse, values
+#: the file format does not allow.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, ElementTree.ParseError, InvalidFileException,
+            NotImplementedError, EOFError, KeyError, OSError, ValueError, TypeError,
+            AttributeError, IndexError)
+#: The largest workbook read, in bytes.
+MAX_WORKBOOK_BYTES = 100 * 1024 * 1024
 
 
+def _sheet_grids(path: Path, log: Log) -> tuple[list[tuple[str, list[list[Any]]]],
+                                                dict[str, list[str]]] | None:
+    """Return each sheet's title and cells, and the merged ranges; None if damaged.
+
+    Only the library reading the file runs here, so every error it raises is the
+    file's: one problem names the file and says how to recover it.
+    """
     label = path.name
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        merged = _merged_refs(path)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+    size = path.stat().st_size
+    if size > MAX_WORKBOOK_BYTES:
         log.add(label, None, None, None,
-                f"cannot be opened as an Excel workbook ({exc}). Save it from Excel as "
-                "'Excel Workbook (.xlsx)'.", code="unreadable")
+                f"is {size / 2**20:.0f} MB, above the {MAX_WORKBOOK_BYTES // 2**20} MB "
+                "servicemap reads. Check it is the workbook you meant.", code="unreadable")
+        return None
+    try:
+        merged = _merged_refs(path)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        try:
+            grids = [(ws.title, [list(r) for r in ws.iter_rows(
+                min_row=1, min_col=1, values_only=True)]) for ws in book.worksheets]
+        finally:
+            book.close()
+    except _DAMAGED as exc:
+        log.add(label, None, None, None,
+                f"cannot be opened as an Excel workbook: the file is damaged or is not a "
+                f"workbook ({type(exc).__name__}: {str(exc)[:120]}). Open it in Excel and "
+                "save it again as 'Excel Workbook (.xlsx)', or go back to a saved copy.",
+                code="unreadable")
+        return None
+    return grids, merged
+
+
+def _read_xlsx(path: Path, log: Log) -> dict[str, Raw]:
+    """Read a workbook's sheets as raw tables; log what cannot be read."""
+    read = _sheet_grids(path, log)
+    if read is None:
         return {}
+    grids, merged = read
     raws: dict[str, Raw] = {}
     seen: dict[str, str] = {}
-    try:
-        for ws in book.worksheets:
-            title = ws.title
-            spec = _match_sheet(title)
-            if fold(title) == "readme":
-                continue
-            grid = [list(r) for r in ws.iter_rows(min_row=1, min_col=1, values_only=True)]
-            if spec is None:
-                if any(v is not None for r in grid for v in r):
-                    log.add(title, None, None, None,
-                            "is not a sheet servicemap reads, so its contents were not "
-                            f"read.{did_you_mean(title, [s.name for s in SHEETS])} Sheets "
-                            f"read are: {', '.join(s.name for s in SHEETS)}.", "warning",
-                            code="unknown_table")
-                continue
-            if not _first(spec, title, seen, log, what=f"sheet for '{spec.name}'"):
-                continue
-            if title != spec.name:
+    for title, grid in grids:
+        spec = _match_sheet(title)
+        if fold(title) == "readme":
+            continue
+        if spec is None:
+            if any(v is not None for r in grid for v in r):
                 log.add(title, None, None, None,
-                        f"was read as sheet '{spec.name}'.", "note", code="normalised")
-            raw = _table(spec, title, grid, log, merged.get(title))
-            if raw is not None:
-                raws[spec.name] = raw
-    finally:
-        book.close()
+                        "is not a sheet servicemap reads, so its contents were not "
+                        f"read.{did_you_mean(title, [s.name for s in SHEETS])} Sheets "
+                        f"read are: {', '.join(s.name for s in SHEETS)}.", "warning",
+                        code="unknown_table")
+            continue
+        if not _first(spec, title, seen, log, what=f"sheet for '{spec.name}'"):
+            continue
+        if title != spec.name:
+            log.add(title, None, None, None,
+                    f"was read as sheet '{spec.name}'.", "note", code="normalised")
+        raw = _table(spec, title, grid, log, merged.get(title))
+        if raw is not None:
+            raws[spec.name] = raw
     return raws
 
 
@@ -798,7 +832,8 @@ def _check(path: str | PathLike[str], areas: Any, *, need_areas: bool,
     smap, found, smap_notes = _build_checked(inp, log)
     problems = log.problems + placed_problems(found, inp, log, stand_in=stand_in,
                                               area_source=source)
-    notes = [p for p in problems if p.severity == "note"] + [
+    notes = [p for p in log.problems if p.severity == "warning"] + [
+        p for p in problems if p.severity == "note"] + [
         place(p, inp, source) for p in smap_notes]
     problems = [p for p in problems if p.severity != "note"]
     if any(p.severity == "error" for p in problems):
@@ -956,6 +991,14 @@ def read_workbook(path: str | PathLike[str], *, areas: Any) -> ServiceMap:
     if errors or smap is None:
         raise InputError(errors + [p for p in problems if p.severity == "warning"],
                          source=name)
+    cautions = [p for p in notes if p.severity == "warning"]
+    if cautions:  # read, but something in the file was not: on the map's notes, and said
+        shown = "; ".join(f"{p.location()}: {p.message}" for p in cautions[:3])
+        warnings.warn(
+            f"{plural(len(cautions), 'warning')} reading {name}: {shown}"
+            f"{' ...' if len(cautions) > 3 else ''} smap.notes lists "
+            f"{'it' if len(cautions) == 1 else 'them'}.", ValidationWarning,
+            stacklevel=user_stacklevel())
     return _with_notes(smap, notes)
 
 
