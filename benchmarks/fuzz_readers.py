@@ -388,6 +388,8 @@ def corrupt_csv_folder(folder: Path, rng: random.Random, *, id_column: str = "id
         r = rng.randrange(len(frame))
         rid = str(frame.iloc[r][frame.columns[0]])
         edit.rows_deleted.add((table, rid))
+        if tables:  # another format's row: what it said of the map's records is gone
+            edit.cells[(table, rid, "row")] = None
         frame = frame.drop(frame.index[r])
         edit.words = f"row {r + 2} of {path.name} deleted"
     elif kind == "header":
@@ -442,10 +444,9 @@ HSDS_TABLES = {"organizations": "organisations", "services": "services",
 def corrupt_json(path: Path, rng: random.Random) -> Edit:
     kind = rng.choice(["value", "value", "value", "shape", "deep", "bytes", "truncate",
                        "encoding"])
-    if kind == "bytes":
-        return Edit(flip_bytes(path, rng))
-    if kind == "truncate":
-        return Edit(truncate(path, rng))
+    if kind in {"bytes", "truncate"}:  # a text file so edited is text, read as it is
+        words = flip_bytes(path, rng) if kind == "bytes" else truncate(path, rng)
+        return Edit(words, cells={("json", "", "text"): None})
     if kind == "encoding":
         path.write_bytes(path.read_text(encoding="utf-8").encode(rng.choice(
             ["utf-16", "cp1252"]), errors="replace"))
@@ -540,7 +541,7 @@ def corrupt_gpkg(path: Path, rng: random.Random) -> Edit:
                 shapely.Point(X0, Y0))
         else:
             lonlat = gpd.GeoSeries([geom], crs=27700).to_crs(4326).iloc[0]
-            new = (shapely.ops.transform(lambda x, y: (y, x), lonlat) if how == "swap"
+            new = (shapely.transform(lonlat, lambda xy: xy[:, ::-1]) if how == "swap"
                    else lonlat)
         frame.loc[frame.index[r], "geometry"] = new
         frame.to_file(path, layer=layer, driver="GPKG")

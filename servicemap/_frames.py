@@ -21,7 +21,14 @@ from pydantic import ValidationError
 
 from servicemap.crs import WORKING_CRS, lonlat_to_working, to_working_crs
 from servicemap.errors import InputError, Problem, did_you_mean
-from servicemap.model import Area, Record, Service, Site, problems_from_validation_error
+from servicemap.model import (
+    BNG_EXTENT,
+    Area,
+    Record,
+    Service,
+    Site,
+    problems_from_validation_error,
+)
 from servicemap.schema import CATCHMENT_COLUMNS, LIST_KINDS, TABLES, TRAVEL_TIME_COLUMNS
 from servicemap.vocab import Vocabulary
 
@@ -195,6 +202,41 @@ def _area_column(loc: tuple[str, ...]) -> str | None:
     return loc[-1] if loc else None
 
 
+def _outside_great_britain(geom: np.ndarray, usable: np.ndarray, codes: list[Any],
+                           row_labels: Sequence[Any] | None, crs: Any) -> list[Problem]:
+    """Areas that lie outside British National Grid's extent, as sites are checked.
+
+    Degrees labelled as metres (EPSG:27700) fall within a few hundred metres of the
+    grid's origin, at sea off the Scillies; longitude and latitude given in the wrong
+    order land far from Great Britain once reprojected. Either way the polygon cannot
+    be a small area of Great Britain, so it is an error, not a map drawn elsewhere.
+    """
+    bounds = np.full((len(geom), 4), np.nan)
+    if usable.any():
+        bounds[usable] = shapely.bounds(geom[usable])
+    x0, y0, x1, y1 = BNG_EXTENT
+    tiny = usable & (np.abs(bounds[:, [0, 2]]).max(axis=1) <= 180) & (
+        np.abs(bounds[:, [1, 3]]).max(axis=1) <= 90)
+    outside = usable & ((bounds[:, 0] < x0) | (bounds[:, 2] > x1) | (bounds[:, 1] < y0)
+                        | (bounds[:, 3] > y1))
+    problems = []
+    for i in map(int, np.flatnonzero(tiny | outside)):
+        label = row_labels[i] if row_labels is not None else i
+        b = ", ".join(f"{v:,.1f}" for v in bounds[i])
+        if tiny[i]:
+            msg = (f"spans {b} in EPSG:27700 (metres): these look like degrees of "
+                   "longitude and latitude. If they are, the frame's CRS is wrong: use "
+                   "areas.set_crs(4326, allow_override=True).")
+        else:
+            msg = (f"spans {b} in EPSG:27700, outside Great Britain's National Grid "
+                   f"(0-700000, 0-1300000). Check the areas' CRS (given as {crs}) and "
+                   "that longitude comes before latitude.")
+        problems.append(Problem("areas", label, "geometry", None, msg,
+                                id=codes[i] if isinstance(codes[i], str) else None,
+                                code="bad_location"))
+    return problems
+
+
 def check_area_frame(
     areas: gpd.GeoDataFrame, vocabulary: Vocabulary, notes: list[Problem],
     row_labels: Sequence[Any] | None,
@@ -204,6 +246,7 @@ def check_area_frame(
         return None, [Problem("areas", None, None, None,
                               f"is a {type(areas).__name__}; pass a GeoDataFrame of "
                               "area polygons with a CRS.", code="wrong_type")]
+    given_crs = areas.crs
     areas = to_working_crs(areas, "areas")
     frame = areas
     if "code" not in frame.columns:
@@ -262,6 +305,8 @@ def check_area_frame(
             value = None
         problems.append(Problem("areas", label, "geometry", value, msg, id=rid,
                                 code="bad_geometry"))
+    problems += _outside_great_britain(geom, ~(missing | ~polygonal | ~valid), codes,
+                                       row_labels, given_crs)
     if problems:
         return None, problems
     out = frame.set_index("code")
@@ -308,10 +353,12 @@ def sites_input(sites: Any) -> Any:
         return sites
     sites = to_working_crs(sites, "sites")
     geom = sites.geometry.values
-    is_point = shapely.get_type_id(geom) == 0
+    empty = shapely.is_empty(geom)  # an empty point is no location, as a missing one
+    is_point = (shapely.get_type_id(geom) == 0) & ~empty
     frame = pd.DataFrame(sites.drop(columns=sites.geometry.name))
-    x = np.where(is_point, shapely.get_x(geom), np.nan)
-    y = np.where(is_point, shapely.get_y(geom), np.nan)
+    located = np.where(is_point, geom, None)
+    x = np.where(is_point, shapely.get_x(located), np.nan)
+    y = np.where(is_point, shapely.get_y(located), np.nan)
     if ("easting" in frame or "northing" in frame or "lon" in frame
             or "lat" in frame):
         msg = ("sites is a GeoDataFrame and also has easting/northing or lon/lat "
@@ -320,7 +367,7 @@ def sites_input(sites: Any) -> Any:
                                   code="conflicting_values")])
     frame["easting"] = pd.Series(x, index=frame.index, dtype=object).where(~np.isnan(x), None)
     frame["northing"] = pd.Series(y, index=frame.index, dtype=object).where(~np.isnan(y), None)
-    others = np.where(is_point | shapely.is_missing(geom), None, geom)
+    others = np.where(is_point | shapely.is_missing(geom) | empty, None, geom)
     if any(g is not None for g in others):
         bad = [i for i, g in enumerate(others) if g is not None]
         raise InputError([Problem("sites", i, "geometry", None,

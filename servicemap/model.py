@@ -551,7 +551,8 @@ class Service(Record):
         return self
 
 
-_BNG = (0.0, 0.0, 700_000.0, 1_300_000.0)  # British National Grid's extent, metres
+#: British National Grid's extent (xmin, ymin, xmax, ymax), metres: sites and areas lie inside.
+BNG_EXTENT = (0.0, 0.0, 700_000.0, 1_300_000.0)
 
 
 class Site(Record):
@@ -637,7 +638,7 @@ class Site(Record):
                 raise PydanticCustomError(
                     "location", f"easting {e} and northing {n} look like longitude and "
                     "latitude. Put them in lon and lat instead.")
-            if not (_BNG[0] <= e <= _BNG[2] and _BNG[1] <= n <= _BNG[3]):
+            if not (BNG_EXTENT[0] <= e <= BNG_EXTENT[2] and BNG_EXTENT[1] <= n <= BNG_EXTENT[3]):
                 raise PydanticCustomError(
                     "location", f"easting {e}, northing {n} is outside Great Britain's "
                     "National Grid (0-700000, 0-1300000). Check the numbers and their "
@@ -759,8 +760,8 @@ class Area(Record):
     population_by_group: dict[str, Count] = {}
     needs: dict[str, Count] = {}
     imd_decile: OptionalInt = Field(default=None, ge=1, le=10)
-    centroid_easting: OptionalNumber = Field(default=None, ge=_BNG[0], le=_BNG[2])
-    centroid_northing: OptionalNumber = Field(default=None, ge=_BNG[1], le=_BNG[3])
+    centroid_easting: OptionalNumber = Field(default=None, ge=BNG_EXTENT[0], le=BNG_EXTENT[2])
+    centroid_northing: OptionalNumber = Field(default=None, ge=BNG_EXTENT[1], le=BNG_EXTENT[3])
 
     @model_validator(mode="after")
     def _centroid(self) -> Area:

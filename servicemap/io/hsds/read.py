@@ -464,7 +464,14 @@ class _Flattener:
     def put(self, table: str, obj: dict[str, Any], where: str, **links: Any) -> bool:
         """Add an object's row to a table; return False if its id was there already."""
         row = {k: v for k, v in obj.items() if not isinstance(v, (dict, list))}
-        row.update({k: v for k, v in obj.items() if k.startswith("servicemap_")})
+        for k, v in obj.items():
+            if not k.startswith("servicemap_"):
+                continue
+            if isinstance(v, dict) or (k == "servicemap_id" and isinstance(v, list)):
+                self.wrong(where, k, v, "text" if k == "servicemap_id" else
+                           "text or a list of text")
+            else:
+                row[k] = v
         for k, v in links.items():
             row.setdefault(k, v)
         row["_where"] = where
