@@ -181,6 +181,10 @@ def canon(value: Any) -> Any:
 def written_as(value: Any) -> set[Any]:
     """The readings that are faithful to a written value."""
     out = {canon(value)}
+    if isinstance(value, (bool, np.bool_)):
+        out.add(str(int(value)))  # stored as 0 or 1 where text belongs
+    elif isinstance(value, (int, float)):
+        out.add(str(value))  # a number where text belongs is read as its text
     if canon(value) is None:
         return {ANY}  # an emptied cell means unknown, or the default
     if isinstance(value, str):
@@ -597,9 +601,9 @@ def frames_reader() -> Reader:
             r = rng.randrange(len(frame))
             column = rng.choice(list(frame.columns))
             value = [1, [2]] if kind == "nested" else random_value(rng)
+            rid = str(frame.iloc[r]["id"])
             frame[column] = frame[column].astype(object)
             frame.at[frame.index[r], column] = value
-            rid = str(frame.iloc[r]["id"])
             edit.cells[(table, rid, column)] = value
             if column == "id":
                 edit.rows_deleted |= {(table, rid), (table, str(value))}

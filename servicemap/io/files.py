@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import tempfile
 from importlib.util import find_spec
 from pathlib import Path
@@ -296,40 +297,137 @@ def read_file(path: str | os.PathLike[str], *, strict: bool = True) -> ServiceMa
         if name not in present:
             raise _not_ours(path, name, f"it has no layer {name!r}{did_you_mean(name, present)}"
                             f" (its layers: {', '.join(present) or 'none'})")
-    meta_frame = pyogrio.read_dataframe(path, layer=METADATA_LAYER, read_geometry=False)
-    meta = dict(zip(meta_frame["key"], meta_frame["value"], strict=True))
+    meta = _metadata(path)
+    schema = meta["schema"]
+    areas = restore_areas(_layer(path, "areas", geometry=True), schema["areas"],
+                          lenient=True)
+    problems = _text_in_numbers(path)
+    tables: dict[str, Any] = {}
+    for name in _RECORD_TABLES:
+        frame = _layer(path, name, geometry=name == "sites")
+        for col in schema[name]["lists"]:
+            if col not in frame:
+                continue  # validation names the missing column
+            frame[col] = [_decode_list(v, name, i, col, path)
+                          for i, v in enumerate(frame[col])]
+        tables[name] = frame
+    if problems:
+        raise InputError(problems, source=path.name)
+    times = _layer(path, "travel_times", geometry=False)
+    terms = _layer(path, "vocabulary", geometry=False)
+    by_category: dict[str, dict[str, Term]] = {}
+    try:
+        for row in terms.itertuples(index=False):
+            by_category.setdefault(str(row.category), {})[str(row.term)] = Term(
+                str(row.term), str(row.label),
+                "" if pd.isna(row.description) else str(row.description),
+                bool(row.declared))
+    except AttributeError as exc:
+        raise _not_ours(path, "vocabulary", f"its vocabulary layer lacks a column "
+                        f"({exc})") from None
+    if len(times):
+        times = times.astype({c: str for c in ("area", "site") if c in times})
+    return ServiceMap.from_frames(
+        areas=areas, **tables, travel_times=times if len(times) else None,
+        vocabulary=Vocabulary(by_category), provenance=meta["provenance"],
+        strict=strict, source=path.name)
+
+
+def _metadata(path: Path) -> dict[str, Any]:
+    """Return the file's metadata, format and version checked, JSON parts parsed."""
+    frame = _layer(path, METADATA_LAYER, geometry=False)
+    if not {"key", "value"} <= set(frame.columns):
+        raise _not_ours(path, METADATA_LAYER, "its metadata has no key and value columns")
+    meta = dict(zip(frame["key"], frame["value"], strict=True))
     if meta.get("format") != FORMAT:
         raise _not_ours(path, METADATA_LAYER, "its metadata does not name the servicemap "
                         "format")
-    version = int(meta.get("format_version", 0))
+    try:
+        version = int(meta.get("format_version", 0))
+    except (TypeError, ValueError):
+        raise _damaged(path, "format_version", meta.get("format_version"),
+                       "is not a whole number") from None
     if version > FORMAT_VERSION:
         msg = (f"{path.name!r} was written in servicemap GeoPackage format {version}, newer "
                f"than this servicemap reads ({FORMAT_VERSION}). Upgrade servicemap.")
         raise InputError([Problem(METADATA_LAYER, None, "format_version", version, msg)],
                          source=path.name)
-    schema = json.loads(meta["schema"])
+    out: dict[str, Any] = {}
+    for key, shape in (("schema", dict), ("provenance", dict)):
+        try:
+            out[key] = json.loads(meta[key])
+        except KeyError:
+            raise _damaged(path, key, None, "is missing") from None
+        except (TypeError, ValueError):
+            raise _damaged(path, key, meta[key], "is not valid JSON") from None
+        if not isinstance(out[key], shape):
+            raise _damaged(path, key, meta[key], "is not a JSON object")
+    schema = out["schema"]
+    for table in ("areas", *_RECORD_TABLES):
+        part = schema.get(table)
+        if not isinstance(part, dict) or (table != "areas" and not isinstance(
+                part.get("lists"), list)) or (table == "areas" and not (
+                isinstance(part.get("dtypes"), dict) and isinstance(
+                    part.get("columns"), list) and isinstance(part.get("index"), str)
+                and isinstance(part.get("geometry"), str))):
+            raise _damaged(path, "schema", table, f"does not describe the {table} table")
+    return out
 
-    areas = restore_areas(pyogrio.read_dataframe(path, layer="areas"), schema["areas"])
 
-    tables: dict[str, Any] = {}
-    for name in _RECORD_TABLES:
-        frame = pyogrio.read_dataframe(path, layer=name, read_geometry=name == "sites")
-        for col in schema[name]["lists"]:
-            frame[col] = [_decode_list(v, name, i, col, path)
-                          for i, v in enumerate(frame[col])]
-        tables[name] = frame
-    times = pyogrio.read_dataframe(path, layer="travel_times", read_geometry=False)
-    terms = pyogrio.read_dataframe(path, layer="vocabulary", read_geometry=False)
-    by_category: dict[str, dict[str, Term]] = {}
-    for row in terms.itertuples(index=False):
-        by_category.setdefault(row.category, {})[row.term] = Term(
-            row.term, row.label, "" if pd.isna(row.description) else row.description,
-            bool(row.declared))
-    return ServiceMap.from_frames(
-        areas=areas, **tables,
-        travel_times=times.astype({"area": str, "site": str}) if len(times) else None,
-        vocabulary=Vocabulary(by_category), provenance=json.loads(meta["provenance"]),
-        strict=strict, source=path.name)
+def _damaged(path: Path, key: str, value: Any, what: str) -> InputError:
+    """Say that the metadata's ``key`` is damaged, and how to recover."""
+    msg = (f"{what}, so the file's tables cannot be read back. The metadata layer was "
+           "edited or damaged: write the map again with smap.to_file, or restore the "
+           "file from a copy.")
+    return InputError([Problem(METADATA_LAYER, key, "value", None if value is None
+                               else str(value)[:80], msg, code="unreadable")],
+                      source=path.name)
+
+
+def _layer(path: Path, layer: str, *, geometry: bool) -> Any:
+    """Read one layer; a layer that cannot be read is one error naming it."""
+    try:
+        return pyogrio.read_dataframe(path, layer=layer, read_geometry=geometry)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+            pyogrio.errors.FieldError, pyogrio.errors.GeometryError,
+            UnicodeDecodeError, ValueError) as exc:
+        raise _not_ours(path, layer, f"its layer {layer!r} cannot be read "
+                        f"({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _text_in_numbers(path: Path) -> list[Problem]:
+    """Return text stored in a column of numbers, which GDAL would read as 0.
+
+    A GeoPackage is SQLite, whose columns hold any type: an edit can leave words in a
+    column declared as numbers. Such cells are found by their stored type, never read
+    as a number.
+    """
+    problems: list[Problem] = []
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error:
+        return problems
+    try:
+        for layer in ("areas", *_RECORD_TABLES, "travel_times"):
+            info = con.execute(f'PRAGMA table_info("{layer}")').fetchall()
+            key = next((c[1] for c in info if c[1] in ("id", "code")), None)
+            for column in (c[1] for c in info if str(c[2]).upper() in {
+                    "REAL", "INTEGER", "DOUBLE", "FLOAT", "MEDIUMINT", "SMALLINT",
+                    "TINYINT", "BOOLEAN"} and c[1] != "fid"):
+                found = con.execute(
+                    f'SELECT {f"{key!r}" if key else "fid"}, "{column}" FROM "{layer}" '
+                    f'WHERE typeof("{column}") = \'text\' LIMIT 20').fetchall()
+                problems += [Problem(
+                    layer, str(rid), column, value, "is text in a column of numbers "
+                    "(or of yes and no, stored as 1 and 0); read as a number it would "
+                    "become 0. Write a number, or leave it empty if unknown.",
+                    code="not_a_number") for rid, value in found]
+    except sqlite3.Error:
+        return problems  # not SQLite as written: the layer readers say what is wrong
+    finally:
+        con.close()
+    return problems
 
 
 def _decode_list(value: Any, table: str, row: int, column: str, path: Path) -> Any:
