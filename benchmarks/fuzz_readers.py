@@ -224,6 +224,15 @@ def table_values(smap: sm.ServiceMap) -> dict[tuple[str, str, str], Any]:
     return out
 
 
+def same_hours(a: Any, b: Any) -> bool:
+    """Whether two texts of opening hours give the same week."""
+    try:
+        return (a is not None and b is not None
+                and sm.parse_hours(a).intervals == sm.parse_hours(b).intervals)
+    except ValueError:
+        return False
+
+
 @dataclass
 class Edit:
     """What a corruption did: its words, and the (table, id, field) it wrote to."""
@@ -257,12 +266,16 @@ def classify(read: Callable[[], sm.ServiceMap], base: dict[tuple[str, str, str],
         return "read", ""  # a value of another format kept in the notes, and counted
     unexplained = []
     rows_now = {(t, r) for t, r, _ in now}
+    rows_base = {(t, r) for t, r, _ in base}
     faithful = set().union(*(written_as(v) for v in edit.cells.values()))
     for key in set(base) | set(now):
         table, rid, column = key
         before, after = base.get(key), now.get(key)
         deleted = (table, rid) in edit.rows_deleted or (
-            (table, "*") in edit.rows_deleted and (table, rid) not in rows_now)
+            (table, "*") in edit.rows_deleted and not (
+                (table, rid) in rows_now and (table, rid) in rows_base))
+        if column == "hours" and same_hours(before, after):
+            continue
         if before == after or deleted or ANY in faithful:
             continue
         if after in faithful and (key in edit.cells or edit.foreign):

@@ -310,9 +310,17 @@ def check_area_frame(
     if problems:
         return None, problems
     out = frame.set_index("code")
-    for c in out.columns:
-        if c in ("population", *_CENTROID_COLUMNS) or c.startswith(("pop_", "need_")):
-            out[c] = pd.to_numeric(out[c]).astype("float64")
+    areas_read = [r for r in records if isinstance(r, Area)]
+    for c in out.columns:  # the numbers as validated: blank text is unknown (NaN)
+        if c in ("population", *_CENTROID_COLUMNS):
+            values = [getattr(r, c) for r in areas_read]
+        elif c.startswith("pop_"):
+            values = [r.population_by_group.get(c[4:]) for r in areas_read]
+        elif c.startswith("need_"):
+            values = [r.needs.get(c[5:]) for r in areas_read]
+        else:
+            continue
+        out[c] = pd.array([np.nan if v is None else v for v in values], dtype="float64")
     del records
     return out, []
 

@@ -36,11 +36,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
-__all__ = ["DEFAULT_THRESHOLD", "MARKER", "in_words", "suppress"]
+__all__ = ["DEFAULT_THRESHOLD", "MARKER", "RULES", "in_words", "suppress"]
 
 #: Counts of people below this are not published unless a report is told otherwise.
 DEFAULT_THRESHOLD = 5
+#: The suppression rules :func:`suppress` offers, each with its default threshold.
+RULES = {"secondary": DEFAULT_THRESHOLD, "hes": 8}
 #: What a hidden cell shows in files written for people to read.
 MARKER = "[suppressed]"
 _TOL = 1e-9
@@ -78,6 +81,40 @@ def _exposed(a: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     return cells[(basis ** 2).sum(axis=0) > 1 - 1e-6]
 
 
+def _pinned(a: np.ndarray, values: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Hidden variables that the equations and the bound of 1 leave one value.
+
+    Zeros are shown, so a reader knows each hidden cell holds at least 1; with
+    ``[1, 1, 300]`` and the total 302 hidden as ``[?, ?, 300]``, both must be 1.
+    For each hidden variable, linear programs (HiGHS) find its least and greatest
+    value given everything shown; it is pinned when no two whole numbers fit. The
+    equations here are sums over groups (totals and margins), whose programs have
+    whole-number corners, so the bounds found are those of whole numbers.
+    """
+    cells = np.flatnonzero(hidden)
+    if not len(cells):
+        return cells
+    rows = np.flatnonzero(np.abs(a[:, cells]).sum(axis=1) > 0)
+    if not len(rows):
+        return cells[:0]
+    shown = ~hidden
+    a_eq = a[np.ix_(rows, cells)]
+    b_eq = -a[np.ix_(rows, np.flatnonzero(shown))] @ values[shown]
+    pinned = []
+    for k, i in enumerate(cells):
+        c = np.zeros(len(cells))
+        c[k] = 1.0
+        ends = []
+        for sign in (1.0, -1.0):
+            result = linprog(sign * c, A_eq=a_eq, b_eq=b_eq, bounds=(1, None),
+                             method="highs")
+            ends.append(sign * result.fun if result.status == 0 else -sign * np.inf)
+        low, high = ends
+        if np.floor(high + 1e-6) - np.ceil(low - 1e-6) < 1:
+            pinned.append(i)
+    return np.asarray(pinned, dtype=np.int64)
+
+
 def _protect(values: np.ndarray, hidden: np.ndarray, a: np.ndarray, n_cells: int
              ) -> tuple[np.ndarray, np.ndarray]:
     """Hide more, smallest non-zero cells first, until nothing hidden can be worked out.
@@ -89,6 +126,8 @@ def _protect(values: np.ndarray, hidden: np.ndarray, a: np.ndarray, n_cells: int
     is_subtotal = np.arange(len(values)) >= n_cells
     while True:
         exposed = _exposed(a, hidden)
+        if not len(exposed):
+            exposed = _pinned(a, values, hidden)
         if not len(exposed):
             return hidden, exposed
         added = False
@@ -115,9 +154,10 @@ def suppress(
     frame: pd.DataFrame,
     columns: Sequence[str],
     *,
-    threshold: int = DEFAULT_THRESHOLD,
+    threshold: int | None = None,
     margins: Sequence[str] | None = None,
     marker: str | None = None,
+    rule: str = "secondary",
 ) -> pd.DataFrame:
     """Round counts of people to whole numbers and hide small ones, safely.
 
@@ -128,10 +168,10 @@ def suppress(
     columns : sequence of str
         The columns holding counts of people. Each column is protected on its own,
         as if its total were published.
-    threshold : int, default 5
+    threshold : int, optional
         Counts from 1 to ``threshold - 1`` are hidden (primary suppression); 0 and
         counts of ``threshold`` or more are shown unless hidden to protect others.
-        ``threshold=0`` or ``1`` hides nothing.
+        ``threshold=0`` or ``1`` hides nothing. By default 5, or 8 with ``rule="hes"``.
     margins : sequence of str, optional
         Columns of ``frame`` whose subtotals are published too (as in a two-way table
         with row and column totals): every group of rows with one value of such a
@@ -139,6 +179,14 @@ def suppress(
     marker : str, optional
         Show hidden cells as this text (such as :data:`MARKER`) instead of missing
         values, for files people read.
+    rule : {"secondary", "hes"}, default "secondary"
+        ``"secondary"``: counts are whole numbers; small ones are hidden, and then
+        further cells until no hidden count can be worked out from the cells and sums
+        shown, by a reader who knows that zeros are shown (so each hidden count is at
+        least 1). ``"hes"``: the rule NHS England applies to Hospital Episode
+        Statistics: counts from 1 to 7 are hidden, and every other count, the sums
+        included, is rounded to the nearest 5 (0 stays 0), so that no hidden count can
+        be worked out from the rounded ones; no secondary suppression is needed.
 
     Returns
     -------
@@ -171,7 +219,15 @@ def suppress(
     {'total': 122, ('lad', 'Bedford'): 42, ('lad', 'Luton'): 80}
     >>> suppress(t, ["people"], marker=MARKER)["people"].tolist()
     ['[suppressed]', '40', '[suppressed]', '50']
+    >>> hes = suppress(t, ["people"], rule="hes")  # 1-7 hidden, the rest to the 5
+    >>> hes["people"].tolist(), hes.attrs["subtotals"]["people"]["total"]
+    ([<NA>, 40, 30, 50], 120)
     """
+    if rule not in RULES:
+        msg = f"rule={rule!r}: give one of {', '.join(map(repr, RULES))}."
+        raise ValueError(msg)
+    if threshold is None:
+        threshold = RULES[rule]
     if threshold < 0:
         msg = f"threshold={threshold!r}: give a count of 0 or more (the default is 5)."
         raise ValueError(msg)
@@ -197,7 +253,12 @@ def suppress(
         cells = np.nan_to_num(whole)
         values = np.concatenate([cells, [cells[g].sum() for _, g in groups]])
         hidden = (values >= 1) & (values < threshold)
-        hidden, exposed = _protect(values, hidden, a, len(frame))
+        if rule == "hes":  # rounding to 5 protects: no secondary suppression
+            exposed = np.zeros(0, dtype=np.int64)
+            values = np.floor(values / 5 + 0.5) * 5
+            cells = np.where(np.isnan(whole), cells, values[:len(frame)])
+        else:
+            hidden, exposed = _protect(values, hidden, a, len(frame))
         if len(exposed):  # pragma: no cover - every equation has a subtotal to hide
             msg = f"suppress: could not protect column {column!r}; please report this."
             raise RuntimeError(msg)
@@ -216,6 +277,7 @@ def suppress(
                 groups, values[len(frame):], hidden[len(frame):], strict=True)}
     out.attrs["suppressed"] = hidden_rows
     out.attrs["threshold"] = threshold
+    out.attrs["rule"] = rule
     out.attrs["subtotals"] = subtotals
     return out
 

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,6 +53,10 @@ ROUTES = {"police_vulnerable_persons": ("adults",),
           "prison_release": ("adults", "people_leaving_prison")}
 #: How a suppressed count is shown on screen, and in a written file.
 SHOWN, WRITTEN = "<5*", "[suppressed]"
+#: The rule every count of people in a written file passes (see :func:`_published`).
+PUBLISHED_RULE = "hes"
+#: The folder, inside the one written, that holds the map as given: working data.
+MAP_FOLDER = "map"
 
 
 @dataclass(frozen=True)
@@ -174,8 +179,8 @@ class Workshop:
         >>> ws = run_workshop(sm.datasets.bedfordshire())
         >>> with tempfile.TemporaryDirectory() as d:
         ...     written = ws.write(d)
-        >>> len(written), "answers.txt" in written
-        (32, True)
+        >>> len(written), "answers.txt" in written, "map/areas.csv" in written
+        (33, True, True)
         """
         output = Path(folder)
         output.mkdir(parents=True, exist_ok=True)
@@ -188,9 +193,9 @@ class Workshop:
                  for line in (question, *(f"- {x}" for x in said), "")]
         (output / "answers.txt").write_text("\n".join(lines), encoding="utf-8")
         written.append("answers.txt")
-        self.smap.to_kumu(output / f"{stem}_kumu.json")
-        self.smap.to_gexf(output / f"{stem}.gexf")
-        return [*written, f"{stem}_kumu.json", f"{stem}.gexf"]
+        self.smap.to_kumu(output / MAP_FOLDER / f"{stem}_kumu.json")
+        self.smap.to_gexf(output / MAP_FOLDER / f"{stem}.gexf")
+        return [*written, f"{MAP_FOLDER}/{stem}_kumu.json", f"{MAP_FOLDER}/{stem}.gexf"]
 
 
 def run_workshop(smap: ServiceMap) -> Workshop:
@@ -391,8 +396,53 @@ def _route_tables(report: PathwayReport) -> tuple[pd.DataFrame, pd.DataFrame,
 
 
 # -- the files written ------------------------------------------------------------------
+def _published(frame: pd.DataFrame, people: Sequence[str],
+               shares: Mapping[str, str | Sequence[str]] | None = None) -> pd.DataFrame:
+    """Give counts of people as every written file does: hidden 1-7, else to the 5.
+
+    One rule, applied cell by cell (NHS England's for Hospital Episode Statistics), so
+    a count is hidden or rounded the same way in every file that gives it: no file
+    shows what another hides, and no published sum, less the rounded counts shown,
+    pins a hidden one (each rounding leaves 5 values open). A share computed from a
+    hidden count (``shares``: share column -> the count columns it is computed from)
+    is hidden with it, and every share is given to the whole percent, too coarse to
+    undo the rounding of the counts it is computed from.
+    """
+    people = [c for c in people if c in frame]
+    out = suppress(frame, people, rule=PUBLISHED_RULE, marker=WRITTEN)
+    for share, counts in (shares or {}).items():
+        counts = [counts] if isinstance(counts, str) else list(counts)
+        if share in out:
+            gone = out[[c for c in counts if c in out]].eq(WRITTEN).any(axis=1)
+            rounded = pd.to_numeric(out[share]).round(2)
+            out[share] = rounded.astype("object").where(~gone.to_numpy(), WRITTEN)
+    return out
+
+
 def _write_map(smap: ServiceMap, summary: dict[str, pd.DataFrame],
                validation: ValidationReport, output: Path, stem: str) -> list[str]:
+    """Write the map as given into ``map/``: working data, not for publication.
+
+    The map's layers and tables hold the counts the analyses start from (population
+    and need per area, capacities), small ones included; they stay with the
+    partnership that gave them. The analyses' files beside ``map/`` are the set to
+    publish.
+    """
+    folder = output / MAP_FOLDER
+    folder.mkdir(exist_ok=True)
+    written = [f"{MAP_FOLDER}/{name}" for name in _write_map_tables(
+        smap, summary, validation, folder, stem)]
+    (folder / "README.txt").write_text(
+        "The map as given: its areas (with population and need per area), services, "
+        "sites, pathways, organisations and partnerships, the summaries of them and "
+        "the validation report. These are working data for the partnership: they hold "
+        "small counts of people that the files one folder up hide or round. Publish "
+        "the files one folder up, not these.\n", encoding="utf-8")
+    return [*written, f"{MAP_FOLDER}/README.txt"]
+
+
+def _write_map_tables(smap: ServiceMap, summary: dict[str, pd.DataFrame],
+                      validation: ValidationReport, output: Path, stem: str) -> list[str]:
     """Write the map's layers and tables, its summary, validation and attribution."""
     gpkg = output / f"{stem}.gpkg"
     if gpkg.exists():
@@ -428,29 +478,37 @@ def _write_map(smap: ServiceMap, summary: dict[str, pd.DataFrame],
 def _write_analyses(cov: Coverage, access: pd.DataFrame, output: Path) -> list[str]:
     written = [write_csv(cov.table.reset_index(), output / "coverage.csv",
                          index=False).name]
-    summary = cov.summary().round(4)
-    written.append(write_csv(summary, output / "coverage_summary.csv").name)
-    written.append(write_csv(access.round(3), output / "accessibility.csv").name)
+    summary = _published(cov.summary(suppress=None).round(4).reset_index(),
+                         ["population", "population_reached"],
+                         {"share_of_population": "population_reached"})
+    written.append(write_csv(summary, output / "coverage_summary.csv", index=False).name)
+    demand = [c for c in access if c.endswith("_demand")]
+    written.append(write_csv(_published(access.round(3).reset_index(), demand),
+                             output / "accessibility.csv", index=False).name)
     return written
 
 
 def _write_gaps_and_overlaps(gaps: GapReport, sensitivity: pd.DataFrame,
                              overlaps: OverlapReport, output: Path) -> list[str]:
-    table = suppress(gaps.table, ["population", "severity", "counted"], marker=WRITTEN)
-    written = [write_csv(table, output / "gaps.csv").name]
-    for name, frame in (("gaps_summary", gaps.summary(["need", "reason"])),
-                        ("gaps_by_lad", gaps.summary("lad"))):
+    table = _published(gaps.table.reset_index(), ["population", "severity", "counted"])
+    written = [write_csv(table, output / "gaps.csv", index=False).name]
+    for name, frame in (("gaps_summary", gaps.summary(["need", "reason"], suppress=None)),
+                        ("gaps_by_lad", gaps.summary("lad", suppress=None))):
         frame = frame.assign(share_of_need=frame["share_of_need"].round(4))
-        written.append(write_csv(frame.reset_index(), output / f"{name}.csv",
-                                 index=False, na_rep=WRITTEN).name)
-    sens = sensitivity.round(4).reset_index()
+        written.append(write_csv(
+            _published(frame.reset_index(), ["need_in_gaps"],
+                       {"share_of_need": "need_in_gaps"}),
+            output / f"{name}.csv", index=False).name)
+    sens = _published(sensitivity.round(4).reset_index(),
+                      ["need_total", "need_in_gaps", "need_beside_gaps", "need_covered"],
+                      {"share_in_gaps": "need_in_gaps"})
     written.append(write_csv(sens, output / "gaps_sensitivity.csv", index=False).name)
     pairs = overlaps.table.copy()
     for c in pairs.columns:
         if pairs[c].map(type).eq(tuple).any():
             pairs[c] = pairs[c].map("; ".join)
     people = ["shared_population"] + [c for c in pairs if c.startswith("need_")]
-    pairs = suppress(pairs.reset_index(), people, marker=WRITTEN)
+    pairs = _published(pairs.reset_index(), people)
     written.append(write_csv(pairs, output / "overlaps.csv", index=False).name)
     dup = pd.DataFrame(overlaps.duplication)
     written.append(write_csv(dup, output / "overlaps_by_area.csv").name)
@@ -477,7 +535,8 @@ def _write_routes(routes: dict[str, PathwayReport], output: Path) -> list[str]:
         for c in ("chain", "pathways", "barriers"):
             table[c] = table[c].map("; ".join)
         tables.append(table)
-        summaries.append(report.summary("partnership").reset_index().assign(entry=entry))
+        summaries.append(report.summary("partnership", suppress=None).reset_index(
+            ).assign(entry=entry))
         points.append(report.single_points_of_failure().reset_index().assign(
             entry=entry, partnerships=lambda f: f["partnerships"].map("; ".join)))
         short = "police" if entry.startswith("police") else "prison"
@@ -486,10 +545,13 @@ def _write_routes(routes: dict[str, PathwayReport], output: Path) -> list[str]:
         written += [f"pathways_{short}.png", f"routes_{short}.png"]
     written.append(write_csv(pd.concat(tables, ignore_index=True), output / "routes.csv",
                              index=False).name)
-    written.append(write_csv(pd.concat(summaries, ignore_index=True),
-                             output / "routes_by_partnership.csv", index=False,
-                             na_rep=WRITTEN).name)
-    spof = suppress(pd.concat(points, ignore_index=True), ["need_drug"], marker=WRITTEN)
+    by_partnership = pd.concat(summaries, ignore_index=True)
+    counts = [c for c in by_partnership if c not in ("partnership", "areas", "entry")
+              and not c.startswith("share")]
+    written.append(write_csv(_published(by_partnership, counts,
+                                        {"share_with_route": counts}),
+                             output / "routes_by_partnership.csv", index=False).name)
+    spof = _published(pd.concat(points, ignore_index=True), ["need_drug"])
     written.append(write_csv(spof, output / "routes_single_points.csv",
                              index=False).name)
     return written

@@ -1,5 +1,6 @@
 """The command line."""
 
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -33,25 +34,27 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     assert "Luton" in text and "Central Bedfordshire" in text
     assert "Validation: 0 errors, 0 warnings" in text
     assert f"to {out}/" in text
-    layers = dict(pyogrio.list_layers(out / "bedfordshire.gpkg"))
+    layers = dict(pyogrio.list_layers(out / "map" / "bedfordshire.gpkg"))
     assert set(layers) == {"areas", "sites"}
-    areas = pyogrio.read_dataframe(out / "bedfordshire.gpkg", layer="areas")
+    areas = pyogrio.read_dataframe(out / "map" / "bedfordshire.gpkg", layer="areas")
     assert len(areas) == 381 and areas.crs.to_epsg() == 27700
-    services = pd.read_csv(out / "services.csv")
+    services = pd.read_csv(out / "map" / "services.csv")
     assert len(services) == len(sm.datasets.bedfordshire().services)
-    by_need = pd.read_csv(out / "summary_services_by_need.csv", index_col=0)
+    by_need = pd.read_csv(out / "map" / "summary_services_by_need.csv", index_col=0)
     assert by_need.loc["drug", "total"] >= 1
-    written = sorted(p.name for p in out.iterdir())
-    assert written == sorted([
-        "bedfordshire.gpkg", "areas.csv", "sites.csv", "services.csv", "pathways.csv",
-        "organisations.csv", "partnerships.csv", "summary_areas.csv",
-        "summary_services_by_need.csv", "summary_pathways.csv", "summary_sites.csv",
-        "validation.csv", "ATTRIBUTION.txt", "coverage.csv", "coverage_summary.csv",
+    # the set to publish, and beside it the map as given (working data)
+    assert sorted(p.name for p in out.iterdir()) == sorted([
+        "map", "coverage.csv", "coverage_summary.csv",
         "accessibility.csv", "gaps.csv", "gaps_summary.csv", "gaps_by_lad.csv",
         "gaps_sensitivity.csv", "overlaps.csv", "overlaps_by_area.csv", "routes.csv",
         "routes_by_partnership.csv", "routes_single_points.csv", "pathways_police.png",
-        "routes_police.png", "pathways_prison.png", "routes_prison.png",
-        "answers.txt", "bedfordshire_kumu.json", "bedfordshire.gexf"])
+        "routes_police.png", "pathways_prison.png", "routes_prison.png", "answers.txt"])
+    assert sorted(p.name for p in (out / "map").iterdir()) == sorted([
+        "bedfordshire.gpkg", "areas.csv", "sites.csv", "services.csv", "pathways.csv",
+        "organisations.csv", "partnerships.csv", "summary_areas.csv",
+        "summary_services_by_need.csv", "summary_pathways.csv", "summary_sites.csv",
+        "validation.csv", "ATTRIBUTION.txt", "README.txt", "bedfordshire_kumu.json",
+        "bedfordshire.gexf"])
     # the answers come first, in plain words, by name, as the library gives them
     gaps = sm.find_gaps(sm.datasets.bedfordshire())
     assert text.lstrip().startswith("Where are the gaps?\n- Drug treatment: ")
@@ -61,12 +64,12 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     assert "Most alike: " in answers_part and "(bcb-" not in answers_part  # names
     answers = (out / "answers.txt").read_text(encoding="utf-8")
     assert first in answers and "Who has a route of referrals to treatment?" in answers
-    sites = pd.read_csv(out / "sites.csv", index_col="id")
+    sites = pd.read_csv(out / "map" / "sites.csv", index_col="id")
     beds_sites = sm.datasets.bedfordshire().sites
     assert sites["easting"].dropna().astype(int).equals(
         beds_sites.geometry.x.dropna().round().astype(int).rename("easting"))
-    assert "Crown copyright" in (out / "ATTRIBUTION.txt").read_text(encoding="utf-8")
-    summary = pd.read_csv(out / "summary_areas.csv", index_col=0)
+    assert "Crown copyright" in (out / "map" / "ATTRIBUTION.txt").read_text(encoding="utf-8")
+    summary = pd.read_csv(out / "map" / "summary_areas.csv", index_col=0)
     assert summary.loc["total", "population"] == 652_223
     # coverage and accessibility, against the library called directly
     assert "Services reaching an area, by need and hour band" in text
@@ -80,7 +83,14 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     assert access[column].round(3).equals(
         direct.table["access_per_1000"].round(3).rename(column))
     # supply is shared out: need x access adds up to the places of the counted services
-    places = (access[column] / 1000 * access["drug_demand"]).sum()
+    places = (access[column] / 1000 * direct.table["demand"]).sum()
+    # per-area need is published by the one rule: hidden 1-7, else to the nearest 5
+    demand = direct.table["demand"].round()
+    hidden = (demand >= 1) & (demand < 8)
+    assert (access.loc[hidden, "drug_demand"] == "[suppressed]").all()
+    shown = access.loc[~hidden, "drug_demand"].astype(int)
+    assert shown.equals((np.floor(demand[~hidden] / 5 + 0.5) * 5).astype(int).rename(
+        "drug_demand"))
     services = smap.services
     # drug treatment in the community (the default provision), with a site in person
     treatment = set(sm.vocab.INTERVENTION_KINDS["treatment"])
@@ -95,17 +105,16 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
     # gaps and overlaps, against the library called directly, small counts suppressed
     assert "Gaps: people in need in areas where provision falls short" in text
     by_lad = pd.read_csv(out / "gaps_by_lad.csv", index_col="lad_code")
-    direct_lad = gaps.summary("lad")
-    assert by_lad["need_in_gaps"].tolist() == direct_lad["need_in_gaps"].tolist()
-    # published figures are whole people and add up: the total is the rounded cells'
-    assert by_lad.loc["total", "need_in_gaps"] == by_lad["need_in_gaps"].iloc[:-1].sum()
-    assert abs(by_lad.loc["total", "need_in_gaps"]
-               - gaps.totals()["need_in_gaps"].sum()) <= len(by_lad) / 2
+    exact = gaps.summary("lad", suppress=None)["need_in_gaps"]
+    # every count rounded to the nearest 5 (none here is 1-7), the total too
+    assert by_lad["need_in_gaps"].astype(int).tolist() == (
+        np.floor(exact.round() / 5 + 0.5) * 5).astype(int).tolist()
     table = pd.read_csv(out / "gaps.csv", index_col="gap", dtype={"severity": str})
     assert len(table) == len(gaps.table)
     rounded = gaps.table["severity"].round()
-    small = (rounded >= 1) & (rounded < 5)
-    assert (table.loc[small[small].index, "severity"] == "[suppressed]").all()
+    small = (rounded >= 1) & (rounded < 8)
+    assert small.any() and (table.loc[small[small].index, "severity"] == "[suppressed]"
+                            ).all()
     sens = pd.read_csv(out / "gaps_sensitivity.csv")
     assert sens["max_distance"].tolist() == [5_000, 10_000, 15_000]
     # wider reach, fewer out of reach (the other reasons need not fall)
@@ -137,10 +146,10 @@ def test_demo_prints_the_summary_and_writes_the_outputs(tmp_path):
 
     import networkx as nx
 
-    kumu = json.loads((out / "bedfordshire_kumu.json").read_text(encoding="utf-8"))
+    kumu = json.loads((out / "map" / "bedfordshire_kumu.json").read_text(encoding="utf-8"))
     refers = [c for c in kumu["connections"] if c["type"] == "refers to"]
     assert len(refers) == len(smap.pathways)
-    gexf = nx.read_gexf(out / "bedfordshire.gexf")
+    gexf = nx.read_gexf(out / "map" / "bedfordshire.gexf")
     referrals = {d["pathway"] for *_, d in gexf.edges(data=True)
                  if d["relation"] == "refers_to"}
     assert referrals == set(smap.pathways.index)

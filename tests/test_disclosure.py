@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from servicemap.disclosure import MARKER, suppress
 
@@ -29,6 +29,16 @@ def test_rounding_decides_what_is_small():
     assert out.isna().tolist() == [True, True, False, False]
     assert out.dropna().tolist() == [10, 7]
     assert suppress(t.iloc[[0, 2]], ["people"])["people"].tolist() == [5, 10]
+
+
+def test_a_reader_who_knows_zeros_are_shown_cannot_pin_hidden_cells():
+    # [1, 1, 300] with total 302: hiding only the ones leaves ? + ? = 2 with each at
+    # least 1, so both would be 1. A third cell must go with them.
+    out = suppress(pd.DataFrame({"people": [1, 1, 300]}), ["people"])
+    assert out["people"].isna().all()
+    # [1, 3, 300]: ? + ? = 4 allows 1 + 3, 2 + 2, 3 + 1: nothing more need hide
+    out = suppress(pd.DataFrame({"people": [1, 3, 300]}), ["people"])
+    assert out["people"].isna().tolist() == [True, True, False]
 
 
 def test_nothing_small_nothing_hidden_and_missing_stays_missing():
@@ -107,17 +117,23 @@ def _assert_no_small_cell_derivable(frame, out, margins, threshold=5):
         if a.any():
             rows.append(a)
             rhs.append(published - values[np.setdiff1d(g, cells)].sum())
+    a_eq = np.array(rows) if rows else np.zeros((0, len(cells)))
     for k, i in enumerate(cells):
         if not 1 <= values[i] < threshold:
             continue
-        c = np.zeros(len(cells))
-        c[k] = 1.0
-        lo = linprog(c, A_eq=np.array(rows) if rows else None,
-                     b_eq=np.array(rhs) if rows else None, bounds=(0, None))
-        hi = linprog(-c, A_eq=np.array(rows) if rows else None,
-                     b_eq=np.array(rhs) if rows else None, bounds=(0, None))
-        # unbounded above means the cell cannot be pinned down at all
-        assert hi.status == 3 or lo.fun < -hi.fun - 0.5, (values, hidden, i)
+        # exact, in whole numbers (MILP), for a reader who knows only the sums (each
+        # hidden cell at least 0) and for one who knows zeros are shown (at least 1)
+        for least in (0, 1):
+            ends = []
+            for sign in (1.0, -1.0):
+                c = np.zeros(len(cells))
+                c[k] = sign
+                found = milp(c, constraints=[LinearConstraint(a_eq, rhs, rhs)] if rows
+                             else [], integrality=np.ones(len(cells)),
+                             bounds=Bounds(least, np.inf))
+                # unbounded above: the cell cannot be pinned down at all
+                ends.append(sign * found.fun if found.status == 0 else np.inf)
+            assert ends[1] > ends[0], (values, hidden, i, least)
 
 
 counts = st.one_of(st.integers(0, 6), st.integers(0, 200))

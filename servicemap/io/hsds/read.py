@@ -1142,7 +1142,13 @@ def _warn(ctx: _Context, label: str) -> None:
 
 def _provenance(source: _Source, ctx: _Context) -> dict[str, Any]:
     """Return the provenance: ours as written or the directory's, and what was kept."""
-    provenance = dict(source.extension.get("provenance") or {}) if source.extension else {
+    given = source.extension.get("provenance") if source.extension else None
+    if given is not None and not isinstance(given, dict):
+        raise InputError([Problem(source.label, "servicemap.provenance", "provenance",
+                                  _text(given)[:80], "is not an object of text. Write the "
+                                  "map's provenance as an object, or leave it out.",
+                                  code="wrong_type")], source=source.label)
+    provenance = dict(given or {}) if source.extension else {
         "name": f"HSDS directory {source.label}", "source": source.label,
         "format": f"Open Referral HSDS {HSDS_VERSION}"}
     if ctx.unmapped:
