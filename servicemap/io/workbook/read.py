@@ -536,7 +536,13 @@ def _join_areas(boundaries: gpd.GeoDataFrame, raw: Raw | None, log: Log,
     known = set(codes)
     for code, n in zip(sheet_codes, raw.numbers, strict=True):
         code_key = code.strip() if isinstance(code, str) else code
-        if code_key is None:
+        if code_key is None or code_key == "":
+            row = raw.rows[raw.numbers.index(n)]
+            if any(v is not None for v in row):
+                log.add(raw.label, n, "code", None,
+                        "is empty, but the row has values. Give the area's code, or "
+                        "delete the row.", cell=raw.cell("code", n), sheet_name="Areas",
+                        code="missing_value")
             continue
         if code_key in rows_of:
             log.add(raw.label, n, "code", code,
@@ -568,9 +574,22 @@ def _join_areas(boundaries: gpd.GeoDataFrame, raw: Raw | None, log: Log,
     for c in columns:
         i = raw.positions[c]
         kept = frame[c].tolist() if c in frame.columns else [None] * len(frame)
-        # the sheet's values win where given; a blank cell keeps the boundaries'
+        # the sheet's values win where given; a blank cell keeps the boundaries', said
         values = [raw.rows[k][i] if k is not None and raw.rows[k][i] is not None
                   else kept[j] for j, k in enumerate(order)]
+        # a column the sheet gives somewhere, left empty in a row: the value is kept
+        # from the boundaries and said (a column left empty throughout is not given)
+        given = any(r[i] is not None for r in raw.rows)
+        filled = [codes[j] for j, k in enumerate(order) if given and k is not None
+                  and raw.rows[k][i] is None and not pd.isna(kept[j])]
+        if filled:
+            listed = ", ".join(map(str, filled[:5])) + (
+                f" and {len(filled) - 5} more" if len(filled) > 5 else "")
+            log.add(raw.label, None, c, None,
+                    f"is empty in {plural(len(filled), 'row')} ({listed}), so the "
+                    f"boundaries' values ({name}) were kept there. Write the values, or "
+                    "delete the column to use the boundaries' throughout.", "warning",
+                    code="missing_value")
         series = None
         if c in frame.columns:  # keep the boundaries' type where the values fit it
             try:
