@@ -21,6 +21,7 @@ import typer
 
 from servicemap import datasets
 from servicemap._version import __version__
+from servicemap.errors import InputError
 from servicemap.io.workbook import validate_workbook, write_template
 from servicemap.servicemap import ValidationReport
 from servicemap.workshop import SENSITIVITY, Workshop, run_workshop
@@ -236,9 +237,12 @@ def validate(
         raise typer.Exit(2)
     try:
         report = validate_workbook(path, areas=areas)
-    except FileNotFoundError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    except InputError as exc:  # an input that cannot be checked at all: its problems
+        report = ValidationReport(tuple(exc.problems), source=path.name)
+    except OSError as exc:  # missing, a folder that is not one, not allowed to read
+        typer.echo(f"Error: {exc.strerror or exc}: {path}" if exc.strerror
+                   else f"Error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if output_format == "json":
         problems = [{"severity": p.severity, "code": p.code, "sheet": p.table,
                      "row": p.row, "column": p.field, "cell": getattr(p, "cell", None),

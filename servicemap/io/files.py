@@ -416,7 +416,7 @@ def _text_in_numbers(path: Path) -> list[Problem]:
                     "REAL", "INTEGER", "DOUBLE", "FLOAT", "MEDIUMINT", "SMALLINT",
                     "TINYINT", "BOOLEAN"} and c[1] != "fid"):
                 found = con.execute(
-                    f'SELECT {f"{key!r}" if key else "fid"}, "{column}" FROM "{layer}" '
+                    f'SELECT "{key or "fid"}", "{column}" FROM "{layer}" '
                     f'WHERE typeof("{column}") = \'text\' LIMIT 20').fetchall()
                 problems += [Problem(
                     layer, str(rid), column, value, "is text in a column of numbers "

@@ -504,7 +504,7 @@ def test_cli_template_and_validate(tmp_path, toy_map, areas):
             } == {"sheet": "Services", "row": 2, "column": "capacity", "cell": "K2",
                   "value": "about 40", "code": "not_a_number"}
     assert runner.invoke(app, ["validate", str(path), "--format", "xml"]).exit_code == 2
-    assert runner.invoke(app, ["validate", str(tmp_path / "none.xlsx")]).exit_code == 2
+    assert runner.invoke(app, ["validate", str(tmp_path / "none.xlsx")]).exit_code == 1
 
 
 def test_cli_help_lists_the_commands():
