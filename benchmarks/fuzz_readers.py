@@ -584,7 +584,8 @@ def corrupt_gpkg(path: Path, rng: random.Random) -> Edit:
     edit = Edit(f"{layer}[{rid}].{column} = {value!r}")
     edit.cells[(layer, str(rid), column)] = value
     if column in {"id", "code"}:
-        edit.rows_deleted |= {(layer, str(rid)), (layer, str(value))}
+        stored = int(value) if isinstance(value, bool) else value  # SQLite's 0 and 1
+        edit.rows_deleted |= {(layer, str(rid)), (layer, str(value)), (layer, str(stored))}
     return edit
 
 

@@ -52,6 +52,7 @@ from typing import Any
 
 import pandas as pd
 import pyogrio
+import shapely
 
 from servicemap._version import __version__
 from servicemap.errors import InputError, Problem, did_you_mean
@@ -390,7 +391,7 @@ def _layer(path: Path, layer: str, *, geometry: bool) -> Any:
         return pyogrio.read_dataframe(path, layer=layer, read_geometry=geometry)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
             pyogrio.errors.FieldError, pyogrio.errors.GeometryError,
-            UnicodeDecodeError, ValueError) as exc:
+            shapely.errors.ShapelyError, UnicodeDecodeError, ValueError) as exc:
         raise _not_ours(path, layer, f"its layer {layer!r} cannot be read "
                         f"({type(exc).__name__}: {str(exc)[:120]})") from None
 
@@ -412,17 +413,20 @@ def _text_in_numbers(path: Path) -> list[Problem]:
         for layer in ("areas", *_RECORD_TABLES, "travel_times"):
             info = con.execute(f'PRAGMA table_info("{layer}")').fetchall()
             key = next((c[1] for c in info if c[1] in ("id", "code")), None)
-            for column in (c[1] for c in info if str(c[2]).upper() in {
-                    "REAL", "INTEGER", "DOUBLE", "FLOAT", "MEDIUMINT", "SMALLINT",
-                    "TINYINT", "BOOLEAN"} and c[1] != "fid"):
+            for column, kind in ((c[1], str(c[2]).upper()) for c in info):
+                if column == "fid" or kind not in {
+                        "REAL", "INTEGER", "DOUBLE", "FLOAT", "MEDIUMINT", "SMALLINT",
+                        "TINYINT", "BOOLEAN"}:
+                    continue
+                odd = (f' OR "{column}" NOT IN (0, 1)' if kind == "BOOLEAN" else "")
                 found = con.execute(
                     f'SELECT "{key or "fid"}", "{column}" FROM "{layer}" '
-                    f'WHERE typeof("{column}") = \'text\' LIMIT 20').fetchall()
+                    f'WHERE typeof("{column}") = \'text\'{odd} LIMIT 20').fetchall()
                 problems += [Problem(
-                    layer, str(rid), column, value, "is text in a column of numbers "
-                    "(or of yes and no, stored as 1 and 0); read as a number it would "
-                    "become 0. Write a number, or leave it empty if unknown.",
-                    code="not_a_number") for rid, value in found]
+                    layer, str(rid), column, value, "is not what the column holds (a "
+                    "number, or yes and no stored as 1 and 0); read as one it would "
+                    "silently become 0 or yes. Write a number (or 1 or 0), or leave it "
+                    "empty if unknown.", code="not_a_number") for rid, value in found]
     except sqlite3.Error:
         return problems  # not SQLite as written: the layer readers say what is wrong
     finally:
