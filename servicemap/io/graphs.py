@@ -27,7 +27,9 @@ record's ``notes``) is HTML-escaped and its Markdown punctuation backslash-escap
 shows as written and never becomes a link, an image or markup. Characters that XML 1.0
 cannot hold, or that have no place in text (control characters other than tab,
 newline and carriage return, lone surrogates, U+FFFE and U+FFFF), are removed from
-both formats, with an :class:`ExportWarning` that says where.
+both formats, and text that a spreadsheet would run as a formula (starting ``=``,
+``+``, ``-`` or ``@``) gets a leading ``'`` as in every CSV the library writes, each
+with an :class:`ExportWarning` that says where.
 
 Examples
 --------
@@ -59,6 +61,7 @@ from servicemap.crs import user_stacklevel
 from servicemap.errors import ExportWarning, plural
 from servicemap.geography import area_points
 from servicemap.graph import to_networkx
+from servicemap.io.exports import safe_text
 from servicemap.servicemap import ServiceMap
 from servicemap.vocab import Vocabulary
 
@@ -76,14 +79,27 @@ class _Cleaner:
 
     def __init__(self) -> None:
         self.changed: dict[str, dict[str, None]] = {}  # record -> its fields changed
+        self.formulas: dict[str, dict[str, None]] = {}  # record -> fields neutralised
 
     def text(self, value: str, record: str, field: str) -> str:
         cleaned = _INVALID.sub("", value)
         if cleaned != value:
             self.changed.setdefault(record, {})[field] = None
-        return cleaned
+        safe = safe_text(cleaned)  # the one rule of every file the library writes
+        if safe != cleaned:
+            self.formulas.setdefault(record, {})[field] = None
+        return str(safe)
 
     def warn(self, what: str) -> None:
+        if self.formulas:
+            places = [f"{record} ({', '.join(fields)})"
+                      for record, fields in self.formulas.items()]
+            warnings.warn(
+                f"{plural(sum(map(len, self.formulas.values())), 'text value')} began "
+                "like a spreadsheet formula (=, +, -, @) and were written with a "
+                f"leading ' so that a spreadsheet shows them as text: "
+                f"{'; '.join(places[:6])}{'; ...' if len(places) > 6 else ''}.",
+                ExportWarning, stacklevel=user_stacklevel())
         if not self.changed:
             return
         n = sum(len(fields) for fields in self.changed.values())

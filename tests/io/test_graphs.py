@@ -200,3 +200,23 @@ def test_any_name_survives_gexf_without_invalid_characters(tmp_path_factory, nam
     # XML turns a carriage return into a newline when it reads text back
     assert label.replace("\r\n", "\n").replace("\r", "\n") == expected.replace(
         "\r\n", "\n").replace("\r", "\n")
+
+
+def test_names_survive_both_formats_safely(tmp_path):
+    tables = toy_tables()
+    tables["services"].loc[0, "name"] = '=HYPERLINK("x") <b> & "q"\r\x01'
+    tables["organisations"].loc[0, "name"] = "+1 Council"
+    smap = sm.ServiceMap.from_frames(areas=grid_areas(), **tables)
+    with pytest.warns(ExportWarning) as caught:
+        blueprint = to_kumu(smap, tmp_path / "map.json")
+        to_gexf(smap, tmp_path / "map.gexf")
+    said = " ".join(str(w.message) for w in caught)
+    assert "formula" in said and "control characters" in said
+    labels = {e["label"] for e in blueprint["elements"]}
+    # the control character is gone, the formula cannot run, the rest is as written
+    assert '\'=HYPERLINK("x") <b> & "q"\r' in labels and "'+1 Council" in labels
+    graph = nx.read_gexf(tmp_path / "map.gexf")
+    names = {d.get("label") for _, d in graph.nodes(data=True)}
+    assert '\'=HYPERLINK("x") <b> & "q"\n' in names or (
+        '\'=HYPERLINK("x") <b> & "q"\r' in names)
+    assert "'+1 Council" in names
