@@ -129,6 +129,10 @@ def demo(
         typer.echo(f"  {problem.severity:<8} {problem}")
     written = ws.write(output, stem="bedfordshire")
     typer.echo(f"\nWrote {len(written)} files to {output}/: {', '.join(written)}")
+    typer.echo(f"The files in {output}/ are the set to publish: counts of people 1-7 are "
+               "hidden and the rest rounded to the nearest 5, alike in every file. "
+               f"{output}/map/ holds the map as given (population and need per area): "
+               "working data for the partnership, not for publication.")
 
 
 def _show_gaps(ws: Workshop, tables: dict[str, pd.DataFrame]) -> None:
