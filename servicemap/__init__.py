@@ -8,7 +8,7 @@ Examples
 True
 """
 
-from servicemap import datasets, disclosure, plotting
+from servicemap import changes, datasets, disclosure, plotting
 from servicemap._version import __version__
 from servicemap.analysis.accessibility import AccessReport, accessibility
 from servicemap.analysis.coverage import Coverage, coverage
@@ -79,6 +79,7 @@ __all__ = [
     "Vocabulary",
     "__version__",
     "accessibility",
+    "changes",
     "coverage",
     "datasets",
     "disclosure",

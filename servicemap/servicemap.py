@@ -471,6 +471,43 @@ class ServiceMap:
         args.update(frames)
         return type(self).from_frames(**args)
 
+    def apply(self, changes: Any) -> ServiceMap:
+        """Return a new map with changes made (see :mod:`servicemap.changes`).
+
+        Parameters
+        ----------
+        changes : change or list of changes
+            Made from :mod:`servicemap.changes`, applied in turn.
+
+        Returns
+        -------
+        ServiceMap
+            Validated as a new map; this map is unchanged. ``provenance["changes"]``
+            lists what was done, in plain words.
+
+        Examples
+        --------
+        >>> smap = sm.datasets.bedfordshire()
+        >>> after = smap.apply([sm.changes.close_service("lut-yp"),
+        ...                     sm.changes.update_service("bcb-yp", max_distance=15_000)])
+        >>> print(after.provenance["changes"][0])  # doctest: +NORMALIZE_WHITESPACE
+        close service Young people's substance use service, Luton (illustrative) (lut-yp):
+        status = 'decommissioned'
+        """
+        items = [changes] if hasattr(changes, "apply_to") else list(changes)
+        out = self
+        for k, item in enumerate(items):
+            if not hasattr(item, "apply_to"):
+                msg = (f"change {k} is a {type(item).__name__}, not a change. Make "
+                       "changes with sm.changes, such as sm.changes.close_service('hub').")
+                raise TypeError(msg)
+            last = k == len(items) - 1
+            with warnings.catch_warnings():
+                if not last:  # a list is checked as a whole, once it is all made
+                    warnings.simplefilter("ignore", ValidationWarning)
+                out = item.apply_to(out, strict=last)
+        return out
+
     # -- the frames ----------------------------------------------------------------
     @property
     def areas(self) -> gpd.GeoDataFrame:

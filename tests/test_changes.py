@@ -1,0 +1,118 @@
+"""Changes to a map, applied and undone, checked on the toy grid by hand."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from toy import X0, Y0, code, toy_map
+
+import servicemap as sm
+from servicemap import changes
+
+
+@pytest.fixture(scope="module")
+def smap():
+    return toy_map()
+
+
+def _reached(smap, service):
+    return sorted(sm.reach_matrix(smap).areas_reached(service).index)
+
+
+def test_a_wider_reach_takes_in_the_squares_by_hand(smap):
+    # HUB sits at the centre of square 1 with a 1.5 km reach inside LAD E06000001
+    # (squares 1, 2, 4, 5, 7, 8): centres 0, 1 000, 1 000 and 1 414 m away
+    assert _reached(smap, "HUB") == [code(k) for k in (1, 2, 4, 5)]
+    wider = smap.apply(changes.update_service("HUB", max_distance=2_500))
+    # 2.5 km adds squares 7 (2 000 m) and 8 (2 236 m); 3 (2 000 m) is outside the
+    # footprint, 9 (2 828 m) beyond reach
+    assert _reached(wider, "HUB") == [code(k) for k in (1, 2, 4, 5, 7, 8)]
+    assert _reached(smap, "HUB") == [code(k) for k in (1, 2, 4, 5)]  # unchanged
+
+
+def test_moving_a_site_moves_the_reach(smap):
+    moved = smap.apply(changes.move_site("HUB-1", easting=X0 + 1500, northing=Y0 + 1500))
+    # from the centre of square 5, 1.5 km takes every centre of the footprint
+    # (1 000 or 1 414 m away)
+    assert _reached(moved, "HUB") == [code(k) for k in (1, 2, 4, 5, 7, 8)]
+
+
+def test_closing_a_service_keeps_its_record_and_reaches_nobody(smap):
+    closed = smap.apply(changes.close_service("HUB"))
+    assert closed.services.loc["HUB", "status"] == "decommissioned"
+    assert len(closed.pathways) == len(smap.pathways)
+    gaps = sm.find_gaps(closed, need="drug", client_group="adults")
+    assert gaps.table["services"].max() == 0
+    assert closed.apply(changes.reopen_service("HUB")).equals(smap)
+
+
+def test_removing_a_service_takes_its_site_and_pathways_and_says_so(smap):
+    change = changes.remove_service("HUB")
+    words = change.describe(smap)
+    assert words == ("remove service Treatment hub (HUB), with 2 pathways to or from "
+                     "it and 1 site serving only it")
+    after = smap.apply(change)
+    assert "HUB" not in after.services.index and "HUB-1" not in after.sites.index
+    assert after.pathways.empty
+    assert after.provenance["changes"] == [words]
+    assert after.apply(change.inverse(smap)).equals(smap)
+
+
+def test_a_list_is_checked_once_it_is_all_made(smap):
+    hub = dict(smap.services.loc["HUB"], name="Second hub")
+    more = smap.apply([changes.add_service("HUB2", **hub),
+                       changes.add_site("HUB2-1", name="Second hub", services=("HUB2",),
+                                        easting=X0 + 2500, northing=Y0 + 2500),
+                       changes.add_pathway("P3", from_service="OUT", to_service="HUB2",
+                                           consent_basis="explicit_consent")])
+    assert _reached(more, "HUB2") == [code(k) for k in (5, 8)]  # 1 414 and 1 000 m
+    with pytest.raises(sm.InputError, match="needs a site"):
+        smap.apply(changes.add_service("HUB2", **hub))  # alone, it has no site
+
+
+def test_a_change_to_what_is_not_there_names_the_change_and_field(smap):
+    with pytest.raises(sm.InputError) as err:
+        smap.apply(changes.update_service("HUBB", capacity=5))
+    problem = err.value.problems[0]
+    assert problem.field == "service" and "HUB" in problem.message
+    assert "HUBB" in problem.table
+    with pytest.raises(sm.InputError) as err:
+        smap.apply(changes.update_service("HUB", capacty=5))
+    assert err.value.problems[0].field == "capacty"
+    assert "capacity" in err.value.problems[0].message
+    with pytest.raises(sm.InputError):  # a value the record refuses
+        smap.apply(changes.update_service("HUB", capacity=-5))
+    with pytest.raises(TypeError, match="not a change"):
+        smap.apply(["close HUB"])
+
+
+POOL = [
+    changes.update_service("HUB", max_distance=2_500),
+    changes.update_service("HUB", hours="Mon-Sat 08:00-20:00", capacity=80),
+    changes.close_service("OUT"),
+    changes.update_pathway("P1", consent_basis="explicit_consent", wait_days=9),
+    changes.remove_pathway("P2"),
+    changes.move_site("HUB-1", easting=X0 + 1500, northing=Y0 + 500),
+    changes.update_partnership("DAP", footprint=("E06000001",)),
+    changes.add_pathway("P9", from_entry="gp", to_service="OUT"),
+]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(range(len(POOL))), min_size=1, max_size=4, unique=True))
+def test_apply_then_inverse_gives_back_an_equal_map(picks):
+    smap = toy_map()
+    maps, inverses = [smap], []
+    for k in picks:
+        inverses.append(POOL[k].inverse(maps[-1]))
+        maps.append(maps[-1].apply(POOL[k]))
+    # the changed map equals the same map built from its frames from scratch
+    last = maps[-1]
+    fresh = sm.ServiceMap.from_frames(
+        areas=last.areas, services=last.services, sites=last.sites,
+        pathways=last.pathways, organisations=last.organisations,
+        partnerships=last.partnerships, vocabulary=last.vocabulary)
+    assert fresh.equals(last)
+    back = last
+    for inverse in reversed(inverses):
+        back = back.apply(inverse)
+    assert back.equals(smap)
