@@ -144,6 +144,14 @@ def package(tmp_path):
     return tmp_path / "hsds"
 
 
+def _set_cell(package, file, column, value):
+    """Write ``value`` into the first row of one of the package's CSV files."""
+    path = package / file
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, column] = value
+    frame.to_csv(path, index=False)
+
+
 def _read_hsds(source):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sm.HSDSWarning)
@@ -182,10 +190,7 @@ def test_a_deleted_table_the_package_lists_is_an_error(package):
 
 
 def test_rows_whose_links_match_nothing_are_problems_not_dropped(package):
-    path = package / "service_areas.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame.loc[0, "service_id"] = "no-such-service"
-    frame.to_csv(path, index=False)
+    _set_cell(package, "service_areas.csv", "service_id", "no-such-service")
     with pytest.raises(sm.InputError) as err:
         _read_hsds(package)
     p = _problem(err)
@@ -194,10 +199,8 @@ def test_rows_whose_links_match_nothing_are_problems_not_dropped(package):
 
 
 def test_hsds_yes_or_no_rejects_other_words(package):
-    path = package / "servicemap_pathways.csv"
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame.loc[0, "information_sharing_agreement"] = "perhaps"
-    frame.to_csv(path, index=False)
+    _set_cell(package, "servicemap_pathways.csv", "information_sharing_agreement",
+              "perhaps")
     with pytest.raises(sm.InputError) as err:
         _read_hsds(package)
     assert _problem(err).code == "not_yes_no"
