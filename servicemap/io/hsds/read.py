@@ -565,18 +565,17 @@ def _areas_of(areas: Any, label: str) -> gpd.GeoDataFrame:
     return frame
 
 
-#: The fields of each HSDS table that name a row of another table.
+#: The fields by which a row of an HSDS table is attached to a record of the map: a
+#: row whose link matches nothing would be lost, so it is a problem.
 _LINKS = {
     "services": {"organization_id": "organizations"},
     "service_at_location": {"service_id": "services", "location_id": "locations"},
     "service_areas": {"service_id": "services"},
     "schedules": {"service_id": "services", "location_id": "locations",
                   "service_at_location_id": "service_at_location"},
-    "funding": {"service_id": "services", "organization_id": "organizations"},
+    "funding": {"service_id": "services"},
     "addresses": {"location_id": "locations"},
     "attributes": {"taxonomy_term_id": "taxonomy_terms"},
-    "taxonomy_terms": {"taxonomy_id": "taxonomies"},
-    "locations": {"organization_id": "organizations"},
 }
 _ENTITIES = {"service": "services", "organization": "organizations",
              "location": "locations"}
