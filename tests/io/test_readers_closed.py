@@ -347,3 +347,23 @@ def test_the_command_line_prints_problems_never_a_traceback(tmp_path, workbook):
         assert result.exit_code == 1, (target, result.output)
         assert "Traceback" not in result.output and result.exception is None or (
             isinstance(result.exception, SystemExit)), target
+
+
+def test_the_stated_limits_are_errors(package, tmp_path, monkeypatch, workbook):
+    from servicemap.io.hsds import read as hsds_read
+    from servicemap.io.workbook import read as workbook_read
+
+    path = tmp_path / "services.json"
+    path.write_text('{"id": "a", "x": ' + "[" * 100 + "]" * 100 + "}", encoding="utf-8")
+    with pytest.raises(sm.InputError, match=f"more than {hsds_read.MAX_JSON_DEPTH} levels"):
+        _read_hsds(path)
+    monkeypatch.setattr(hsds_read, "MAX_FILE_BYTES", 100)
+    with pytest.raises(sm.InputError, match="above the"):
+        _read_hsds(package)
+    monkeypatch.setattr(hsds_read, "MAX_FILE_BYTES", 10**9)
+    monkeypatch.setattr(hsds_read, "MAX_ROWS", 1)
+    with pytest.raises(sm.InputError, match="more than 1 rows"):
+        _read_hsds(package)
+    monkeypatch.setattr(workbook_read, "MAX_WORKBOOK_BYTES", 100)
+    with pytest.raises(sm.InputError, match="above the"):
+        sm.read_workbook(workbook, areas=grid_areas())
