@@ -367,3 +367,10 @@ def test_the_stated_limits_are_errors(package, tmp_path, monkeypatch, workbook):
     monkeypatch.setattr(workbook_read, "MAX_WORKBOOK_BYTES", 100)
     with pytest.raises(sm.InputError, match="above the"):
         sm.read_workbook(workbook, areas=grid_areas())
+
+
+def test_a_folder_with_no_csv_is_an_error_not_an_empty_map(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(sm.InputError) as err:
+        sm.read_workbook(tmp_path / "empty", areas=grid_areas())
+    assert (_problem(err).table, _problem(err).code) == ("empty", "missing_table")

@@ -418,6 +418,12 @@ def _read_xlsx(path: Path, log: Log) -> dict[str, Raw]:
 def _read_csv_folder(folder: Path, log: Log) -> dict[str, Raw]:
     raws: dict[str, Raw] = {}
     seen: dict[str, str] = {}
+    if not any(p.suffix.lower() == ".csv" for p in folder.iterdir()):
+        log.add(folder.name, None, None, None,
+                "holds no CSV file, so there is no map to read. Give the folder that "
+                "`servicemap template` wrote (services.csv, sites.csv, ...), or an .xlsx "
+                "workbook.", code="missing_table")
+        return raws
     for path in sorted(folder.iterdir()):
         if path.suffix.lower() != ".csv" or not path.is_file():
             continue
