@@ -100,6 +100,10 @@ def _pinned(a: np.ndarray, values: np.ndarray, hidden: np.ndarray) -> np.ndarray
     shown = ~hidden
     a_eq = a[np.ix_(rows, cells)]
     b_eq = -a[np.ix_(rows, np.flatnonzero(shown))] @ values[shown]
+    if len(rows) == 1 and not hidden[-1]:
+        # one sum, shown, over the hidden cells (a table with no margins): they are
+        # pinned, at 1 each, exactly when they add up to their number
+        return cells if np.isclose(b_eq[0], len(cells)) else cells[:0]
     pinned = []
     for k, i in enumerate(cells):
         c = np.zeros(len(cells))
