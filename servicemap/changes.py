@@ -23,6 +23,9 @@ only it and the pathways to or from it, and says so.
 ``update_pathway``          set fields of a pathway (consent basis, wait, ...)
 ``remove_pathway``          remove a pathway
 ``update_partnership``      set fields of a partnership (such as its footprint)
+``merge_partnerships``      one partnership of several: members, footprints united
+``switch_intervention``     offer one intervention for another, reach rescaled by
+                            how often clients must attend (:data:`TRAVEL_TOLERANCE`)
 ==========================  =====================================================
 
 Examples
@@ -39,7 +42,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,17 +54,20 @@ from servicemap.errors import InputError, Problem, did_you_mean, plural
 from servicemap.servicemap import ServiceMap
 
 __all__ = [
+    "TRAVEL_TOLERANCE",
     "Change",
     "RowEdits",
     "add_pathway",
     "add_service",
     "add_site",
     "close_service",
+    "merge_partnerships",
     "move_site",
     "remove_pathway",
     "remove_service",
     "remove_site",
     "reopen_service",
+    "switch_intervention",
     "update_partnership",
     "update_pathway",
     "update_service",
@@ -501,3 +507,198 @@ def remove_pathway(pathway: str) -> RemoveRecord:
     False
     """
     return RemoveRecord("pathway", pathway)
+
+
+# -- partnerships merged ----------------------------------------------------------------
+@dataclass(frozen=True)
+class MergePartnerships(Change):
+    """Several partnerships become one: members and footprints united, in order."""
+
+    ids: tuple[str, ...]
+    into: str
+    name: str | None = None
+
+    def edits(self, smap: ServiceMap) -> RowEdits:
+        frame = smap.partnerships
+        ids = [_known(smap, "partnership", p, str(self), "ids") for p in self.ids]
+        if len(set(ids)) < 2:
+            raise InputError([Problem(
+                str(self), None, "ids", list(self.ids), "names fewer than two "
+                "partnerships. Give the ids of two or more to merge.",
+                code="missing_value")])
+        first = dict(_row(frame, ids[0]))
+        merged = {**first, "name": self.name or first["name"],
+                  "members": _union(frame.loc[p, "members"] for p in ids),
+                  "footprint": _union(frame.loc[p, "footprint"] for p in ids)}
+        rows: list[_ROW] = []
+        for p in ids:
+            if p != self.into:
+                rows.append(("partnerships", p, _row(frame, p), None, _at(frame, p)))
+        if self.into in frame.index:
+            rows.append(("partnerships", self.into, _row(frame, self.into),
+                         tuple(merged.items()), _at(frame, self.into)))
+        else:
+            rows.append(("partnerships", self.into, None, tuple(merged.items()), None))
+        services = smap.services
+        for sid, commissioners in services["commissioners"].items():
+            if set(commissioners) & set(ids):
+                after = _union([[self.into if c in ids else c for c in commissioners]])
+                before = _row(services, sid)
+                rows.append(("services", str(sid), before, tuple(
+                    (c, after if c == "commissioners" else v) for c, v in before),
+                    _at(services, sid)))
+        n = sum(1 for t, *_ in rows if t == "services")
+        words = (f"merge partnerships {', '.join(_name(smap, 'partnership', p) for p in ids)}"
+                 f" into {merged['name']} ({self.into}), commissioning "
+                 f"{plural(n, 'service')}")
+        # removals last would leave services pointing at removed partnerships while
+        # applied in order: set the merged one and the services first
+        rows.sort(key=lambda r: r[3] is None)
+        return RowEdits(tuple(rows), words)
+
+    def describe(self, smap: ServiceMap | None = None) -> str:
+        if smap is None:
+            return f"merge partnerships {', '.join(self.ids)} into {self.into}"
+        return self.edits(smap).words
+
+
+def _union(lists: Iterable[Iterable[Any]]) -> tuple[Any, ...]:
+    """Items of several lists, each once, in the order first met."""
+    return tuple(dict.fromkeys(x for items in lists for x in items))
+
+
+def merge_partnerships(ids: Iterable[str], *, into: str,
+                       name: str | None = None) -> MergePartnerships:
+    """Merge partnerships into one, such as two drug and alcohol partnerships.
+
+    Members and footprints are united (each once, in the order given); the merged
+    partnership takes the first one's kind and other fields, and ``name`` if given;
+    every service one of them commissions is commissioned by the merged one.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        Two or more partnerships.
+    into : str
+        The merged partnership's id: one of ``ids`` (it is kept, updated) or a new id.
+    name : str, optional
+        Its name; by default the first partnership's.
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> one = smap.apply(sm.changes.merge_partnerships(
+    ...     ["bcb-dap", "lut-dap"], into="beds-dap", name="Bedfordshire DAP"))
+    >>> one.partnerships.loc["beds-dap", "footprint"]
+    ('E06000055', 'E06000056', 'E06000032')
+    >>> "lut-dap" in one.partnerships.index, one.services.loc["lut-adult-hub", "commissioners"]
+    (False, ('beds-dap',))
+    """
+    return MergePartnerships(tuple(ids), into, name)
+
+
+# -- one intervention for another --------------------------------------------------------
+#: How far (minutes one way) clients will travel, by how often they must attend.
+#: An assumption, not a published figure: studies of opioid treatment find that
+#: distance to the clinic lowers attendance and retention, most for daily supervised
+#: dosing, but none we know of gives tolerances by frequency. Change this mapping (or
+#: pass ``reach_factor``) to use your own.
+TRAVEL_TOLERANCE: dict[str, float] = {"daily": 20.0, "several_weekly": 30.0,
+                                       "weekly": 45.0, "fortnightly": 60.0,
+                                       "monthly": 90.0}
+
+
+@dataclass(frozen=True)
+class SwitchIntervention(Change):
+    """A service offers one intervention in place of another, and its reach follows."""
+
+    service: str
+    replacing: tuple[str, ...]
+    to: tuple[str, ...]
+    visit_frequency: str | None = None
+    reach_factor: float | None = None
+
+    def factor(self, smap: ServiceMap) -> float:
+        """Return the factor the service's reach is scaled by."""
+        if self.reach_factor is not None:
+            return float(self.reach_factor)
+        old = smap.services.loc[self.service, "visit_frequency"]
+        new = self.visit_frequency
+        if old not in TRAVEL_TOLERANCE or new not in TRAVEL_TOLERANCE:
+            raise InputError([Problem(
+                str(self), None, "visit_frequency", new if old in TRAVEL_TOLERANCE
+                else old, "has no travel tolerance, so the reach cannot be rescaled. "
+                f"Give reach_factor, or visit frequencies among "
+                f"{', '.join(TRAVEL_TOLERANCE)} (before and after).",
+                code="missing_value")])
+        return TRAVEL_TOLERANCE[new] / TRAVEL_TOLERANCE[old]
+
+    def edits(self, smap: ServiceMap) -> RowEdits:
+        sid = _known(smap, "service", self.service, str(self), "service")
+        row = smap.services.loc[sid]
+        offered = tuple(row["interventions"])
+        missing = [i for i in self.replacing if i not in offered]
+        if missing:
+            raise InputError([Problem(
+                str(self), None, "replacing", missing[0], "is not an intervention of the "
+                f"service (it offers {', '.join(offered) or 'none'}).",
+                code="unknown_term")])
+        factor = self.factor(smap)
+        values: dict[str, Any] = {
+            "interventions": _union([[i for i in offered if i not in self.replacing],
+                                     self.to])}
+        if self.visit_frequency is not None:
+            values["visit_frequency"] = self.visit_frequency
+        for limit in ("max_distance", "max_minutes"):
+            if not pd.isna(row[limit]):
+                values[limit] = float(row[limit]) * factor
+        words = (f"{_name(smap, 'service', sid)} offers {', '.join(self.to)} in place "
+                 f"of {', '.join(self.replacing)}"
+                 + (f", clients attending {self.visit_frequency}" if self.visit_frequency
+                    else "") + f"; its reach x {factor:.2f}")
+        edits = UpdateRecord("service", sid, tuple(values.items())).edits(smap)
+        return RowEdits(edits.rows, words)
+
+    def describe(self, smap: ServiceMap | None = None) -> str:
+        if smap is None:
+            return (f"{self.service} offers {', '.join(self.to)} in place of "
+                    f"{', '.join(self.replacing)}")
+        return self.edits(smap).words
+
+
+def switch_intervention(service: str, *, replacing: str | Iterable[str],
+                        to: str | Iterable[str], visit_frequency: str | None = None,
+                        reach_factor: float | None = None) -> SwitchIntervention:
+    """Offer one intervention in place of another; rescale the reach by attendance.
+
+    Clients who must attend daily travel less far than those who come monthly. The
+    service's maximum distance (or minutes) is multiplied by
+    ``TRAVEL_TOLERANCE[new] / TRAVEL_TOLERANCE[old]`` of its visit frequencies
+    (an assumption, see :data:`TRAVEL_TOLERANCE`), or by ``reach_factor`` if given.
+
+    Parameters
+    ----------
+    service : str
+    replacing, to : str or iterable of str
+        Intervention terms taken away and offered instead.
+    visit_frequency : str, optional
+        How often clients attend afterwards (a ``visit_frequency`` term).
+    reach_factor : float, optional
+        Scale the reach by this instead of the rule.
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> change = sm.changes.switch_intervention(
+    ...     "bcb-pharm-sc", replacing="opioid_substitution_daily_supervised",
+    ...     to="long_acting_injectable_buprenorphine", visit_frequency="monthly")
+    >>> after = smap.apply(change)
+    >>> float(after.services.loc["bcb-pharm-sc", "max_distance"])  # 5 km x 90 / 20
+    22500.0
+    """
+    return SwitchIntervention(service, _terms(replacing), _terms(to), visit_frequency,
+                              reach_factor)
+
+
+def _terms(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)

@@ -116,3 +116,55 @@ def test_apply_then_inverse_gives_back_an_equal_map(picks):
     for inverse in reversed(inverses):
         back = back.apply(inverse)
     assert back.equals(smap)
+
+
+def test_switching_to_a_monthly_injection_widens_the_reach_by_the_stated_rule():
+    # OUT reaches everyone (reach none); give HUB daily supervised dosing first
+    smap = toy_map().apply(changes.update_service(
+        "HUB", interventions=("opioid_substitution_daily_supervised",),
+        visit_frequency="daily", max_distance=1_000))
+    # daily, 1 km: squares 1, 2 and 4 (centres 0 and 1 000 m away); 5 is 1 414 m away
+    assert _reached(smap, "HUB") == [code(k) for k in (1, 2, 4)]
+    change = changes.switch_intervention(
+        "HUB", replacing="opioid_substitution_daily_supervised",
+        to="long_acting_injectable_buprenorphine", visit_frequency="monthly")
+    after = smap.apply(change)
+    # monthly (90 minutes) over daily (20): 1 km x 4.5 = 4.5 km, the whole footprint
+    assert after.services.loc["HUB", "max_distance"] == 4_500
+    assert after.services.loc["HUB", "interventions"] == (
+        "long_acting_injectable_buprenorphine",)
+    assert _reached(after, "HUB") == [code(k) for k in (1, 2, 4, 5, 7, 8)]
+    assert "x 4.50" in change.describe(smap)
+    # a factor of the user's own, and a frequency with no tolerance
+    halved = smap.apply(changes.switch_intervention(
+        "HUB", replacing="opioid_substitution_daily_supervised", to="psychosocial",
+        reach_factor=0.5))
+    assert halved.services.loc["HUB", "max_distance"] == 500
+    with pytest.raises(sm.InputError, match="no travel tolerance"):
+        smap.apply(changes.switch_intervention(
+            "HUB", replacing="opioid_substitution_daily_supervised", to="psychosocial",
+            visit_frequency="as_needed"))
+    with pytest.raises(sm.InputError, match="not an intervention of the service"):
+        smap.apply(changes.switch_intervention("HUB", replacing="naloxone", to="x",
+                                               reach_factor=1))
+
+
+def test_two_partnerships_become_one(smap):
+    two = smap.apply(changes.add_pathway("P5", from_entry="gp", to_service="HUB")).apply(
+        changes.update_service("OUT", commissioners=("C1", "DAP")))
+    second = dict(two.partnerships.loc["DAP"], name="Second", members=("POL", "TP"),
+                  footprint=("E06000002",))
+    two = two.apply([changes.AddRecord("partnership", "DAP2", tuple(second.items())),
+                     changes.update_service("HUB", commissioners=("DAP2",))])
+    change = changes.merge_partnerships(["DAP", "DAP2"], into="ONE", name="One board")
+    one = two.apply(change)
+    assert list(one.partnerships.index) == ["ONE"]
+    merged = one.partnerships.loc["ONE"]
+    assert merged["members"] == ("C1", "POL", "TP")
+    assert merged["footprint"] == ("E06000001", "E06000002")
+    assert one.services.loc["HUB", "commissioners"] == ("ONE",)
+    assert one.services.loc["OUT", "commissioners"] == ("C1", "ONE")
+    assert change.describe(two) == ("merge partnerships Drug and Alcohol Partnership "
+                                    "(DAP), Second (DAP2) into One board (ONE), "
+                                    "commissioning 2 services")
+    assert one.apply(change.inverse(two)).equals(two)
