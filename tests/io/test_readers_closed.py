@@ -374,3 +374,14 @@ def test_a_folder_with_no_csv_is_an_error_not_an_empty_map(tmp_path):
     with pytest.raises(sm.InputError) as err:
         sm.read_workbook(tmp_path / "empty", areas=grid_areas())
     assert (_problem(err).table, _problem(err).code) == ("empty", "missing_table")
+
+
+def test_a_child_row_that_belongs_to_nothing_is_an_error_not_lost(package):
+    path = package / "schedules.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("service_id", "service_idx", 1), encoding="utf-8")
+    with pytest.raises(sm.InputError) as err:
+        _read_hsds(package)
+    p = _problem(err)
+    assert (p.table, p.field, p.code) == ("schedules.csv", "service_id", "missing_value")
+    assert "belongs to no record" in p.message

@@ -577,6 +577,15 @@ _LINKS = {
     "addresses": {"location_id": "locations"},
     "attributes": {"taxonomy_term_id": "taxonomy_terms"},
 }
+#: The fields of which a row of a child table needs one, to belong to a record.
+_ATTACHED_BY = {
+    "service_at_location": ("service_id",),
+    "service_areas": ("service_id",),
+    "schedules": ("service_id", "location_id", "service_at_location_id"),
+    "funding": ("service_id", "organization_id"),
+    "addresses": ("location_id",),
+    "attributes": ("link_id",),
+}
 _ENTITIES = {"service": "services", "organization": "organizations",
              "location": "locations"}
 
@@ -591,6 +600,15 @@ def _dangling(tables: Mapping[str, _Rows]) -> list[Problem]:
     ids = {t: {str(r.get("id")) for r in rows if r.get("id") is not None}
            for t, rows in tables.items()}
     problems = []
+    for table, needs in _ATTACHED_BY.items():
+        for r in tables.get(table, []):
+            if not any(r.get(f) not in (None, "") for f in needs):
+                file, _, line = str(r["_where"]).partition(":")
+                problems.append(Problem(
+                    file, line or r["_where"], needs[0], None,
+                    f"is empty, so the row belongs to no record and would be lost. Give "
+                    f"{' or '.join(needs)} (check the column's name in the header).",
+                    code="missing_value"))
     for table, links in _LINKS.items():
         for r in tables.get(table, []):
             pairs = list(links.items())
