@@ -38,7 +38,7 @@ def written(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", sorted(READERS))
-@settings(max_examples=12, deadline=None, suppress_health_check=[
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[
     HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_a_corrupted_input_is_read_or_refused_with_its_place(name, seed, written,
