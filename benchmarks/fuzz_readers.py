@@ -355,6 +355,8 @@ def corrupt_xlsx(path: Path, rng: random.Random) -> Edit:
         value = random_value(rng)
         if value == "\x00\x01":  # a worksheet cannot hold control characters
             value = "\t"
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None  # a worksheet cannot hold them either: the cell is left empty
         column = str(ws.cell(1, c).value)
         rid = str(ws.cell(r, 1).value)
         ws.cell(r, c).value = value
