@@ -414,19 +414,30 @@ def _text_in_numbers(path: Path) -> list[Problem]:
             info = con.execute(f'PRAGMA table_info("{layer}")').fetchall()
             key = next((c[1] for c in info if c[1] in ("id", "code")), None)
             for column, kind in ((c[1], str(c[2]).upper()) for c in info):
+                if kind in {"TEXT", ""} or kind.startswith("TEXT("):
+                    found = con.execute(
+                        f'SELECT "{key or "fid"}", "{column}" FROM "{layer}" '
+                        f'WHERE instr("{column}", char(0)) > 0 LIMIT 20').fetchall()
+                    problems += [Problem(
+                        layer, str(rid), column, str(value).replace("\x00", "\\0"),
+                        "holds a NUL character, where a GeoPackage reader stops reading "
+                        "the text. Remove it.", code="unreadable") for rid, value in found]
                 if column == "fid" or kind not in {
                         "REAL", "INTEGER", "DOUBLE", "FLOAT", "MEDIUMINT", "SMALLINT",
                         "TINYINT", "BOOLEAN"}:
                     continue
-                odd = (f' OR "{column}" NOT IN (0, 1)' if kind == "BOOLEAN" else "")
+                odd = (f' OR "{column}" NOT IN (0, 1)' if kind == "BOOLEAN" else
+                       f' OR "{column}" <> CAST("{column}" AS INTEGER)' if kind in {
+                           "INTEGER", "MEDIUMINT", "SMALLINT", "TINYINT"} else "")
                 found = con.execute(
                     f'SELECT "{key or "fid"}", "{column}" FROM "{layer}" '
                     f'WHERE typeof("{column}") = \'text\'{odd} LIMIT 20').fetchall()
                 problems += [Problem(
                     layer, str(rid), column, value, "is not what the column holds (a "
-                    "number, or yes and no stored as 1 and 0); read as one it would "
-                    "silently become 0 or yes. Write a number (or 1 or 0), or leave it "
-                    "empty if unknown.", code="not_a_number") for rid, value in found]
+                    "number, a whole number, or yes and no stored as 1 and 0); read as "
+                    "one it would silently become another value (0, a rounded number or "
+                    "yes). Write such a value, or leave it empty if unknown.",
+                    code="not_a_number") for rid, value in found]
     except sqlite3.Error:
         return problems  # not SQLite as written: the layer readers say what is wrong
     finally:

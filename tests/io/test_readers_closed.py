@@ -385,3 +385,16 @@ def test_a_child_row_that_belongs_to_nothing_is_an_error_not_lost(package):
     p = _problem(err)
     assert (p.table, p.field, p.code) == ("schedules.csv", "service_id", "missing_value")
     assert "belongs to no record" in p.message
+
+
+def test_a_fraction_in_a_whole_number_column_or_a_nul_is_found(gpkg):
+    _sql(gpkg, 'UPDATE "areas" SET "imd_decile" = ? WHERE "code" = ?', 3.25, "E01000003")
+    with pytest.raises(sm.InputError) as err:
+        sm.read_file(gpkg)
+    p = _problem(err)
+    assert (p.table, p.row, p.field, p.value) == ("areas", "E01000003", "imd_decile", 3.25)
+    _sql(gpkg, 'UPDATE "areas" SET "imd_decile" = 4 WHERE "code" = ?', "E01000003")
+    _sql(gpkg, 'UPDATE "organisations" SET "kind" = ? WHERE "id" = ?', "pol\x00ice", "POL")
+    with pytest.raises(sm.InputError, match="NUL") as err:
+        sm.read_file(gpkg)
+    assert (_problem(err).table, _problem(err).field) == ("organisations", "kind")
