@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -164,12 +165,15 @@ class Workshop:
     def write(self, folder: str | Path, *, stem: str = "map") -> list[str]:
         """Write the files a workshop takes away into ``folder``; return their names.
 
-        The answers in plain sentences (answers.txt, as :meth:`answers`), the map's
-        tables as CSV and its areas and sites as a GeoPackage, the summary
-        tables, coverage, accessibility, gaps, overlaps and routes as CSV (counts of
-        people under 5 written as ``[suppressed]``, per-area routes without counts of
-        people), a pathway diagram and a route map per entry point (PNG), the network
-        for Kumu and Gephi, validation.csv and ATTRIBUTION.txt. ``stem`` names the
+        The set to publish: the answers in plain sentences (answers.txt, as
+        :meth:`answers`), coverage, accessibility, gaps, overlaps and routes as CSV
+        (every count of people by one rule, :func:`_published`: 1-7 written as
+        ``[suppressed]``, the rest rounded to the nearest 5; per-area routes without
+        counts of people), a pathway diagram and a route map per entry point (PNG)
+        and ATTRIBUTION.txt. Beside it, in ``map/``, the map as given, working data
+        not for publication: its tables as CSV, its areas and sites as a GeoPackage,
+        the summary tables, validation.csv, the network for Kumu and Gephi, a
+        README.txt saying what it is, and ATTRIBUTION.txt. ``stem`` names the
         GeoPackage and the network files (``<stem>.gpkg``, ``<stem>_kumu.json``,
         ``<stem>.gexf``).
 
@@ -180,7 +184,7 @@ class Workshop:
         >>> with tempfile.TemporaryDirectory() as d:
         ...     written = ws.write(d)
         >>> len(written), "answers.txt" in written, "map/areas.csv" in written
-        (33, True, True)
+        (34, True, True)
         """
         output = Path(folder)
         output.mkdir(parents=True, exist_ok=True)
@@ -193,6 +197,9 @@ class Workshop:
                  for line in (question, *(f"- {x}" for x in said), "")]
         (output / "answers.txt").write_text("\n".join(lines), encoding="utf-8")
         written.append("answers.txt")
+        # the published files draw on the same boundaries and statistics: same credit
+        shutil.copyfile(output / MAP_FOLDER / "ATTRIBUTION.txt", output / "ATTRIBUTION.txt")
+        written.append("ATTRIBUTION.txt")
         self.smap.to_kumu(output / MAP_FOLDER / f"{stem}_kumu.json")
         self.smap.to_gexf(output / MAP_FOLDER / f"{stem}.gexf")
         return [*written, f"{MAP_FOLDER}/{stem}_kumu.json", f"{MAP_FOLDER}/{stem}.gexf"]

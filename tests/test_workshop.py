@@ -93,7 +93,7 @@ def test_route_tables_hide_small_counts_of_people(ws):
 
 def test_written_files_publish_people_only_in_aggregate(ws, tmp_path):
     written = ws.write(tmp_path, stem="beds")
-    assert len(written) == len(set(written)) == 33
+    assert len(written) == len(set(written)) == 34
     assert {"map/beds.gpkg", "map/beds_kumu.json", "map/beds.gexf"} <= set(written)
     routes = pd.read_csv(tmp_path / "routes.csv")
     assert not {"population", "need_drug"} & set(routes.columns)
