@@ -23,6 +23,7 @@ only it and the pathways to or from it, and says so.
 ``update_pathway``          set fields of a pathway (consent basis, wait, ...)
 ``remove_pathway``          remove a pathway
 ``update_partnership``      set fields of a partnership (such as its footprint)
+``merge_services``          one service of several: capacity, sites, hours, ...
 ``merge_partnerships``      one partnership of several: members, footprints united
 ``switch_intervention``     offer one intervention for another, reach rescaled by
                             how often clients must attend (:data:`TRAVEL_TOLERANCE`)
@@ -47,10 +48,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from servicemap.errors import InputError, Problem, did_you_mean, plural
+from servicemap.hours import WEEK, format_hours, parse_hours
 from servicemap.servicemap import ServiceMap
 
 __all__ = [
@@ -62,6 +65,7 @@ __all__ = [
     "add_site",
     "close_service",
     "merge_partnerships",
+    "merge_services",
     "move_site",
     "remove_pathway",
     "remove_service",
@@ -702,3 +706,146 @@ def switch_intervention(service: str, *, replacing: str | Iterable[str],
 
 def _terms(value: str | Iterable[str]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
+
+
+# -- services merged ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class MergeServices(Change):
+    """Several services become one, by the rules of :func:`merge_services`."""
+
+    ids: tuple[str, ...]
+    into: str
+    name: str | None = None
+
+    def _refuse(self, field: str, value: Any, why: str) -> InputError:
+        return InputError([Problem(str(self), None, field, value, why,
+                                   code="conflicting_values")])
+
+    def merged(self, smap: ServiceMap) -> dict[str, Any]:
+        """Return the merged service's fields."""
+        services = smap.services
+        rows = [dict(services.loc[i]) for i in self.ids]
+        out = {**rows[0], "name": self.name or rows[0]["name"]}
+        for field in ("commissioners", "needs", "interventions", "client_groups",
+                      "funding_sources"):
+            out[field] = _union(r[field] for r in rows)
+        # a footprint restricts; one service without one takes everyone, and so does
+        # the merged service
+        out["footprint"] = (() if any(not r["footprint"] for r in rows)
+                            else _union(r["footprint"] for r in rows))
+        for field in ("reach", "capacity_unit"):
+            kinds = {r[field] for r in rows if not pd.isna(r[field])}
+            if len(kinds) > 1:
+                raise self._refuse(field, sorted(kinds), "differs between the services "
+                                   f"({', '.join(sorted(kinds))}). Make them alike with "
+                                   "update_service first, then merge.")
+        for field in ("max_distance", "max_minutes"):
+            known = [r[field] for r in rows if not pd.isna(r[field])]
+            out[field] = max(known) if known else None
+        ages = [(r["min_age"], r["max_age"]) for r in rows]
+        out["min_age"] = None if any(pd.isna(a) for a, _ in ages) else min(a for a, _ in ages)
+        out["max_age"] = None if any(pd.isna(b) for _, b in ages) else max(b for _, b in ages)
+        for field in ("capacity", "annual_cost"):
+            known = [r[field] for r in rows if not pd.isna(r[field])]
+            out[field] = sum(known) if len(known) == len(rows) else None
+        hours = [r["hours"] for r in rows]
+        if any(h is None or pd.isna(h) for h in hours):
+            out["hours"] = None  # unknown for one: unknown for the whole
+        else:
+            week = np.zeros(WEEK, dtype=bool)
+            for h in hours:
+                for start, end in parse_hours(h).intervals:
+                    week[start:end] = True
+            edges = np.flatnonzero(np.diff(np.concatenate([[0], week.astype(np.int8), [0]])))
+            out["hours"] = format_hours(tuple(
+                (int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)))
+        out["status"] = ("active" if any(r["status"] == "active" for r in rows)
+                         else rows[0]["status"])
+        return out
+
+    def edits(self, smap: ServiceMap) -> RowEdits:
+        ids = [_known(smap, "service", i, str(self), "ids") for i in self.ids]
+        if len(set(ids)) < 2:
+            field = "ids"
+            why = "names fewer than two services. Give the ids of two or more to merge."
+            raise self._refuse(field, list(self.ids), why)
+        services, sites, pathways = smap.services, smap.sites, smap.pathways
+        merged = self.merged(smap)
+        rows: list[_ROW] = []
+        if self.into in services.index:
+            rows.append(("services", self.into, _row(services, self.into),
+                         tuple(merged.items()), _at(services, self.into)))
+        else:
+            rows.append(("services", self.into, None, tuple(merged.items()), None))
+        for sid, listed in sites["services"].items():
+            if set(listed) & set(ids):
+                new = _union([[self.into if x in ids else x for x in listed]])
+                before = _row(sites, sid)
+                rows.append(("sites", str(sid), before, tuple(
+                    (c, new if c == "services" else v) for c, v in before), _at(sites, sid)))
+        seen: set[tuple[Any, ...]] = set()
+        dropped = 0
+        for pid, p in pathways.iterrows():
+            frm = self.into if p["from_service"] in ids else p["from_service"]
+            to = self.into if p["to_service"] in ids else p["to_service"]
+            route = (frm, p["from_entry"], to, p["kind"])
+            before = _row(pathways, pid)
+            if (frm == to == self.into) or route in seen:  # internal now, or twice
+                rows.append(("pathways", str(pid), before, None, _at(pathways, pid)))
+                dropped += 1
+                continue
+            seen.add(route)
+            if (frm, to) != (p["from_service"], p["to_service"]):
+                rows.append(("pathways", str(pid), before, tuple(
+                    (c, frm if c == "from_service" else to if c == "to_service" else v)
+                    for c, v in before), _at(pathways, pid)))
+        for i in ids:
+            if i != self.into:
+                rows.append(("services", i, _row(services, i), None, _at(services, i)))
+        words = (f"merge services {', '.join(_name(smap, 'service', i) for i in ids)} "
+                 f"into {merged['name']} ({self.into}); "
+                 f"{plural(dropped, 'pathway')} between them or repeated removed")
+        return RowEdits(tuple(rows), words)
+
+    def describe(self, smap: ServiceMap | None = None) -> str:
+        if smap is None:
+            return f"merge services {', '.join(self.ids)} into {self.into}"
+        return self.edits(smap).words
+
+
+def merge_services(ids: Iterable[str], *, into: str,
+                   name: str | None = None) -> MergeServices:
+    """Merge services into one, such as two adult hubs of neighbouring councils.
+
+    The rules: needs, interventions, client groups, commissioners and funding sources
+    united (each once, in order); a footprint united, or none if one of them has none
+    (that one took everyone); ages widened to the youngest and oldest; capacity and
+    annual cost summed (unknown if one is unknown); opening hours the union of the
+    week's opening times (unknown if one is unknown); reach the longest; the provider,
+    visit frequency and the other fields of the first. Reach kinds and capacity units
+    must agree. Sites that served any of them serve the merged service; pathways to
+    or from them are re-pointed to it, and those between them (now internal) or
+    repeated are removed.
+
+    Parameters
+    ----------
+    ids : iterable of str
+        Two or more services.
+    into : str
+        The merged service's id: one of ``ids`` (kept, updated) or a new id.
+    name : str, optional
+        Its name; by default the first service's.
+
+    Examples
+    --------
+    >>> smap = sm.datasets.bedfordshire()
+    >>> one = smap.apply(sm.changes.merge_services(
+    ...     ["bcb-adult-hub", "lut-adult-hub"], into="beds-hub", name="Bedfordshire hub"))
+    >>> hub = one.services.loc["beds-hub"]
+    >>> float(hub["capacity"]) == float(smap.services.loc[
+    ...     ["bcb-adult-hub", "lut-adult-hub"], "capacity"].sum())
+    True
+    >>> "lut-adult-hub" in one.services.index
+    False
+    """
+    return MergeServices(tuple(ids), into, name)

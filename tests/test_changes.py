@@ -1,5 +1,6 @@
 """Changes to a map, applied and undone, checked on the toy grid by hand."""
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -168,3 +169,36 @@ def test_two_partnerships_become_one(smap):
                                     "(DAP), Second (DAP2) into One board (ONE), "
                                     "commissioning 2 services")
     assert one.apply(change.inverse(two)).equals(two)
+
+
+def test_two_services_merge_by_the_stated_rules(smap):
+    # a second hub in the east: square 6, 1 km, weekends, 40 places, in LAD 2
+    hub = dict(smap.services.loc["HUB"], name="East hub", hours="Sat-Sun 10:00-14:00",
+               capacity=40, footprint=("E06000002",), max_distance=1_000,
+               min_age=21, annual_cost=None, commissioners=("C1",))
+    two = smap.apply([changes.add_service("EAST", **hub),
+                      changes.add_site("EAST-1", name="East", services=("EAST",),
+                                       easting=X0 + 2500, northing=Y0 + 1500),
+                      changes.add_pathway("P4", from_service="OUT", to_service="EAST",
+                                          consent_basis="explicit_consent"),
+                      changes.add_pathway("P6", from_service="HUB", to_service="EAST",
+                                          consent_basis="explicit_consent")])
+    change = changes.merge_services(["HUB", "EAST"], into="HUB", name="One hub")
+    one = two.apply(change)
+    merged = one.services.loc["HUB"]
+    assert merged["name"] == "One hub" and "EAST" not in one.services.index
+    assert merged["capacity"] == 140  # 100 + 40
+    assert pd.isna(merged["annual_cost"])  # one of them unknown
+    assert merged["footprint"] == ("E06000001", "E06000002")
+    assert merged["max_distance"] == 1_500 and merged["min_age"] == 18
+    assert merged["commissioners"] == ("DAP", "C1")
+    assert sm.parse_hours(merged["hours"]).hours_per_week == 40 + 8  # Mon-Fri 9-5, 2x4
+    assert one.sites.loc["EAST-1", "services"] == ("HUB",)
+    # OUT -> HUB (P2) and OUT -> EAST (P4) become one route; HUB -> EAST is internal
+    assert sorted(one.pathways.index) == ["P1", "P2"]
+    assert change.describe(two).endswith("2 pathways between them or repeated removed")
+    # the merged hub reaches from both sites: square 6 from EAST-1, square 1 from HUB-1
+    assert code(6) in _reached(one, "HUB") and code(1) in _reached(one, "HUB")
+    assert one.apply(change.inverse(two)).equals(two)
+    with pytest.raises(sm.InputError, match="differs between the services"):
+        two.apply(changes.merge_services(["HUB", "OUT"], into="HUB"))
