@@ -53,7 +53,7 @@ import pandas as pd
 import shapely
 
 from servicemap.errors import InputError, Problem, did_you_mean, plural
-from servicemap.hours import WEEK, format_hours, parse_hours
+from servicemap.hours import WEEK, _intervals, format_hours, parse_hours
 from servicemap.servicemap import ServiceMap
 
 __all__ = [
@@ -756,9 +756,7 @@ class MergeServices(Change):
             for h in hours:
                 for start, end in parse_hours(h).intervals:
                     week[start:end] = True
-            edges = np.flatnonzero(np.diff(np.concatenate([[0], week.astype(np.int8), [0]])))
-            out["hours"] = format_hours(tuple(
-                (int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)))
+            out["hours"] = format_hours(_intervals(week))
         out["status"] = ("active" if any(r["status"] == "active" for r in rows)
                          else rows[0]["status"])
         return out
